@@ -1,0 +1,89 @@
+// One schema per service. Every key: env name, default, doc line. The README's configuration
+// table is generated from these (see scripts/config-table.ts) and checked by a test.
+import { bool, int, list, num, oneOf, str, url } from './schema.ts';
+
+const common = {
+  redisUrl: url('REDIS_URL', 'redis://127.0.0.1:6379', 'Redis server for queues, stock and coordination', [
+    'redis:',
+    'rediss:',
+  ]),
+  databaseUrl: url(
+    'DATABASE_URL',
+    'postgres://postgres@127.0.0.1:5432/test',
+    'PostgreSQL database for orders and the audit log',
+    ['postgres:', 'postgresql:'],
+  ),
+  prefix: str('SLUICE_PREFIX', 'sluice', 'Prefix of every Redis key and channel', {
+    pattern: /^[a-z0-9_-]{1,32}$/i,
+    form: '1-32 letters, digits, _ or -',
+  }),
+  logLevel: oneOf('LOG_LEVEL', 'info', 'pino log level', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  ticketIssuer: str('TICKET_ISSUER', 'sluice-gate', 'iss claim of admission tickets'),
+  ticketAudience: str('TICKET_AUDIENCE', 'sluice-checkout', 'aud claim of admission tickets'),
+} as const;
+
+export const gateSchema = {
+  ...common,
+  host: str('GATE_HOST', '0.0.0.0', 'Address the gate listens on'),
+  port: int('GATE_PORT', 8080, 'Port of the gate (WebSocket, HTTP fallback, JWKS, queue page)', { min: 0, max: 65535 }),
+  workers: int('GATE_WORKERS', 0, 'Gate worker processes sharing the port (0 = one per core)', { min: 0, max: 256 }),
+  publicUrl: url('GATE_PUBLIC_URL', 'http://localhost:8080', 'Public base URL of the gate', ['http:', 'https:']),
+  tickMs: int('GATE_TICK_MS', 250, 'Admission and state-broadcast tick', { min: 20, max: 250 }),
+  maxPayload: int('GATE_MAX_PAYLOAD', 1024, 'Largest WebSocket message accepted, bytes', { min: 128, max: 65536 }),
+  idleTimeoutS: int('GATE_IDLE_TIMEOUT_S', 120, 'WebSocket idle timeout, seconds (clients ping)', { min: 8, max: 960 }),
+  maxBackpressure: int('GATE_MAX_BACKPRESSURE', 65536, 'Bytes buffered for one socket before it is dropped', {
+    min: 1024,
+    max: 16_777_216,
+  }),
+  joinRatePerIp: int('GATE_JOIN_RATE_PER_IP', 30, 'Joins allowed per client address per 10 s', { min: 1, max: 1_000_000 }),
+  leaderTtlMs: int('GATE_LEADER_TTL_MS', 2000, 'Admitter lease; a dead admitter is replaced after this', {
+    min: 500,
+    max: 10_000,
+  }),
+  servePage: bool('GATE_SERVE_PAGE', true, 'Serve the queue page from gate/page/dist (development)'),
+  devOrigins: list('GATE_DEV_ORIGINS', [], 'Origins allowed for every event in addition to its own list'),
+} as const;
+
+export const checkoutSchema = {
+  ...common,
+  host: str('CHECKOUT_HOST', '0.0.0.0', 'Address the checkout API listens on'),
+  port: int('CHECKOUT_PORT', 8081, 'Port of the checkout API', { min: 0, max: 65535 }),
+  jwksUrl: url('JWKS_URL', 'http://127.0.0.1:8080/.well-known/jwks.json', 'Where checkout fetches the ticket keys', [
+    'http:',
+    'https:',
+  ]),
+  clockToleranceS: int('CLOCK_TOLERANCE_S', 5, 'Allowed clock skew when checking exp/nbf, seconds', { min: 0, max: 300 }),
+  reservationTtlS: int('RESERVATION_TTL_S', 120, 'A reservation not turned into an order by then is swept', {
+    min: 5,
+    max: 3600,
+  }),
+  maxBodyBytes: int('CHECKOUT_MAX_BODY', 2048, 'Largest request body accepted, bytes', { min: 64, max: 1_048_576 }),
+  corsOrigins: list('CHECKOUT_CORS_ORIGINS', [], 'Origins allowed to call checkout from a browser'),
+} as const;
+
+export const workerSchema = {
+  ...common,
+  concurrency: int('WORKER_CONCURRENCY', 200, 'Order jobs processed at once', { min: 1, max: 5000 }),
+  batchSize: int('WORKER_BATCH_SIZE', 500, 'Most orders written in one INSERT', { min: 1, max: 10_000 }),
+  batchMs: int('WORKER_BATCH_MS', 10, 'Longest wait to fill a batch, ms', { min: 0, max: 1000 }),
+  paymentLatencyMs: int('PAYMENT_LATENCY_MS', 0, 'Simulated payment latency, ms', { min: 0, max: 60_000 }),
+  paymentDeclineRate: num('PAYMENT_DECLINE_RATE', 0, 'Share of payments the simulator declines', { min: 0, max: 1 }),
+  sweepIntervalMs: int('SWEEP_INTERVAL_MS', 1000, 'How often expired reservations are swept', { min: 100, max: 60_000 }),
+  metricsPort: int('WORKER_METRICS_PORT', 8083, 'Port of the worker /metrics, /healthz, /readyz', { min: 0, max: 65535 }),
+} as const;
+
+export const dashboardSchema = {
+  ...common,
+  host: str('DASHBOARD_HOST', '0.0.0.0', 'Address the dashboard listens on'),
+  port: int('DASHBOARD_PORT', 8082, 'Port of the ops console and admin API', { min: 0, max: 65535 }),
+  adminToken: str('ADMIN_TOKEN', '', 'Operator token (empty: generated at start and printed)', { secret: true }),
+  viewerToken: str('VIEWER_TOKEN', '', 'Read-only token (empty: viewer login disabled)', { secret: true }),
+  sessionTtlS: int('SESSION_TTL_S', 28_800, 'Console session lifetime, seconds', { min: 60, max: 604_800 }),
+} as const;
+
+export const allSchemas = {
+  gate: gateSchema,
+  checkout: checkoutSchema,
+  worker: workerSchema,
+  dashboard: dashboardSchema,
+} as const;

@@ -1,0 +1,43 @@
+// The demo sale that `npm start` seeds: one product, 1,000 units, opening 30 s after start with a
+// pre-queue open from now.
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
+import { eventKeys } from '../keys.ts';
+import { persistEvent } from './db.ts';
+import type { EventConfig } from './model.ts';
+import { createEvent } from './store.ts';
+
+export function demoEvent(now: number, origins: string[], returnUrl: string): Omit<EventConfig, 'queueAll'> & { queueAll: false } {
+  return {
+    id: 'demo',
+    name: 'Sluice demo drop',
+    prequeueAt: now,
+    startAt: now + 30_000,
+    rate: 20,
+    burst: 20,
+    maxActive: 500,
+    overbook: 1.5,
+    ticketTtlS: 600,
+    graceS: 60,
+    powDifficulty: 0,
+    allowedOrigins: origins,
+    returnUrl,
+    queueAll: false,
+    products: [{ sku: 'SNEAKER-1', name: 'Limited sneaker', priceCents: 12_000, stock: 1000, limitPerShopper: 2 }],
+  };
+}
+
+/** Replace any previous demo event (its Redis keys) and create it afresh. */
+export async function seedDemo(
+  redis: Redis,
+  pool: pg.Pool,
+  prefix: string,
+  opts: { now: number; origins: string[]; returnUrl: string },
+): Promise<EventConfig> {
+  const cfg = demoEvent(opts.now, opts.origins, opts.returnUrl);
+  await redis.del(...Object.values(eventKeys(prefix, cfg.id)));
+  await pool.query('DELETE FROM orders WHERE event_id = $1', [cfg.id]);
+  await persistEvent(pool, cfg);
+  const rec = await createEvent(redis, prefix, cfg, opts.now);
+  return rec.config;
+}

@@ -1,0 +1,163 @@
+// The event: what is sold, when, and how fast shoppers are let in. Validation is pure and names
+// the offending field so the admin API can answer a clear 400.
+import { SluiceError } from '../protocol/errors.ts';
+import type { EventState } from '../protocol/ws.ts';
+import { isEventId } from '../keys.ts';
+
+export interface Product {
+  sku: string;
+  name: string;
+  priceCents: number;
+  /** Initial units for sale. */
+  stock: number;
+  /** Most units one shopper (place) may buy. */
+  limitPerShopper: number;
+}
+
+export interface EventConfig {
+  id: string;
+  name: string;
+  /** When the pre-queue opens (ms since epoch). Shoppers arriving before the start are shuffled. */
+  prequeueAt: number;
+  /** When the sale starts (ms since epoch). */
+  startAt: number;
+  /** Release rate, shoppers per second. */
+  rate: number;
+  /** Token-bucket burst, shoppers. */
+  burst: number;
+  /** Most admitted-and-unfinished shoppers at once. */
+  maxActive: number;
+  /** Admitted-and-unfinished shoppers allowed per remaining unit (≥ 1). */
+  overbook: number;
+  /** Admission ticket lifetime, seconds. */
+  ticketTtlS: number;
+  /** How long a disconnected shopper keeps the place, seconds. */
+  graceS: number;
+  /** Leading zero bits required in the join proof-of-work (0 = off). */
+  powDifficulty: number;
+  /** Origins whose pages may open the queue (exact `scheme://host[:port]`). */
+  allowedOrigins: string[];
+  /** Where the queue page sends an admitted shopper. */
+  returnUrl: string;
+  /** When true nobody is released, whatever the rate (emergency brake with the queue kept). */
+  queueAll: boolean;
+  products: Product[];
+}
+
+export interface EventRecord {
+  config: EventConfig;
+  state: EventState;
+  version: number;
+  seedHash: string | null;
+  seed: string | null;
+}
+
+export const EVENT_DEFAULTS = {
+  rate: 50,
+  burst: 50,
+  maxActive: 1000,
+  overbook: 1.5,
+  ticketTtlS: 600,
+  graceS: 60,
+  powDifficulty: 0,
+  allowedOrigins: [] as string[],
+  returnUrl: 'http://localhost:8081/demo-store/',
+  queueAll: false,
+} as const;
+
+const invalid = (field: string, message: string): SluiceError =>
+  new SluiceError('INVALID_FIELD', { field, message: `${field}: ${message}` });
+
+function num(v: unknown, field: string, min: number, max: number, integer = false): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max || (integer && !Number.isInteger(v))) {
+    throw invalid(field, `must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}`);
+  }
+  return v;
+}
+
+function text(v: unknown, field: string, max: number, pattern?: RegExp): string {
+  if (typeof v !== 'string' || v.length === 0 || v.length > max || (pattern && !pattern.test(v))) {
+    throw invalid(field, `must be a non-empty string of at most ${max} characters${pattern ? ` matching ${pattern}` : ''}`);
+  }
+  return v;
+}
+
+function origin(v: unknown, field: string): string {
+  const s = text(v, field, 200);
+  let u: URL;
+  try {
+    u = new URL(s);
+  } catch {
+    throw invalid(field, 'must be an origin such as https://shop.example');
+  }
+  if ((u.protocol !== 'http:' && u.protocol !== 'https:') || u.origin !== s) {
+    throw invalid(field, 'must be an origin such as https://shop.example (no path, no trailing slash)');
+  }
+  return s;
+}
+
+function httpUrl(v: unknown, field: string): string {
+  const s = text(v, field, 2000);
+  try {
+    const u = new URL(s);
+    if (u.protocol === 'http:' || u.protocol === 'https:') return s;
+  } catch {}
+  throw invalid(field, 'must be an http(s) URL');
+}
+
+export const SKU_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+function product(v: unknown, i: number): Product {
+  const f = `products[${i}]`;
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw invalid(f, 'must be an object');
+  const p = v as Record<string, unknown>;
+  return {
+    sku: text(p.sku, `${f}.sku`, 64, SKU_PATTERN),
+    name: text(p.name, `${f}.name`, 200),
+    priceCents: num(p.priceCents, `${f}.priceCents`, 0, 100_000_000, true),
+    stock: num(p.stock, `${f}.stock`, 0, 100_000_000, true),
+    limitPerShopper: num(p.limitPerShopper ?? 1, `${f}.limitPerShopper`, 1, 1000, true),
+  };
+}
+
+/**
+ * Validate a full event definition (defaults filled in). Throws SluiceError INVALID_FIELD.
+ * @example validateEvent({ id: 'drop1', name: 'Drop', startAt, products: [...] })
+ */
+export function validateEvent(input: unknown): EventConfig {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new SluiceError('INVALID_BODY');
+  }
+  const raw = { ...EVENT_DEFAULTS, ...(input as Record<string, unknown>) } as Record<string, unknown>;
+  const id = text(raw.id, 'id', 63);
+  if (!isEventId(id)) throw invalid('id', 'must be lowercase letters, digits and -, starting with a letter or digit');
+  const startAt = num(raw.startAt, 'startAt', 0, 8.64e15, true);
+  const prequeueAt = num(raw.prequeueAt ?? startAt, 'prequeueAt', 0, 8.64e15, true);
+  if (prequeueAt > startAt) throw invalid('prequeueAt', 'must not be after startAt');
+  if (!Array.isArray(raw.products) || raw.products.length === 0 || raw.products.length > 100) {
+    throw invalid('products', 'must be a list of 1 to 100 products');
+  }
+  const products = raw.products.map(product);
+  if (new Set(products.map((p) => p.sku)).size !== products.length) throw invalid('products', 'skus must be unique');
+  if (!Array.isArray(raw.allowedOrigins) || raw.allowedOrigins.length > 50) {
+    throw invalid('allowedOrigins', 'must be a list of at most 50 origins');
+  }
+  if (typeof raw.queueAll !== 'boolean') throw invalid('queueAll', 'must be true or false');
+  return {
+    id,
+    name: text(raw.name, 'name', 200),
+    prequeueAt,
+    startAt,
+    rate: num(raw.rate, 'rate', 0, 1_000_000),
+    burst: num(raw.burst, 'burst', 1, 1_000_000, true),
+    maxActive: num(raw.maxActive, 'maxActive', 1, 100_000_000, true),
+    overbook: num(raw.overbook, 'overbook', 1, 100),
+    ticketTtlS: num(raw.ticketTtlS, 'ticketTtlS', 10, 86_400, true),
+    graceS: num(raw.graceS, 'graceS', 1, 3600, true),
+    powDifficulty: num(raw.powDifficulty, 'powDifficulty', 0, 32, true),
+    allowedOrigins: raw.allowedOrigins.map((o, i) => origin(o, `allowedOrigins[${i}]`)),
+    returnUrl: httpUrl(raw.returnUrl, 'returnUrl'),
+    queueAll: raw.queueAll,
+    products,
+  };
+}

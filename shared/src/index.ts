@@ -1,0 +1,10 @@
+// @sluice/shared: protocol, config, keys, Lua, tickets, events, logging and metrics.
+export * from './config/index.ts';
+export * from './db/index.ts';
+export * from './events/index.ts';
+export * from './keys.ts';
+export * from './lua/codes.ts';
+export * from './observability/index.ts';
+export * from './protocol/index.ts';
+export * from './redis.ts';
+export * from './tickets/index.ts';

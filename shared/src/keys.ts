@@ -1,0 +1,81 @@
+// Every Redis key and channel name, built in one pure module. Per-event keys carry the event id
+// as a hash tag (`sluice:{demo}:queue`) so one event's keys share one Redis Cluster slot and a
+// Lua script may touch them all.
+
+export const EVENT_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+export function isEventId(id: string): boolean {
+  return EVENT_ID_PATTERN.test(id);
+}
+
+/** Keys of one event. @example eventKeys('sluice', 'demo').queue === 'sluice:{demo}:queue' */
+export function eventKeys(prefix: string, evt: string) {
+  if (!isEventId(evt)) throw new RangeError(`bad event id ${JSON.stringify(evt)}`);
+  const b = `${prefix}:{${evt}}`;
+  return {
+    /** hash: `config` (JSON EventConfig), `state`, `version`, `seedHash`, `seed` (after reveal) */
+    event: `${b}:event`,
+    /** string: the secret pre-queue shuffle seed, revealed into `event.seed` at the start */
+    seed: `${b}:seed`,
+    /** hash: sku -> units left */
+    stock: `${b}:stock`,
+    /** zset: placeId -> ticket number (FIFO score); the waiting line after the start */
+    queue: `${b}:queue`,
+    /** zset: placeId -> join sequence; shoppers who arrived before the start */
+    prequeue: `${b}:prequeue`,
+    /** string counter: last ticket number handed out */
+    seq: `${b}:seq`,
+    /** hash: clientId -> placeId (one place per browser identity) */
+    ident: `${b}:ident`,
+    /** hash: placeId -> clientId (reverse of ident, for leave/drop) */
+    owner: `${b}:owner`,
+    /** zset: placeId -> time (ms) its socket went away; dropped after the grace period */
+    absent: `${b}:absent`,
+    /** zset: placeId -> ticket expiry (ms); admitted and not finished (capacity) */
+    admitted: `${b}:admitted`,
+    /** hash: placeId -> admission time (ms); kept for reconnects and the audit of who got in */
+    admittedAt: `${b}:admitted-at`,
+    /** hash: admitter bookkeeping: tokens, at, served, scoreRate, admittedTotal, ... */
+    stats: `${b}:stats`,
+    /** string: current admitter's id, with a lease (PX) */
+    leader: `${b}:leader`,
+    /** string counter: fencing token, incremented on every leadership change */
+    fence: `${b}:fence`,
+    /** hash: ticket jti -> orderId (single use) */
+    used: `${b}:used`,
+    /** hash: ticket jti -> Idempotency-Key of the first use */
+    idem: `${b}:idem`,
+    /** hash: place (ticket sub) -> units bought */
+    bought: `${b}:bought`,
+    /** zset: orderId -> reservation expiry (ms) */
+    reservations: `${b}:reservations`,
+    /** hash: orderId -> reservation JSON {sku, qty, jti, sub, at} */
+    reservation: `${b}:reservation`,
+    /** set: orderIds whose reservation was swept; a late order job for them must fail */
+    voided: `${b}:voided`,
+    /** hash: revoked ticket jti / place ids -> time (ms) */
+    revoked: `${b}:revoked`,
+    /** channel: admitter -> gates, JSON {fence, at, ids: placeId[]} per tick */
+    admitChannel: `${b}:admit`,
+    /** channel: admitter -> gates, the public state frame per tick */
+    tickChannel: `${b}:tick`,
+  } as const;
+}
+
+export type EventKeys = ReturnType<typeof eventKeys>;
+
+/** Keys that are not per event. */
+export function globalKeys(prefix: string) {
+  return {
+    /** set: ids of all events */
+    events: `${prefix}:events`,
+    /** hash: kid -> JSON signing key record; field `current` -> kid */
+    keys: `${prefix}:keys`,
+    /** string: HMAC secret for place tokens and proof-of-work challenges (created once) */
+    placeSecret: `${prefix}:place-secret`,
+    /** channel: JSON {evt, version, kind} whenever an event or the keyring changes */
+    control: `${prefix}:control`,
+    /** hash: gate process id -> JSON {evt -> applied version, sockets, at}; for "applied everywhere" */
+    gates: `${prefix}:gates`,
+  } as const;
+}

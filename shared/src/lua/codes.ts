@@ -1,0 +1,28 @@
+// Negative return codes of the Lua scripts, mapped to the error catalog in one table.
+import type { ErrorCode } from '../protocol/errors.ts';
+
+export const LuaCode = {
+  NOT_LEADER: -1,
+  UNKNOWN_EVENT: -2,
+  EVENT_NOT_OPEN: -3,
+  EVENT_CLOSED: -4,
+  SOLD_OUT: -5,
+  TICKET_USED: -6,
+  LIMIT_REACHED: -7,
+  UNKNOWN_SKU: -8,
+  PLACE_GONE: -9,
+  REVOKED: -10,
+  BAD_ARGS: -11,
+} as const;
+
+export const luaCodeToError: Record<number, ErrorCode> = {
+  [LuaCode.UNKNOWN_EVENT]: 'UNKNOWN_EVENT',
+  [LuaCode.EVENT_NOT_OPEN]: 'EVENT_NOT_OPEN',
+  [LuaCode.EVENT_CLOSED]: 'EVENT_NOT_OPEN',
+  [LuaCode.SOLD_OUT]: 'SOLD_OUT',
+  [LuaCode.TICKET_USED]: 'TICKET_USED',
+  [LuaCode.LIMIT_REACHED]: 'LIMIT_REACHED',
+  [LuaCode.UNKNOWN_SKU]: 'UNKNOWN_SKU',
+  [LuaCode.REVOKED]: 'TICKET_REVOKED',
+  [LuaCode.BAD_ARGS]: 'BAD_REQUEST',
+};

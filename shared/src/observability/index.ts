@@ -1,0 +1,3 @@
+export * from './health.ts';
+export * from './log.ts';
+export * from './metrics.ts';

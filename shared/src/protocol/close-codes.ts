@@ -1,0 +1,49 @@
+// WebSocket close codes sent by the gate. Clients decide from the code whether to reconnect.
+// Documented for outsiders in gate/PROTOCOL.md; a test checks the two agree.
+
+export const CloseCode = {
+  /** The shopper left the queue on purpose (after a `leave`). Do not reconnect. */
+  LEFT: 4000,
+  /** A message was not valid JSON, not an object, not UTF-8 text, or of an unknown type. */
+  BAD_MESSAGE: 4001,
+  /** A message exceeded the size limit (uWS itself may also close with 1009). */
+  TOO_LARGE: 4002,
+  /** The first message did not arrive in time, or was not a `join`. */
+  JOIN_TIMEOUT: 4003,
+  /** The event does not exist. */
+  UNKNOWN_EVENT: 4004,
+  /** The event is closed: no new places, nobody waiting. */
+  EVENT_CLOSED: 4005,
+  /** Stock is gone; the queue is over. */
+  SOLD_OUT: 4006,
+  /** Too many joins from this address; retry after a while. */
+  RATE_LIMITED: 4008,
+  /** Proof-of-work missing or wrong. Fetch a new challenge and retry. */
+  POW_INVALID: 4009,
+  /** The place token is malformed, forged, or for another event. Join afresh. */
+  PLACE_INVALID: 4010,
+  /** The place was dropped (grace period over) or revoked. Join afresh. */
+  PLACE_EXPIRED: 4011,
+  /** Too many messages from this socket. */
+  FLOOD: 4013,
+  /** The client did not read its messages; it was dropped to protect the gate. Reconnect. */
+  SLOW_CONSUMER: 4014,
+  /** The gate process is shutting down. Reconnect (with backoff) and keep the place. */
+  GOING_AWAY: 4030,
+  /** Internal error. Reconnect with backoff. */
+  INTERNAL: 4050,
+} as const;
+
+export type CloseCodeName = keyof typeof CloseCode;
+export type CloseCodeValue = (typeof CloseCode)[CloseCodeName];
+
+/** Close codes after which a client should reconnect with its place token. */
+export const RECONNECTABLE: ReadonlySet<number> = new Set([
+  CloseCode.GOING_AWAY,
+  CloseCode.SLOW_CONSUMER,
+  CloseCode.INTERNAL,
+  CloseCode.FLOOD,
+  1001,
+  1006,
+  1011,
+]);

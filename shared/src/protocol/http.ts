@@ -1,0 +1,44 @@
+// HTTP endpoints of the gate that outsiders call (queue page fallback, storefronts, edges).
+// Bodies and headers are documented in gate/PROTOCOL.md and gate/openapi.yaml.
+
+export const GatePaths = {
+  /** Public keys of the admission tickets (JWKS). */
+  JWKS: '/.well-known/jwks.json',
+  /** Public event info: name, state, start, seed hash / seed, PoW difficulty, return URL. */
+  event: (evt: string) => `/v1/events/${encodeURIComponent(evt)}`,
+  /** The current StateFrame; cacheable for a second (CDN-friendly). */
+  status: (evt: string) => `/v1/events/${encodeURIComponent(evt)}/status`,
+  /** A proof-of-work challenge for the next join. */
+  challenge: (evt: string) => `/v1/events/${encodeURIComponent(evt)}/challenge`,
+  /** HTTP fallback: join (body like the WS join message, without `t`); answers a WelcomeMsg. */
+  join: (evt: string) => `/v1/events/${encodeURIComponent(evt)}/join`,
+  /** HTTP fallback: poll one's place (header X-Sluice-Place); answers PlaceStatus. */
+  place: (evt: string) => `/v1/events/${encodeURIComponent(evt)}/place`,
+  /** HTTP fallback: leave (header X-Sluice-Place); 204. */
+  leave: (evt: string) => `/v1/events/${encodeURIComponent(evt)}/leave`,
+} as const;
+
+/** Header carrying the place token on HTTP fallback requests. */
+export const PLACE_HEADER = 'x-sluice-place';
+
+/** Answer of GET /v1/events/:id/place. */
+export interface PlaceStatus {
+  phase: 'prequeue' | 'queue' | 'admitted';
+  score: number | null;
+  /** Present once admitted. */
+  ticket?: string;
+  exp?: number;
+}
+
+/** Answer of GET /v1/events/:id. */
+export interface PublicEventInfo {
+  id: string;
+  name: string;
+  state: string;
+  prequeueAt: number;
+  startAt: number;
+  seedHash: string | null;
+  seed: string | null;
+  powDifficulty: number;
+  returnUrl: string;
+}

@@ -1,0 +1,5 @@
+export * from './claims.ts';
+export * from './keyring.ts';
+export * from './keys-source.ts';
+export * from './sign.ts';
+export * from './verify.ts';

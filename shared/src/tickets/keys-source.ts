@@ -1,0 +1,91 @@
+// Where a verifier finds public keys by `kid`: a JWKS fetched over HTTP (cached, refetched on an
+// unknown kid at most once per cooldown), or a fixed local set (tests, edge workers with keys
+// baked in).
+import { importJWK, type JWK } from 'jose';
+import { TICKET_ALG } from './claims.ts';
+
+export interface KeySource {
+  /** The key for `kid`, or undefined when it is not (or no longer) published. */
+  get(kid: string): Promise<CryptoKey | undefined>;
+  /** Known without a fetch (for the cheap pre-check). */
+  knows(kid: string): boolean;
+}
+
+async function importAll(keys: readonly JWK[]): Promise<Map<string, CryptoKey>> {
+  const map = new Map<string, CryptoKey>();
+  for (const jwk of keys) {
+    if (typeof jwk.kid !== 'string' || jwk.kty !== 'OKP' || jwk.crv !== 'Ed25519') continue;
+    map.set(jwk.kid, (await importJWK({ ...jwk, alg: TICKET_ALG }, TICKET_ALG)) as CryptoKey);
+  }
+  return map;
+}
+
+export class LocalKeys implements KeySource {
+  private keys = new Map<string, CryptoKey>();
+  private constructor() {}
+  static async from(jwks: { keys: readonly JWK[] }): Promise<LocalKeys> {
+    const s = new LocalKeys();
+    s.keys = await importAll(jwks.keys);
+    return s;
+  }
+  async get(kid: string): Promise<CryptoKey | undefined> {
+    return this.keys.get(kid);
+  }
+  knows(kid: string): boolean {
+    return this.keys.has(kid);
+  }
+}
+
+export class RemoteJwks implements KeySource {
+  private keys = new Map<string, CryptoKey>();
+  private lastFetch = 0;
+  private inflight: Promise<void> | undefined;
+  private readonly url: string;
+  private readonly cooldownMs: number;
+  private readonly maxAgeMs: number;
+  private readonly timeoutMs: number;
+
+  constructor(url: string, opts: { cooldownMs?: number; maxAgeMs?: number; timeoutMs?: number } = {}) {
+    this.url = url;
+    this.cooldownMs = opts.cooldownMs ?? 5_000;
+    this.maxAgeMs = opts.maxAgeMs ?? 300_000;
+    this.timeoutMs = opts.timeoutMs ?? 2_000;
+  }
+
+  /** Fetch now (at boot, and when a key is unknown and the cooldown has passed). */
+  refresh(): Promise<void> {
+    this.inflight ??= (async () => {
+      try {
+        const res = await fetch(this.url, { signal: AbortSignal.timeout(this.timeoutMs) });
+        if (!res.ok) throw new Error(`JWKS ${this.url} answered ${res.status}`);
+        const body = (await res.json()) as { keys?: JWK[] };
+        if (!Array.isArray(body.keys)) throw new Error(`JWKS ${this.url} has no keys array`);
+        this.keys = await importAll(body.keys);
+      } finally {
+        this.lastFetch = Date.now();
+        this.inflight = undefined;
+      }
+    })();
+    return this.inflight;
+  }
+
+  async get(kid: string): Promise<CryptoKey | undefined> {
+    const stale = Date.now() - this.lastFetch > this.maxAgeMs;
+    const key = this.keys.get(kid);
+    if (key && !stale) return key;
+    if (Date.now() - this.lastFetch >= this.cooldownMs || stale) {
+      try {
+        await this.refresh();
+      } catch {
+        // Keep serving the keys we have; an unknown kid stays unknown until the next try.
+      }
+    } else if (this.inflight) {
+      await this.inflight.catch(() => {});
+    }
+    return this.keys.get(kid);
+  }
+
+  knows(kid: string): boolean {
+    return this.keys.has(kid);
+  }
+}
