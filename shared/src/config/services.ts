@@ -79,6 +79,22 @@ export const dashboardSchema = {
   adminToken: str('ADMIN_TOKEN', '', 'Operator token (empty: generated at start and printed)', { secret: true }),
   viewerToken: str('VIEWER_TOKEN', '', 'Read-only token (empty: viewer login disabled)', { secret: true }),
   sessionTtlS: int('SESSION_TTL_S', 28_800, 'Console session lifetime, seconds', { min: 60, max: 604_800 }),
+  checkoutMetricsUrls: list(
+    'CHECKOUT_METRICS_URLS',
+    [],
+    'Checkout /metrics URLs scraped each second for the console latency chart (empty: no latency chart)',
+  ),
+  checkoutLatencyMetric: str(
+    'CHECKOUT_LATENCY_METRIC',
+    'sluice_checkout_request_duration_seconds',
+    'Name of the checkout latency histogram read from those URLs',
+    { pattern: /^[a-zA-Z_:][a-zA-Z0-9_:]*$/, form: 'a Prometheus metric name' },
+  ),
+  consoleOrigins: list(
+    'DASHBOARD_ORIGINS',
+    [],
+    'Origins allowed for cookie-authenticated changes besides the dashboard itself (behind a proxy)',
+  ),
 } as const;
 
 export const allSchemas = {

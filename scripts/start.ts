@@ -1,0 +1,134 @@
+// `npm start`: the whole Sluice stack on one host with a demo sale.
+// Order up: Redis and PostgreSQL (found or embedded) → migrations → demo event → gate workers,
+// checkout API, order worker, dashboard, demo storefront. Order down (Ctrl-C): gate (stop
+// accepting, close sockets with GOING_AWAY), checkout (finish in-flight requests), worker
+// (finish in-flight jobs), dashboard, storefront, then embedded Redis/PostgreSQL.
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { createPool, createRedis, migrate, seedDemo } from '@sluice/shared';
+import { type Dependency, ensurePostgres, ensureRedis } from './launcher/services.ts';
+import { killAllNow, type Service, startService, stopService, waitReady } from './launcher/processes.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const dataDir = `${root}.data`;
+const logDir = `${dataDir}/logs`;
+const say = (m: string) => process.stdout.write(`${m}\n`);
+
+const ports = {
+  gate: Number(process.env.GATE_PORT || 8080),
+  checkout: Number(process.env.CHECKOUT_PORT || 8081),
+  dashboard: Number(process.env.DASHBOARD_PORT || 8082),
+  worker: Number(process.env.WORKER_METRICS_PORT || 8083),
+  storefront: Number(process.env.STOREFRONT_PORT || 8084),
+};
+const host = 'localhost';
+const gateUrl = process.env.GATE_PUBLIC_URL || `http://${host}:${ports.gate}`;
+const storefrontUrl = `http://${host}:${ports.storefront}`;
+
+const deps: Dependency[] = [];
+const services: Service[] = [];
+let stopping = false;
+
+async function main(): Promise<void> {
+  const redisDep = await ensureRedis(dataDir, say);
+  deps.push(redisDep);
+  const pgDep = await ensurePostgres(dataDir, say);
+  deps.push(pgDep);
+  const prefix = process.env.SLUICE_PREFIX || 'sluice';
+
+  const pool = createPool(pgDep.url, { max: 2 });
+  await migrate(pool);
+  const redis = createRedis(redisDep.url);
+  const origins = [gateUrl, storefrontUrl, `http://127.0.0.1:${ports.gate}`];
+  const demo = await seedDemo(redis, pool, prefix, { now: Date.now(), origins, returnUrl: `${storefrontUrl}/` });
+  redis.disconnect();
+  await pool.end();
+
+  const adminToken = process.env.ADMIN_TOKEN || randomBytes(18).toString('base64url');
+  const env = {
+    REDIS_URL: redisDep.url,
+    DATABASE_URL: pgDep.url,
+    SLUICE_PREFIX: prefix,
+    GATE_PORT: String(ports.gate),
+    GATE_PUBLIC_URL: gateUrl,
+    CHECKOUT_PORT: String(ports.checkout),
+    DASHBOARD_PORT: String(ports.dashboard),
+    WORKER_METRICS_PORT: String(ports.worker),
+    STOREFRONT_PORT: String(ports.storefront),
+    JWKS_URL: `http://127.0.0.1:${ports.gate}/.well-known/jwks.json`,
+    CHECKOUT_CORS_ORIGINS: storefrontUrl,
+    CHECKOUT_METRICS_URLS: `http://127.0.0.1:${ports.checkout}/metrics`,
+    GATE_METRICS_URLS: `http://127.0.0.1:${ports.gate}/metrics`,
+    CHECKOUT_URL: `http://${host}:${ports.checkout}`,
+    GATE_URL: gateUrl,
+    ADMIN_TOKEN: adminToken,
+  };
+
+  if (!existsSync(`${root}gate/page/dist/index.html`) && existsSync(`${root}gate/page/build.ts`)) {
+    say('building the queue page (gate/page/dist)');
+    const { spawnSync } = await import('node:child_process');
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'gate/page/build.ts'], { cwd: root, stdio: 'inherit' });
+    if (r.status !== 0) throw new Error('queue page build failed');
+  }
+
+  const plan: Array<[string, string, string]> = [
+    ['gate', 'gate/src/main.ts', `http://127.0.0.1:${ports.gate}/readyz`],
+    ['checkout', 'checkout/src/main.ts', `http://127.0.0.1:${ports.checkout}/readyz`],
+    ['worker', 'checkout/src/worker/main.ts', `http://127.0.0.1:${ports.worker}/readyz`],
+    ['dashboard', 'dashboard/src/main.ts', `http://127.0.0.1:${ports.dashboard}/readyz`],
+  ];
+  if (existsSync(`${root}examples/storefront/server.ts`)) {
+    plan.push(['storefront', 'examples/storefront/server.ts', `http://127.0.0.1:${ports.storefront}/healthz`]);
+  }
+  for (const [name, entry] of plan) services.push(startService(name, entry, env, { root, logDir }));
+  await Promise.all(plan.map(([, , ready], i) => waitReady(ready, services[i]!)));
+
+  say(`redis      ${redisDep.url} (${redisDep.source})`);
+  say(`postgres   ${pgDep.url.replace(/:[^:@/]+@/, ':***@')} (${pgDep.source})`);
+  say(`gate       ${gateUrl}  (WebSocket ${gateUrl.replace(/^http/, 'ws')}/v1/events/${demo.id}/ws)`);
+  say(`queue page ${gateUrl}/queue/?event=${demo.id}&gate=${encodeURIComponent(gateUrl)}`);
+  say(`checkout   http://${host}:${ports.checkout}`);
+  say(`dashboard  http://${host}:${ports.dashboard}`);
+  if (services.some((s) => s.name === 'storefront')) say(`storefront ${storefrontUrl}`);
+  say(`admin token: ${adminToken}`);
+  say(`demo sale "${demo.id}": ${demo.products[0]!.stock} units, opens at ${new Date(demo.startAt).toISOString()}`);
+  say(`logs in ${logDir}; Ctrl-C stops everything`);
+
+  for (const s of services) {
+    s.child.once('exit', (code, signal) => {
+      if (!stopping) {
+        say(`${s.name} exited unexpectedly (${signal ?? code}); stopping the stack. See ${s.logFile}`);
+        void shutdown(1);
+      }
+    });
+  }
+}
+
+async function shutdown(code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  say('stopping: gate, checkout, worker, dashboard, storefront, then Redis/PostgreSQL');
+  for (const name of ['gate', 'checkout', 'worker', 'dashboard', 'storefront']) {
+    const svc = services.find((s) => s.name === name);
+    if (svc) await stopService(svc);
+  }
+  for (const d of deps.reverse()) await d.stop().catch(() => {});
+  say('stopped');
+  process.exit(code);
+}
+
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
+process.on('exit', () => killAllNow(services));
+
+main().catch(async (err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  if (services.length === 0) {
+    // Nothing of ours runs yet: one line, no shutdown chatter.
+    stopping = true;
+    for (const d of deps.reverse()) await d.stop().catch(() => {});
+    process.exit(1);
+  }
+  await shutdown(1);
+});
