@@ -59,6 +59,14 @@ export const checkoutSchema = {
   }),
   maxBodyBytes: int('CHECKOUT_MAX_BODY', 2048, 'Largest request body accepted, bytes', { min: 64, max: 1_048_576 }),
   corsOrigins: list('CHECKOUT_CORS_ORIGINS', [], 'Origins allowed to call checkout from a browser'),
+  maxInFlight: int('CHECKOUT_MAX_INFLIGHT', 2000, 'Checkouts handled at once; more are answered 429', {
+    min: 1,
+    max: 1_000_000,
+  }),
+  redisTimeoutMs: int('CHECKOUT_REDIS_TIMEOUT_MS', 500, 'Longest wait for one Redis command before a 503, ms', {
+    min: 50,
+    max: 10_000,
+  }),
 } as const;
 
 export const workerSchema = {
@@ -70,6 +78,10 @@ export const workerSchema = {
   paymentDeclineRate: num('PAYMENT_DECLINE_RATE', 0, 'Share of payments the simulator declines', { min: 0, max: 1 }),
   sweepIntervalMs: int('SWEEP_INTERVAL_MS', 1000, 'How often expired reservations are swept', { min: 100, max: 60_000 }),
   metricsPort: int('WORKER_METRICS_PORT', 8083, 'Port of the worker /metrics, /healthz, /readyz', { min: 0, max: 65535 }),
+  lockMs: int('WORKER_LOCK_MS', 30_000, 'Job lock; a job of a dead worker runs again after this, ms', {
+    min: 1000,
+    max: 600_000,
+  }),
 } as const;
 
 export const dashboardSchema = {

@@ -13,6 +13,8 @@ export const LuaCode = {
   PLACE_GONE: -9,
   REVOKED: -10,
   BAD_ARGS: -11,
+  /** checkout: qty above the product's per-shopper limit on its own */
+  QTY_OVER_LIMIT: -20,
 } as const;
 
 export const luaCodeToError: Record<number, ErrorCode> = {
@@ -25,4 +27,5 @@ export const luaCodeToError: Record<number, ErrorCode> = {
   [LuaCode.UNKNOWN_SKU]: 'UNKNOWN_SKU',
   [LuaCode.REVOKED]: 'TICKET_REVOKED',
   [LuaCode.BAD_ARGS]: 'BAD_REQUEST',
+  [LuaCode.QTY_OVER_LIMIT]: 'QTY_OUT_OF_RANGE',
 };

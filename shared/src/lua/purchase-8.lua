@@ -1,0 +1,67 @@
+--[[ purchase: reserve stock for one admission ticket, all or nothing.
+KEYS[1] event         hash: config (JSON EventConfig), state, version
+KEYS[2] stock         hash: sku -> units left
+KEYS[3] used          hash: jti -> orderId
+KEYS[4] idem          hash: jti -> Idempotency-Key of the first use
+KEYS[5] bought        hash: sub -> units held or bought
+KEYS[6] reservations  zset: orderId -> expiry (ms)
+KEYS[7] reservation   hash: orderId -> JSON {sku, qty, jti, sub, at, price}
+KEYS[8] revoked       hash: jti / sub -> time
+ARGV[1] jti  ARGV[2] sub  ARGV[3] sku  ARGV[4] qty (integer >= 1)  ARGV[5] orderId
+ARGV[6] Idempotency-Key ('' = none)  ARGV[7] now (ms)  ARGV[8] reservation expiry (ms)
+Returns a negative code (shared/src/lua/codes.ts) when refused, else
+  {orderId, replay, soldOutVersion, reservationJson}
+  replay 1: the ticket was already used with the same Idempotency-Key; orderId is the first
+  order and reservationJson is '' when that reservation is already closed.
+  soldOutVersion > 0: this purchase took the last unit and set state = soldout at that version.
+All checks run before the first write (a Lua error after a write keeps the write). ]]
+local jti, sub, sku, orderId, idemKey = ARGV[1], ARGV[2], ARGV[3], ARGV[5], ARGV[6]
+local qty, now, expiry = tonumber(ARGV[4]), tonumber(ARGV[7]), tonumber(ARGV[8])
+if jti == '' or sub == '' or sku == '' or orderId == '' or not qty or qty < 1 or qty % 1 ~= 0
+  or not now or not expiry then
+  return -11
+end
+
+local prev = redis.call('HGET', KEYS[3], jti)
+if prev then
+  if idemKey ~= '' and redis.call('HGET', KEYS[4], jti) == idemKey then
+    return {prev, 1, 0, redis.call('HGET', KEYS[7], prev) or ''}
+  end
+  return -6
+end
+if redis.call('HEXISTS', KEYS[8], jti) == 1 or redis.call('HEXISTS', KEYS[8], sub) == 1 then return -10 end
+
+local ev = redis.call('HMGET', KEYS[1], 'config', 'state')
+if not ev[1] then return -2 end
+local state = ev[2]
+if state == 'soldout' then return -5 end
+if state ~= 'open' and state ~= 'paused' then return -3 end
+local product
+for _, p in ipairs(cjson.decode(ev[1]).products) do
+  if p.sku == sku then product = p break end
+end
+if not product then return -8 end
+local limit = tonumber(product.limitPerShopper) or 1
+if qty > limit then return -20 end
+if tonumber(redis.call('HGET', KEYS[5], sub) or '0') + qty > limit then return -7 end
+local left = tonumber(redis.call('HGET', KEYS[2], sku) or '0')
+if left < qty then return -5 end
+
+redis.call('HINCRBY', KEYS[2], sku, -qty)
+redis.call('HINCRBY', KEYS[5], sub, qty)
+redis.call('HSET', KEYS[3], jti, orderId)
+if idemKey ~= '' then redis.call('HSET', KEYS[4], jti, idemKey) end
+local rec = cjson.encode({sku = sku, qty = qty, jti = jti, sub = sub, at = now, price = product.priceCents})
+redis.call('ZADD', KEYS[6], expiry, orderId)
+redis.call('HSET', KEYS[7], orderId, rec)
+
+local soldOutVersion = 0
+if left - qty <= 0 then
+  local total = 0
+  for _, v in ipairs(redis.call('HVALS', KEYS[2])) do total = total + (tonumber(v) or 0) end
+  if total <= 0 then
+    redis.call('HSET', KEYS[1], 'state', 'soldout')
+    soldOutVersion = redis.call('HINCRBY', KEYS[1], 'version', 1)
+  end
+end
+return {orderId, 0, soldOutVersion, rec}
