@@ -13,6 +13,8 @@ export const LuaCode = {
   PLACE_GONE: -9,
   REVOKED: -10,
   BAD_ARGS: -11,
+  /** gate: the input changed between read and write (pre-queue grew during the shuffle); recompute */
+  STALE: -12,
   /** checkout: qty above the product's per-shopper limit on its own */
   QTY_OVER_LIMIT: -20,
 } as const;

@@ -12,6 +12,8 @@ export const CloseCode = {
   JOIN_TIMEOUT: 4003,
   /** The event does not exist. */
   UNKNOWN_EVENT: 4004,
+  /** The event's queue has not opened yet (before its pre-queue time). Retry later. */
+  NOT_OPEN: 4007,
   /** The event is closed: no new places, nobody waiting. */
   EVENT_CLOSED: 4005,
   /** Stock is gone; the queue is over. */

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { planRelease, type ReleaseInput, refill, smoothSpeed } from './plan.ts';
+
+const base: ReleaseInput = {
+  now: 10_000,
+  state: 'open',
+  queueAll: false,
+  rate: 20,
+  burst: 10,
+  maxActive: 1000,
+  overbook: 1,
+  tokens: 0,
+  at: 10_000 - 250,
+  active: 0,
+  unitsLeft: 1_000_000,
+  waiting: 1_000_000,
+};
+
+describe('planRelease', () => {
+  it('starts with a full bucket and then releases rate × time', () => {
+    expect(planRelease({ ...base, tokens: null, at: null }).release).toBe(10);
+    expect(planRelease(base)).toEqual({ release: 5, tokens: 5, limitedBy: 'rate' });
+  });
+
+  it('carries fractions so the long-run count is exact', () => {
+    let tokens: number | null = null;
+    let at: number | null = null;
+    let total = 0;
+    const rate = 7.3;
+    // 20 s of 250 ms ticks with a fractional rate.
+    for (let now = 0; now <= 20_000; now += 250) {
+      const p = planRelease({ ...base, now, rate, burst: 4, tokens, at });
+      total += p.release;
+      tokens = p.tokens - p.release;
+      at = now;
+    }
+    const expected = rate * 20 + 4;
+    expect(Math.abs(total - expected)).toBeLessThanOrEqual(1);
+  });
+
+  it('caps at burst', () => {
+    expect(refill(0, 0, 3_600_000, 20, 10)).toBe(10);
+  });
+
+  it('respects capacity, stock × overbook and queue length', () => {
+    expect(planRelease({ ...base, tokens: 100, maxActive: 50, active: 48 })).toMatchObject({
+      release: 2,
+      limitedBy: 'capacity',
+    });
+    expect(planRelease({ ...base, tokens: 100, unitsLeft: 10, overbook: 1.5, active: 12 })).toMatchObject({
+      release: 3,
+      limitedBy: 'stock',
+    });
+    expect(planRelease({ ...base, tokens: 100, unitsLeft: 0, active: 0 }).release).toBe(0);
+    expect(planRelease({ ...base, tokens: 100, waiting: 3 })).toMatchObject({ release: 3, limitedBy: 'queue' });
+    expect(planRelease({ ...base, tokens: 100, maxActive: 10, active: 30 }).release).toBe(0);
+  });
+
+  it('releases nobody when paused, queue-all or not open, but keeps refilling', () => {
+    for (const p of [{ state: 'paused' as const }, { queueAll: true }, { state: 'prequeue' as const }]) {
+      const r = planRelease({ ...base, ...p });
+      expect(r.release).toBe(0);
+      expect(r.tokens).toBe(5);
+      expect(r.limitedBy).toBe('halted');
+    }
+  });
+});
+
+describe('smoothSpeed', () => {
+  it('converges to a steady rate', () => {
+    let s = smoothSpeed(null, 250, 5, 5);
+    for (let i = 0; i < 200; i++) s = smoothSpeed(s, 250, 5, 5);
+    expect(s.rate).toBeCloseTo(20, 1);
+    expect(s.adm).toBeCloseTo(20, 1);
+  });
+  it('decays towards zero when the line stops', () => {
+    let s = { rate: 20, adm: 20 };
+    for (let i = 0; i < 100; i++) s = smoothSpeed(s, 250, 0, 0);
+    expect(s.rate).toBeLessThan(0.1);
+  });
+});

@@ -1,0 +1,46 @@
+-- admit-11.lua: one admission tick of the leader. Checks the lease and fencing token, drops
+-- expired tickets from the capacity set, re-checks the hard caps (state open, maxActive,
+-- units left x overbook) and moves up to the planned number of places from the head of the
+-- line into `admitted`. Writes the admitter bookkeeping in the same step.
+-- KEYS: 1 event, 2 leader, 3 fence, 4 queue, 5 admitted, 6 admitted-at, 7 stock, 8 stats,
+--       9 absent, 10 prequeue, 11 seq
+-- ARGV: 1 leader id, 2 fencing token, 3 planned count, 4 now (ms), 5 ticket lifetime (ms),
+--       6 maxActive, 7 overbook, 8 token-bucket level before this release
+-- Returns: {count, served, len, tail, admittedTotal, tick, placeId...} or {-1} (not the leader).
+if redis.call('GET', KEYS[2]) ~= ARGV[1] or redis.call('GET', KEYS[3]) ~= ARGV[2] then return {-1} end
+local now = tonumber(ARGV[4])
+redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', '(' .. ARGV[4])
+local state = redis.call('HGET', KEYS[1], 'state')
+local served = tonumber(redis.call('HGET', KEYS[8], 'served') or '0')
+local ids = {}
+if state == 'open' then
+  local active = redis.call('ZCARD', KEYS[5])
+  local units = 0
+  for _, v in ipairs(redis.call('HVALS', KEYS[7])) do units = units + (tonumber(v) or 0) end
+  local cap = math.min(tonumber(ARGV[3]), tonumber(ARGV[6]) - active,
+    math.floor(units * tonumber(ARGV[7]) + 1e-9) - active)
+  if cap > 0 then
+    local popped = redis.call('ZPOPMIN', KEYS[4], cap)
+    local exp = now + tonumber(ARGV[5])
+    for i = 1, #popped, 2 do
+      local pid = popped[i]
+      redis.call('ZADD', KEYS[5], exp, pid)
+      redis.call('HSET', KEYS[6], pid, ARGV[4])
+      redis.call('ZREM', KEYS[9], pid)
+      ids[#ids + 1] = pid
+      local s = tonumber(popped[i + 1])
+      if s > served then served = s end
+    end
+  end
+end
+local tokens = tonumber(ARGV[8]) - #ids
+if tokens < 0 then tokens = 0 end
+local len = redis.call('ZCARD', KEYS[4])
+if state == 'prequeue' or state == 'scheduled' then len = len + redis.call('ZCARD', KEYS[10]) end
+local tail = tonumber(redis.call('GET', KEYS[11]) or '0')
+local total = redis.call('HINCRBY', KEYS[8], 'admittedTotal', #ids)
+local tick = redis.call('HINCRBY', KEYS[8], 'tick', 1)
+redis.call('HSET', KEYS[8], 'tokens', tostring(tokens), 'at', ARGV[4], 'served', served, 'len', len, 'tail', tail)
+local out = {#ids, served, len, tail, total, tick}
+for _, pid in ipairs(ids) do out[#out + 1] = pid end
+return out

@@ -1,0 +1,23 @@
+-- sweep-7.lua: drop places whose socket has been gone longer than the grace period. Admitted
+-- places are only un-marked (their slot ends with the ticket; the client id keeps finding them).
+-- KEYS: 1 event, 2 queue, 3 prequeue, 4 ident, 5 owner, 6 absent, 7 admitted-at
+-- ARGV: 1 cutoff (ms: absent since before this), 2 most places handled in one call
+-- Returns: number of places dropped from the line.
+local state = redis.call('HGET', KEYS[1], 'state')
+local early = state == 'prequeue' or state == 'scheduled'
+local ids = redis.call('ZRANGEBYSCORE', KEYS[6], '-inf', '(' .. ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+local dropped = 0
+for _, pid in ipairs(ids) do
+  redis.call('ZREM', KEYS[6], pid)
+  if redis.call('HEXISTS', KEYS[7], pid) == 0 then
+    local n = redis.call('ZREM', KEYS[2], pid)
+    if early then n = n + redis.call('ZREM', KEYS[3], pid) end
+    local cid = redis.call('HGET', KEYS[5], pid)
+    if cid then
+      redis.call('HDEL', KEYS[5], pid)
+      if redis.call('HGET', KEYS[4], cid) == pid then redis.call('HDEL', KEYS[4], cid) end
+    end
+    if n > 0 then dropped = dropped + 1 end
+  end
+end
+return dropped
