@@ -1,0 +1,100 @@
+// Baseline: raw uWS and `ws` servers holding the same number of idle WebSockets as the gate.
+// Memory per connection = growth of the server processes' VmRSS / sockets held.
+import { round } from '../lib/hist.ts';
+import { type Child, rssBytes, sleep, spawnTs } from '../lib/proc.ts';
+import { MAX_SOCKETS_PER_WORKER, startSwarm, type SwarmResult } from '../swarm/run.ts';
+
+export interface HoldResult {
+  impl: 'uws' | 'ws';
+  processes: number;
+  requested: number;
+  held: number;
+  rssBeforeBytes: number;
+  rssAfterBytes: number;
+  bytesPerConnection: number;
+  joinsPerSecond: number;
+  joinP99Ms: number;
+  echo?: { sockets: number; seconds: number; msgsPerSecond: number; rttP50Ms: number; rttP99Ms: number };
+  errors: Record<string, number>;
+}
+
+export async function startServers(impl: 'uws' | 'ws', processes: number): Promise<{ servers: Child[]; ports: number[] }> {
+  const servers = Array.from({ length: processes }, () => spawnTs('baseline/ws-server.ts', ['--impl', impl]));
+  const ready = await Promise.all(servers.map((s) => s.next<{ port: number }>((m) => m.t === 'ready', 30_000)));
+  return { servers, ports: ready.map((r) => r.port) };
+}
+
+/**
+ * Hold `total` sockets against `impl` servers and measure RSS growth; optionally run an echo
+ * ping-pong on `echoSockets` extra sockets for `echoSeconds` afterwards.
+ */
+export async function measureHold(o: {
+  impl: 'uws' | 'ws';
+  total: number;
+  ratePerS: number;
+  echoSockets?: number;
+  echoSeconds?: number;
+  joinTimeoutMs?: number;
+}): Promise<HoldResult> {
+  // Each server process must stay under the 20,000-file limit.
+  const processes = Math.max(1, Math.ceil(o.total / MAX_SOCKETS_PER_WORKER));
+  const { servers, ports } = await startServers(o.impl, processes);
+  try {
+    await sleep(500);
+    const before = servers.reduce((s, c) => s + rssBytes(c.pid), 0);
+    const swarm = await startSwarm({
+      targets: ports.map((port) => ({ host: '127.0.0.1', port, path: '/ws' })),
+      total: o.total,
+      ratePerS: o.ratePerS,
+    });
+    let rep: SwarmResult;
+    let after: number;
+    try {
+      await swarm.waitJoined(o.total, o.joinTimeoutMs ?? 120_000);
+      await sleep(1000);
+      after = servers.reduce((s, c) => s + rssBytes(c.pid), 0);
+      rep = await swarm.report();
+    } finally {
+      await swarm.close();
+    }
+    const result: HoldResult = {
+      impl: o.impl,
+      processes,
+      requested: o.total,
+      held: rep.joined - rep.closedByServer,
+      rssBeforeBytes: before,
+      rssAfterBytes: after,
+      bytesPerConnection: rep.joined > 0 ? Math.round((after - before) / rep.joined) : 0,
+      joinsPerSecond: rep.joinsPerSecond,
+      joinP99Ms: rep.join.p99,
+      errors: rep.errors,
+    };
+    if (o.echoSockets && o.echoSeconds) {
+      const echo = await startSwarm({
+        targets: ports.map((port) => ({ host: '127.0.0.1', port, path: '/ws' })),
+        total: o.echoSockets,
+        ratePerS: 100_000,
+        echo: true,
+      });
+      try {
+        await echo.waitJoined(o.echoSockets, 30_000);
+        const r0 = await echo.report();
+        await sleep(o.echoSeconds * 1000);
+        const r1 = await echo.report();
+        echo.send({ t: 'echo-stop' });
+        result.echo = {
+          sockets: r1.joined,
+          seconds: o.echoSeconds,
+          msgsPerSecond: Math.round((r1.echoMsgs - r0.echoMsgs) / o.echoSeconds),
+          rttP50Ms: r1.echoRtt.p50,
+          rttP99Ms: round(r1.echoRtt.p99),
+        };
+      } finally {
+        await echo.close();
+      }
+    }
+    return result;
+  } finally {
+    await Promise.all(servers.map((s) => s.stop()));
+  }
+}

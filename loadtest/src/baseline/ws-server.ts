@@ -1,0 +1,75 @@
+// Baseline WebSocket server, one process: raw uWebSockets.js or the `ws` package, holding
+// sockets with nothing else to do. It answers a `join` with a welcome (so the swarm can hold
+// sockets against it exactly as against the gate), echoes anything else, and serves
+// `GET /hello` (uWS only) for the raw HTTP ceiling. Usage: ws-server.ts --impl uws|ws
+import { createServer } from 'node:http';
+import uWS from 'uWebSockets.js';
+import { WebSocketServer } from 'ws';
+
+const impl = process.argv[process.argv.indexOf('--impl') + 1] === 'ws' ? 'ws' : 'uws';
+const WELCOME = JSON.stringify({ t: 'welcome', evt: 'baseline', placeId: 'p', place: 'x', phase: 'queue', score: 1, resumed: false });
+let sockets = 0;
+
+function isJoin(text: string): boolean {
+  return text.startsWith('{"t":"join"');
+}
+
+function ready(port: number): void {
+  process.send?.({ t: 'ready', port, impl, pid: process.pid });
+}
+
+if (impl === 'uws') {
+  const app = uWS.App();
+  app.ws('/*', {
+    compression: uWS.DISABLED,
+    maxPayloadLength: 1024,
+    idleTimeout: 960,
+    maxBackpressure: 64 * 1024,
+    open: () => {
+      sockets++;
+    },
+    message: (ws, msg, isBinary) => {
+      const text = Buffer.from(msg).toString();
+      ws.send(isJoin(text) ? WELCOME : msg, isBinary);
+    },
+    close: () => {
+      sockets--;
+    },
+  });
+  app.get('/hello', (res) => {
+    res.end('Hello World!');
+  });
+  app.listen('127.0.0.1', 0, (token) => {
+    if (!token) {
+      process.stderr.write('listen failed\n');
+      process.exit(1);
+    }
+    ready(uWS.us_socket_local_port(token));
+  });
+} else {
+  const server = createServer((_req, res) => {
+    res.end('Hello World!');
+  });
+  const wss = new WebSocketServer({ server, perMessageDeflate: false, maxPayload: 1024, clientTracking: false });
+  wss.on('connection', (ws) => {
+    sockets++;
+    ws.on('message', (data, isBinary) => {
+      const text = isBinary ? '' : data.toString();
+      ws.send(isJoin(text) ? WELCOME : data, { binary: isBinary });
+    });
+    ws.on('close', () => {
+      sockets--;
+    });
+    ws.on('error', () => {});
+  });
+  server.listen(0, '127.0.0.1', () => {
+    const a = server.address();
+    ready(typeof a === 'object' && a ? a.port : 0);
+  });
+}
+
+process.on('message', (m: { t?: string }) => {
+  if (m.t === 'count') process.send?.({ t: 'count', sockets });
+});
+process.on('SIGTERM', () => process.exit(0));
+process.on('disconnect', () => process.exit(0));
