@@ -7,6 +7,7 @@ const base: ReleaseInput = {
   queueAll: false,
   rate: 20,
   burst: 10,
+  tickMs: 250,
   maxActive: 1000,
   overbook: 1,
   tokens: 0,
@@ -40,6 +41,12 @@ describe('planRelease', () => {
 
   it('caps at burst', () => {
     expect(refill(0, 0, 3_600_000, 20, 10)).toBe(10);
+    expect(planRelease({ ...base, tokens: 0, at: 0, now: 3_600_000 }).release).toBe(10);
+  });
+
+  it('holds at least one tick of tokens, so a small burst does not lower the rate', () => {
+    // 100/s with burst 2 and 250 ms ticks: 25 per tick, not 2.
+    expect(planRelease({ ...base, rate: 100, burst: 2, tokens: 0, at: base.now - 250 }).release).toBe(25);
   });
 
   it('respects capacity, stock × overbook and queue length', () => {

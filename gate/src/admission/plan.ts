@@ -11,6 +11,9 @@ export interface ReleaseInput {
   rate: number;
   /** Token-bucket size. */
   burst: number;
+  /** Tick length (ms): the bucket always holds at least one tick's worth, so a burst below
+   * rate × tick does not silently lower the rate. */
+  tickMs: number;
   maxActive: number;
   overbook: number;
   /** Bucket level and its time from the last tick; null on the first tick (bucket starts full). */
@@ -44,7 +47,7 @@ export function refill(tokens: number | null, at: number | null, now: number, ra
  *   // → { release: 5, tokens: 5, limitedBy: 'rate' }
  */
 export function planRelease(i: ReleaseInput): ReleasePlan {
-  const tokens = refill(i.tokens, i.at, i.now, i.rate, i.burst);
+  const tokens = refill(i.tokens, i.at, i.now, i.rate, Math.max(i.burst, (i.rate * i.tickMs) / 1000));
   if (i.state !== 'open' || i.queueAll) return { release: 0, tokens, limitedBy: 'halted' };
   const budgets: [number, Limit][] = [
     [Math.floor(tokens + EPS), 'rate'],

@@ -1,0 +1,202 @@
+// The admission loop. Every tick each gate process tries to hold the lease of every event; the
+// holder moves the event through time-driven states (scheduled → prequeue → open, with the
+// shuffle at the start), releases the planned batch with the admit Lua (fenced), drops places
+// absent past the grace period, and publishes the admitted ids and the state frame.
+import {
+  eventKeys,
+  getEvent,
+  type Logger,
+  LuaCode,
+  pipeScript,
+  publishControl,
+  type Redis,
+  runScript,
+  type StateFrame,
+  shuffleOrder,
+  timeTransition,
+} from '@sluice/shared';
+import { buildFrame } from '../broadcast/frame.ts';
+import { Lease } from './lease.ts';
+import { planRelease, smoothSpeed } from './plan.ts';
+
+export interface AdmitterOptions {
+  redis: Redis;
+  prefix: string;
+  /** Unique id of this candidate (host:pid:random). */
+  id: string;
+  now: () => number;
+  tickMs: number;
+  leaderTtlMs: number;
+  log: Logger;
+  /** The events to consider each tick. */
+  eventIds: () => Iterable<string>;
+  /** Called after each tick this process led (metrics). */
+  onTick?: (evt: string, t: TickOutcome) => void;
+}
+
+export interface TickOutcome {
+  fence: number;
+  admitted: string[];
+  frame: StateFrame;
+  ms: number;
+}
+
+/** Most absent places dropped per event per tick. */
+const SWEEP_BATCH = 500;
+
+export class Admitter {
+  readonly lease: Lease;
+  private readonly o: AdmitterOptions;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = true;
+  private running: Promise<void> | undefined;
+
+  constructor(o: AdmitterOptions) {
+    this.o = o;
+    this.lease = new Lease(o.redis, o.prefix, o.id, o.leaderTtlMs);
+  }
+
+  start(): void {
+    this.stopped = false;
+    const loop = async () => {
+      if (this.stopped) return;
+      const t0 = performance.now();
+      this.running = this.tickOnce();
+      await this.running;
+      if (this.stopped) return;
+      this.timer = setTimeout(loop, Math.max(0, this.o.tickMs - (performance.now() - t0)));
+    };
+    void loop();
+  }
+
+  /** Stop ticking and give up the leases. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+    await this.lease.resignAll().catch(() => {});
+  }
+
+  /** One tick over every event (errors are logged per event, never thrown). */
+  async tickOnce(): Promise<void> {
+    await Promise.all(
+      [...this.o.eventIds()].map((evt) =>
+        this.tickEvent(evt).catch((err) => this.o.log.warn({ err, evt }, 'admission tick failed')),
+      ),
+    );
+  }
+
+  /** One tick of one event; null when this process does not lead it. */
+  async tickEvent(evt: string): Promise<TickOutcome | null> {
+    const t0 = performance.now();
+    const { redis, prefix } = this.o;
+    const fence = await this.lease.acquire(evt);
+    if (!fence) return null;
+    const now = this.o.now();
+    const k = eventKeys(prefix, evt);
+    let rec = await getEvent(redis, prefix, evt);
+    if (!rec || rec.state === 'closed') return null;
+
+    const next = timeTransition(rec.state, rec.config, now);
+    if (next === 'prequeue') {
+      const version = Number(await runScript(redis, 'transition', [k.event], [rec.state, 'prequeue']));
+      if (version > 0) await publishControl(redis, prefix, { evt, kind: 'state', version, at: now });
+    } else if (next === 'open') {
+      const version = await this.openSale(evt, fence);
+      if (version === LuaCode.NOT_LEADER) return this.deposed(evt);
+      if (version > 0) await publishControl(redis, prefix, { evt, kind: 'state', version, at: now });
+    }
+    if (next) rec = (await getEvent(redis, prefix, evt)) ?? rec;
+
+    const [stats, stockVals, active, waiting] = await readTickInputs(redis, k, now);
+    const cfg = rec.config;
+    const num = (v: string | undefined): number | null => (v === undefined || v === '' ? null : Number(v));
+    const plan = planRelease({
+      now,
+      state: rec.state,
+      queueAll: cfg.queueAll,
+      rate: cfg.rate,
+      burst: cfg.burst,
+      tickMs: this.o.tickMs,
+      maxActive: cfg.maxActive,
+      overbook: cfg.overbook,
+      tokens: num(stats.tokens),
+      at: num(stats.at),
+      active,
+      unitsLeft: stockVals.reduce((a, v) => a + (Number(v) || 0), 0),
+      waiting,
+    });
+
+    const pipe = redis.pipeline();
+    pipeScript(pipe, 'sweep', [k.event, k.queue, k.prequeue, k.ident, k.owner, k.absent, k.admittedAt], [
+      now - cfg.graceS * 1000,
+      SWEEP_BATCH,
+    ]);
+    pipeScript(
+      pipe,
+      'admit',
+      [k.event, k.leader, k.fence, k.queue, k.admitted, k.admittedAt, k.stock, k.stats, k.absent, k.prequeue, k.seq],
+      [this.o.id, fence, plan.release, now, cfg.ticketTtlS * 1000, cfg.maxActive, cfg.overbook, plan.tokens],
+    );
+    const results = (await pipe.exec()) ?? [];
+    const [err, out] = results[1] ?? [new Error('no admit result'), null];
+    if (err) throw err;
+    const r = out as (number | string)[];
+    if (Number(r[0]) === LuaCode.NOT_LEADER) return this.deposed(evt);
+    const [n, served, len, tail, , tick] = r.slice(0, 6).map(Number) as [number, number, number, number, number, number];
+    const admitted = r.slice(6).map(String);
+
+    const prevAt = num(stats.at);
+    const prevSpeed = stats.rate !== undefined ? { rate: Number(stats.rate), adm: Number(stats.adm ?? 0) } : null;
+    const speed = smoothSpeed(prevSpeed, prevAt === null ? 0 : now - prevAt, served - (num(stats.served) ?? 0), n);
+    const frame = buildFrame({ rec, served, tail, len, rate: speed.rate, adm: speed.adm, tick, now });
+    const out2 = redis.pipeline().hset(k.stats, { rate: speed.rate, adm: speed.adm });
+    if (admitted.length) out2.publish(k.admitChannel, JSON.stringify({ fence, at: now, ids: admitted }));
+    out2.publish(k.tickChannel, JSON.stringify(frame));
+    await out2.exec();
+
+    const outcome = { fence, admitted, frame, ms: performance.now() - t0 };
+    this.o.onTick?.(evt, outcome);
+    return outcome;
+  }
+
+  /** The start: shuffle the pre-queue with the committed seed, number it, reveal the seed. */
+  private async openSale(evt: string, fence: number): Promise<number> {
+    const { redis, prefix } = this.o;
+    const k = eventKeys(prefix, evt);
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const [members, seed] = await Promise.all([redis.zrange(k.prequeue, 0, -1), redis.get(k.seed)]);
+      const order = shuffleOrder(members, seed ?? '');
+      const r = Number(
+        await runScript(redis, 'open', [k.event, k.leader, k.fence, k.prequeue, k.queue, k.seq, k.seed], [
+          this.o.id,
+          fence,
+          ...order,
+        ]),
+      );
+      if (r !== LuaCode.STALE) {
+        if (r > 0) this.o.log.info({ evt, shuffled: order.length }, 'sale opened; pre-queue shuffled');
+        return r;
+      }
+    }
+    throw new Error(`pre-queue of ${evt} kept changing during the shuffle`);
+  }
+
+  private deposed(evt: string): null {
+    this.lease.lost(evt);
+    this.o.log.warn({ evt }, 'lost the admitter lease');
+    return null;
+  }
+}
+
+async function readTickInputs(
+  redis: Redis,
+  k: ReturnType<typeof eventKeys>,
+  now: number,
+): Promise<[Record<string, string>, string[], number, number]> {
+  const res = (await redis.pipeline().hgetall(k.stats).hvals(k.stock).zcount(k.admitted, now, '+inf').zcard(k.queue).exec()) ?? [];
+  for (const [err] of res) if (err) throw err;
+  const v = res.map(([, x]) => x);
+  return [v[0] as Record<string, string>, v[1] as string[], Number(v[2]), Number(v[3])];
+}
+

@@ -1,0 +1,135 @@
+// Join, resume and leave: the use-cases behind the WebSocket and the HTTP fallback. Each is one
+// Lua call; the caller has already checked origin, address limit and proof-of-work.
+import {
+  eventKeys,
+  LuaCode,
+  runScript,
+  type Phase,
+  type Redis,
+  type WelcomeMsg,
+} from '@sluice/shared';
+import { newPlaceId, signPlace } from './place-token.ts';
+
+export interface JoinResult {
+  placeId: string;
+  phase: Phase;
+  score: number | null;
+  resumed: boolean;
+  /** Admission time (ms) when the place is already admitted. */
+  admittedAt: number | null;
+}
+
+export type JoinFailure = 'UNKNOWN_EVENT' | 'NOT_OPEN' | 'EVENT_CLOSED' | 'SOLD_OUT' | 'PLACE_GONE';
+
+const FAILURES: Record<number, JoinFailure> = {
+  [LuaCode.UNKNOWN_EVENT]: 'UNKNOWN_EVENT',
+  [LuaCode.EVENT_NOT_OPEN]: 'NOT_OPEN',
+  [LuaCode.EVENT_CLOSED]: 'EVENT_CLOSED',
+  [LuaCode.SOLD_OUT]: 'SOLD_OUT',
+  [LuaCode.PLACE_GONE]: 'PLACE_GONE',
+};
+
+export class JoinRefused extends Error {
+  readonly reason: JoinFailure;
+  constructor(reason: JoinFailure) {
+    super(reason);
+    this.name = 'JoinRefused';
+    this.reason = reason;
+  }
+}
+
+/**
+ * Join the line of `evt`, or resume the place named by `resumePlaceId` (from a verified place
+ * token) or owned by client id `cid`. Throws JoinRefused.
+ */
+export async function joinQueue(
+  redis: Redis,
+  prefix: string,
+  evt: string,
+  p: { cid: string; resumePlaceId: string; now: number },
+): Promise<JoinResult> {
+  const k = eventKeys(prefix, evt);
+  const r = await runScript<(string | number)[]>(
+    redis,
+    'join',
+    [k.event, k.queue, k.prequeue, k.seq, k.ident, k.owner, k.absent, k.admittedAt],
+    [newPlaceId(), p.cid, p.resumePlaceId, p.now],
+  );
+  const code = Number(r[0]);
+  if (code !== 1) throw new JoinRefused(FAILURES[code] ?? 'UNKNOWN_EVENT');
+  const [, placeId, phase, score, resumed, at] = r as [number, string, Phase, string, number, string];
+  return {
+    placeId,
+    phase,
+    score: score === '' ? null : Number(score),
+    resumed: Number(resumed) === 1,
+    admittedAt: at === '' ? null : Number(at),
+  };
+}
+
+export function welcomeOf(secret: Buffer, evt: string, j: JoinResult): WelcomeMsg {
+  return {
+    t: 'welcome',
+    evt,
+    placeId: j.placeId,
+    place: signPlace(secret, evt, j.placeId),
+    phase: j.phase,
+    score: j.score,
+    resumed: j.resumed,
+  };
+}
+
+/** Free a place now. Returns whether it was still waiting. */
+export async function leaveQueue(redis: Redis, prefix: string, evt: string, placeId: string): Promise<boolean> {
+  const k = eventKeys(prefix, evt);
+  const r = await runScript<number>(redis, 'leave', [k.event, k.queue, k.prequeue, k.ident, k.owner, k.absent], [
+    placeId,
+  ]);
+  return Number(r) === 1;
+}
+
+/** Number of people ahead of `placeId` (exact), or null when it is not in the line. */
+export async function exactRank(redis: Redis, prefix: string, evt: string, placeId: string): Promise<number | null> {
+  const r = await redis.zrank(eventKeys(prefix, evt).queue, placeId);
+  return r === null ? null : r;
+}
+
+/**
+ * Places whose socket went away, marked in batches (one pipeline per flush, not one call per
+ * socket): the sweep drops them after the event's grace period unless they come back.
+ */
+export class AbsenceMarker {
+  private pending = new Map<string, Map<string, number>>();
+  private readonly redis: Redis;
+  private readonly prefix: string;
+
+  constructor(redis: Redis, prefix: string) {
+    this.redis = redis;
+    this.prefix = prefix;
+  }
+
+  mark(evt: string, placeId: string, now: number): void {
+    let m = this.pending.get(evt);
+    if (!m) this.pending.set(evt, (m = new Map()));
+    m.set(placeId, now);
+  }
+
+  /** A place came back on this process before the flush. */
+  unmark(evt: string, placeId: string): void {
+    this.pending.get(evt)?.delete(placeId);
+  }
+
+  async flush(): Promise<void> {
+    if (this.pending.size === 0) return;
+    const batch = this.pending;
+    this.pending = new Map();
+    const pipe = this.redis.pipeline();
+    for (const [evt, m] of batch) {
+      const absent = eventKeys(this.prefix, evt).absent;
+      const args: (string | number)[] = [];
+      for (const [pid, at] of m) args.push(at, pid);
+      for (let i = 0; i < args.length; i += 2000) pipe.zadd(absent, ...args.slice(i, i + 2000));
+    }
+    await pipe.exec();
+  }
+}
