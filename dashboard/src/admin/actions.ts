@@ -1,0 +1,137 @@
+// One function per operator action: validate, apply through Redis (which announces the change
+// on the control channel), and return what the audit log records as before → after.
+import {
+  createEvent,
+  eventKeys,
+  getEvent,
+  globalKeys,
+  listEventIds,
+  manualTransition,
+  persistEvent,
+  publishControl,
+  type EventRecord,
+  type Pool,
+  type Redis,
+  rotateKey,
+  SluiceError,
+  setEventState,
+  updateEvent,
+} from '@sluice/shared';
+import type { Change } from './audit.ts';
+import type { EventPatch, StateAction } from './bodies.ts';
+
+export interface Ctx {
+  redis: Redis;
+  pool: Pool;
+  prefix: string;
+}
+
+async function mustGet(ctx: Ctx, id: string): Promise<EventRecord> {
+  const rec = await getEvent(ctx.redis, ctx.prefix, id);
+  if (!rec) throw new SluiceError('UNKNOWN_EVENT');
+  return rec;
+}
+
+/** Create in Redis first (the id's uniqueness is decided there), then the catalogue rows; undo Redis if PostgreSQL fails. */
+export async function createEventAction(ctx: Ctx, body: unknown, now: number): Promise<Change<EventRecord>> {
+  const rec = await createEvent(ctx.redis, ctx.prefix, body, now);
+  try {
+    await persistEvent(ctx.pool, rec.config);
+  } catch (err) {
+    await ctx.redis.del(...Object.values(eventKeys(ctx.prefix, rec.config.id)));
+    await ctx.redis.srem(globalKeys(ctx.prefix).events, rec.config.id);
+    throw new SluiceError('UNAVAILABLE', { message: 'Could not record the event; nothing was created.', cause: err });
+  }
+  return { before: null, after: { config: rec.config, state: rec.state, version: rec.version }, result: rec };
+}
+
+function pick(rec: EventRecord, keys: readonly string[]): Record<string, unknown> {
+  const c = rec.config as unknown as Record<string, unknown>;
+  return Object.fromEntries(keys.map((k) => [k, c[k]]));
+}
+
+export async function editEventAction(
+  ctx: Ctx,
+  id: string,
+  patch: EventPatch,
+  expectVersion: number | undefined,
+  now: number,
+): Promise<Change<EventRecord>> {
+  const opts = expectVersion === undefined ? { now } : { now, expectVersion };
+  const { before, after } = await updateEvent(ctx.redis, ctx.prefix, id, patch, opts);
+  if (patch.name !== undefined) {
+    await ctx.pool.query('UPDATE events SET name = $2 WHERE id = $1', [id, patch.name]);
+  }
+  const keys = Object.keys(patch);
+  return {
+    before: { ...pick(before, keys), version: before.version },
+    after: { ...pick(after, keys), version: after.version },
+    result: after,
+  };
+}
+
+/**
+ * pause / resume / close set the state directly. `open` means "start now": it moves startAt
+ * (and prequeueAt) to now and leaves the transition to the admitter, which reveals the seed and
+ * runs the pre-queue shuffle exactly as at a scheduled start.
+ */
+export async function stateAction(ctx: Ctx, id: string, action: StateAction, now: number): Promise<Change<EventRecord>> {
+  const rec = await mustGet(ctx, id);
+  const next = manualTransition(rec.state, action);
+  if (next === null) {
+    throw new SluiceError('CONFLICT', { message: `Cannot ${action} an event that is ${rec.state}.` });
+  }
+  if (action === 'open') {
+    const patch = { startAt: Math.min(rec.config.startAt, now), prequeueAt: Math.min(rec.config.prequeueAt, now) };
+    const { after } = await updateEvent(ctx.redis, ctx.prefix, id, patch, { now });
+    return {
+      before: { state: rec.state, startAt: rec.config.startAt, version: rec.version },
+      after: { state: 'open (at next admitter tick)', startAt: after.config.startAt, version: after.version },
+      result: after,
+    };
+  }
+  const version = await setEventState(ctx.redis, ctx.prefix, id, next, now);
+  return {
+    before: { state: rec.state, version: rec.version },
+    after: { state: next, version },
+    result: { ...rec, state: next, version },
+  };
+}
+
+export interface Revocation {
+  kind: 'ticket' | 'place';
+  id: string;
+  at: number;
+  version: number;
+}
+
+/** Mark a ticket jti or a place id revoked; gates and checkout consult the `revoked` hash. */
+export async function revokeAction(
+  ctx: Ctx,
+  evt: string,
+  kind: 'ticket' | 'place',
+  target: string,
+  now: number,
+): Promise<Change<Revocation>> {
+  const rec = await mustGet(ctx, evt);
+  const k = eventKeys(ctx.prefix, evt);
+  const previous = await ctx.redis.hget(k.revoked, target);
+  await ctx.redis.hset(k.revoked, target, now);
+  await publishControl(ctx.redis, ctx.prefix, { evt, kind: 'revoke', version: rec.version, at: now });
+  const result: Revocation = { kind, id: target, at: now, version: rec.version };
+  return { before: previous === null ? null : { revokedAt: Number(previous) }, after: { kind, id: target, revokedAt: now }, result };
+}
+
+/**
+ * A new signing key. The old one stays in the JWKS for the longest ticket lifetime of any event
+ * (tickets it signed stay verifiable until they expire).
+ */
+export async function rotateKeyAction(ctx: Ctx, now: number): Promise<Change<{ previous: string | null; current: string; at: number }>> {
+  let maxTtl = 0;
+  for (const id of await listEventIds(ctx.redis, ctx.prefix)) {
+    const rec = await getEvent(ctx.redis, ctx.prefix, id);
+    if (rec) maxTtl = Math.max(maxTtl, rec.config.ticketTtlS);
+  }
+  const r = await rotateKey(ctx.redis, ctx.prefix, maxTtl || 86_400, now);
+  return { before: { kid: r.previous }, after: { kid: r.current }, result: { ...r, at: now } };
+}

@@ -1,0 +1,63 @@
+// The console's calls to the admin API. Cookie session; every change carries X-CSRF-Token.
+
+export interface SessionInfo {
+  role: 'admin' | 'viewer';
+  csrf: string | null;
+}
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly field: string | undefined;
+  constructor(status: number, message: string, field?: string) {
+    super(message);
+    this.status = status;
+    this.field = field;
+  }
+}
+
+let csrf: string | null = null;
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (method !== 'GET' && csrf) headers['x-csrf-token'] = csrf;
+  const res = await fetch(path, {
+    method,
+    headers,
+    credentials: 'same-origin',
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  if (res.status === 204) return undefined as T;
+  const json = (await res.json().catch(() => ({}))) as { error?: { message: string; field?: string } };
+  if (!res.ok) throw new ApiError(res.status, json.error?.message ?? res.statusText, json.error?.field);
+  return json as T;
+}
+
+export const api = {
+  async session(): Promise<SessionInfo | null> {
+    try {
+      const s = await call<SessionInfo>('GET', '/v1/session');
+      csrf = s.csrf;
+      return s;
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) return null;
+      throw err;
+    }
+  },
+  login: (token: string) => call<SessionInfo>('POST', '/v1/login', { token }),
+  logout: () => call<void>('POST', '/v1/logout'),
+  events: () => call<{ events: { id: string; name: string; state: string }[] }>('GET', '/v1/events'),
+  patch: (evt: string, body: Record<string, unknown>) => call<{ version: number }>('PATCH', `/v1/events/${evt}`, body),
+  action: (evt: string, action: 'open' | 'pause' | 'resume' | 'close') =>
+    call<{ version: number }>('POST', `/v1/events/${evt}/${action}`),
+  stock: (evt: string, sku: string, delta: number) =>
+    call<{ version: number }>('POST', `/v1/events/${evt}/stock`, { sku, delta }),
+  revoke: (evt: string, body: { jti?: string; placeId?: string }) =>
+    call<{ version: number }>('POST', `/v1/events/${evt}/revocations`, body),
+  rotateKey: () => call<{ current: string; at: number }>('POST', '/v1/keys/rotate'),
+  audit: (evt: string) =>
+    call<{ entries: { id: number; at: string; actor: string; action: string; before: unknown; after: unknown }[] }>(
+      'GET',
+      `/v1/events/${evt}/audit?limit=15`,
+    ),
+};

@@ -1,0 +1,132 @@
+// Reads one event's live numbers from Redis in one pipeline: the event hash, the admitter's and
+// worker's `stats`, line sizes, active shoppers, stock, and each gate's applied version.
+import { eventKeys, type EventConfig, type EventState, globalKeys, type Redis } from '@sluice/shared';
+import { type Counters, type GateView, type LiveSample, perSecond } from './sample.ts';
+
+/** A gate that has not reported for this long is shown as stale and not counted. */
+export const GATE_FRESH_MS = 5000;
+
+interface GateReport {
+  versions?: Record<string, number>;
+  sockets?: number;
+  at?: number;
+}
+
+export function parseGates(h: Record<string, string>, evt: string, now: number): GateView[] {
+  const out: GateView[] = [];
+  for (const [id, raw] of Object.entries(h)) {
+    let r: GateReport;
+    try {
+      r = JSON.parse(raw) as GateReport;
+    } catch {
+      continue;
+    }
+    const at = Number(r.at ?? 0);
+    out.push({
+      id,
+      sockets: Number(r.sockets ?? 0),
+      applied: typeof r.versions?.[evt] === 'number' ? r.versions[evt] : null,
+      keys: typeof r.versions?.['*'] === 'number' ? r.versions['*'] : null,
+      at,
+      fresh: now - at <= GATE_FRESH_MS,
+    });
+  }
+  return out.sort((a, b) => (a.id < b.id ? -1 : 1));
+}
+
+const n = (v: string | undefined): number => (v === undefined || v === '' ? 0 : Number(v));
+
+/** Sample `evt` at `now`; `prev` gives the per-second rates. Returns null if the event is gone. */
+export async function sampleEvent(
+  redis: Redis,
+  prefix: string,
+  evt: string,
+  now: number,
+  prev: Counters | undefined,
+): Promise<{ sample: LiveSample; counters: Counters } | null> {
+  const k = eventKeys(prefix, evt);
+  const g = globalKeys(prefix);
+  const res = await redis
+    .pipeline()
+    .hgetall(k.event)
+    .hgetall(k.stats)
+    .hgetall(k.stock)
+    .zcard(k.queue)
+    .zcard(k.prequeue)
+    .zcard(k.admitted)
+    .get(k.seq)
+    .hgetall(g.gates)
+    .hgetall(g.keys)
+    .exec();
+  if (!res) return null;
+  for (const [err] of res) if (err) throw err;
+  const v = res.map(([, r]) => r);
+  const ev = v[0] as Record<string, string>;
+  if (!ev.config) return null;
+  const stats = v[1] as Record<string, string>;
+  const stockRaw = v[2] as Record<string, string>;
+  const config = JSON.parse(ev.config) as EventConfig;
+  const version = n(ev.version);
+  const gates = parseGates(v[7] as Record<string, string>, evt, now);
+  const fresh = gates.filter((x) => x.fresh);
+  const keysAt = keyringStamp(v[8] as Record<string, string>);
+  const counters: Counters = {
+    t: now,
+    tail: Math.max(n(stats.tail), n((v[6] as string | null) ?? undefined)),
+    prequeue: v[4] as number,
+    joins: stats.joins === undefined ? null : n(stats.joins),
+    admittedTotal: n(stats.admittedTotal),
+    ordersConfirmed: n(stats.ordersConfirmed),
+    ordersFailed: n(stats.ordersFailed),
+  };
+  const stock: Record<string, number> = {};
+  for (const [sku, left] of Object.entries(stockRaw)) stock[sku] = Number(left);
+  const sample: LiveSample = {
+    t: now,
+    evt,
+    name: config.name,
+    state: ev.state as EventState,
+    version,
+    cfg: {
+      rate: config.rate,
+      burst: config.burst,
+      maxActive: config.maxActive,
+      overbook: config.overbook,
+      queueAll: config.queueAll,
+      startAt: config.startAt,
+      prequeueAt: config.prequeueAt,
+      ticketTtlS: config.ticketTtlS,
+      powDifficulty: config.powDifficulty,
+    },
+    seedHash: ev.seedHash || null,
+    seed: ev.seed || null,
+    queue: v[3] as number,
+    prequeue: counters.prequeue,
+    tail: counters.tail,
+    served: n(stats.served),
+    active: v[5] as number,
+    admittedTotal: counters.admittedTotal,
+    stock,
+    initial: Object.fromEntries(config.products.map((p) => [p.sku, p.stock])),
+    ordersConfirmed: counters.ordersConfirmed,
+    ordersFailed: counters.ordersFailed,
+    ...perSecond(prev, counters),
+    latency: null,
+    gates,
+    appliedAll: fresh.length > 0 && fresh.every((x) => x.applied !== null && x.applied >= version),
+    keysAt,
+  };
+  return { sample, counters };
+}
+
+/** The createdAt of the current signing key: what a gate reports under `versions['*']` once it has loaded it. */
+function keyringStamp(h: Record<string, string>): number | null {
+  const kid = h.current;
+  const raw = kid ? h[kid] : undefined;
+  if (!raw) return null;
+  try {
+    return Number((JSON.parse(raw) as { createdAt: number }).createdAt);
+  } catch {
+    return null;
+  }
+}
