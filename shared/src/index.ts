@@ -7,4 +7,6 @@ export * from './lua/codes.ts';
 export * from './observability/index.ts';
 export * from './protocol/index.ts';
 export * from './redis.ts';
+export * from './storefront/index.ts';
 export * from './tickets/index.ts';
+export * from './tickets/admission.ts';

@@ -1,0 +1,357 @@
+// The page's connection to the gate: a WebSocket with jittered reconnects and the place token,
+// falling back to polling the HTTP endpoints when a WebSocket cannot be opened. Everything it
+// learns goes to `dispatch` as model actions; it holds no view state of its own.
+import { GatePaths, PLACE_HEADER, type PlaceStatus, type PublicEventInfo } from '@sluice/shared/protocol/http.ts';
+import type { ClientMessage, ServerMessage, StateFrame, WelcomeMsg } from '@sluice/shared/protocol/ws.ts';
+import { EVENT_STATES, wsPath } from '@sluice/shared/protocol/ws.ts';
+import { backoffDelay, pollDelay } from './backoff.ts';
+import { decideClose } from './close-policy.ts';
+import { chooseReturnUrl, type PageConfig, wsBase } from './config.ts';
+import type { Action, ErrorKey } from './model.ts';
+import { clientId, forgetPlace, loadPlace, savePlace } from './storage.ts';
+
+export interface ClientDeps {
+  config: PageConfig;
+  dispatch(a: Action): void;
+  onAdmitted(ticket: string, returnUrl: string): void;
+  session?: Storage;
+  local?: Storage;
+  WebSocket?: typeof WebSocket;
+  random?: () => number;
+  randomBytes?: (n: number) => Uint8Array;
+  /** Polling period, ms (the status endpoint is cacheable for a second). */
+  pollMs?: number;
+}
+
+/** WebSocket attempts that fail before ever opening, after which the page polls instead. */
+const WS_FAILURES_BEFORE_POLLING = 2;
+const PING_MS = 30_000;
+
+class HttpError extends Error {
+  readonly status: number;
+  readonly code: string | null;
+  constructor(status: number, code: string | null) {
+    super(`HTTP ${status}${code ? ` ${code}` : ''}`);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+export class QueueClient {
+  private readonly d: ClientDeps;
+  private readonly cid: string;
+  private readonly random: () => number;
+  private ws: WebSocket | null = null;
+  private wsEverOpened = false;
+  private wsFailures = 0;
+  private attempt = 0;
+  private polling = false;
+  private stopped = false;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private ping: ReturnType<typeof setInterval> | undefined;
+  private returnUrl: string | null = null;
+
+  constructor(deps: ClientDeps) {
+    this.d = deps;
+    this.random = deps.random ?? Math.random;
+    this.cid = clientId(deps.local, deps.randomBytes ?? ((n) => crypto.getRandomValues(new Uint8Array(n))));
+  }
+
+  private url(path: string): string {
+    return this.d.config.gate + path;
+  }
+
+  /** Learn the event, then connect. */
+  async start(): Promise<void> {
+    this.stopped = false;
+    try {
+      const info = await this.getJson<PublicEventInfo>(GatePaths.event(this.d.config.event));
+      this.returnUrl = chooseReturnUrl(this.d.config.returnUrl, info.returnUrl);
+      const state = EVENT_STATES.find((st) => st === info.state);
+      if (state) this.d.dispatch({ t: 'info', state, startAt: info.startAt });
+    } catch (err) {
+      await this.failed(err);
+      if (!this.stopped) this.later(() => this.start(), this.nextDelay());
+      return;
+    }
+    this.connect();
+  }
+
+  /** Give the place up (the visible "leave the queue" button). */
+  async leave(): Promise<void> {
+    const saved = loadPlace(this.d.session, this.d.config.event);
+    this.stopped = true;
+    this.clearTimers();
+    forgetPlace(this.d.session, this.d.config.event);
+    this.d.dispatch({ t: 'left' });
+    if (this.ws && this.ws.readyState === 1) {
+      this.send({ t: 'leave' });
+      // The gate answers by closing with LEFT; do not keep a half-closed socket around.
+      const ws = this.ws;
+      setTimeout(() => ws.close(1000), 2000);
+      return;
+    }
+    this.ws?.close(1000);
+    if (saved) {
+      await fetch(this.url(GatePaths.leave(this.d.config.event)), {
+        method: 'POST',
+        headers: { [PLACE_HEADER]: saved.place },
+      }).catch(() => {});
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.clearTimers();
+    this.ws?.close(1000);
+  }
+
+  private clearTimers(): void {
+    clearTimeout(this.timer);
+    clearInterval(this.ping);
+  }
+
+  private later(f: () => void, ms: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(f, ms);
+  }
+
+  private nextDelay(extra = 0): number {
+    return backoffDelay(this.attempt++ + extra, this.random());
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    if (this.polling || !this.d.WebSocket) {
+      this.polling = true;
+      this.d.dispatch({ t: 'link', link: 'polling' });
+      void this.pollJoin();
+      return;
+    }
+    let opened = false;
+    let ws: WebSocket;
+    try {
+      ws = new this.d.WebSocket(wsBase(this.d.config.gate) + wsPath(this.d.config.event));
+    } catch {
+      this.polling = true;
+      this.connect();
+      return;
+    }
+    this.ws = ws;
+    ws.onopen = () => {
+      opened = true;
+      this.wsEverOpened = true;
+      const saved = loadPlace(this.d.session, this.d.config.event);
+      this.send({ t: 'join', cid: this.cid, ...(saved ? { place: saved.place } : {}) });
+      clearInterval(this.ping);
+      this.ping = setInterval(() => this.send({ t: 'ping' }), PING_MS);
+    };
+    ws.onmessage = (ev) => {
+      if (typeof ev.data !== 'string') return;
+      let msg: ServerMessage;
+      try {
+        msg = JSON.parse(ev.data) as ServerMessage;
+      } catch {
+        return;
+      }
+      this.onMessage(msg);
+    };
+    ws.onclose = (ev) => {
+      clearInterval(this.ping);
+      if (this.ws === ws) this.ws = null;
+      if (this.stopped) return;
+      if (!opened) {
+        this.wsFailures++;
+        if (!this.wsEverOpened && this.wsFailures >= WS_FAILURES_BEFORE_POLLING) {
+          this.polling = true;
+          this.attempt = 0;
+          this.connect();
+          return;
+        }
+      }
+      this.onClose(ev.code);
+    };
+  }
+
+  private send(m: ClientMessage): void {
+    if (this.ws && this.ws.readyState === 1) this.ws.send(JSON.stringify(m));
+  }
+
+  private onMessage(msg: ServerMessage): void {
+    switch (msg.t) {
+      case 'welcome':
+        this.attempt = 0;
+        this.welcome(msg);
+        break;
+      case 'state':
+        this.d.dispatch({ t: 'link', link: 'ok' });
+        this.d.dispatch({ t: 'state', frame: msg, localNow: Date.now() });
+        break;
+      case 'place': {
+        const saved = loadPlace(this.d.session, this.d.config.event);
+        if (saved) savePlace(this.d.session, this.d.config.event, { ...saved, score: msg.score });
+        this.d.dispatch({ t: 'place', score: msg.score });
+        break;
+      }
+      case 'admitted':
+        this.admitted(msg.ticket, msg.exp);
+        break;
+      case 'error':
+        if (msg.code === 'ORIGIN_FORBIDDEN') this.fail('errOrigin');
+        else if (msg.code === 'UNKNOWN_EVENT') this.fail('errUnknownEvent');
+        else if (msg.code === 'RATE_LIMITED') this.d.dispatch({ t: 'error', key: 'errRateLimited', final: false });
+        break;
+      default:
+        break;
+    }
+  }
+
+  private welcome(msg: WelcomeMsg): void {
+    savePlace(this.d.session, this.d.config.event, { place: msg.place, placeId: msg.placeId, score: msg.score });
+    this.d.dispatch({ t: 'link', link: this.polling ? 'polling' : 'ok' });
+    this.d.dispatch({ t: 'welcome', msg });
+  }
+
+  private admitted(ticket: string, exp: number): void {
+    this.stopped = true;
+    this.clearTimers();
+    this.d.dispatch({ t: 'admitted', ticket, exp });
+    this.ws?.close(1000);
+    // The place token has done its job; a later visit joins afresh.
+    forgetPlace(this.d.session, this.d.config.event);
+    if (this.returnUrl) this.d.onAdmitted(ticket, this.returnUrl);
+  }
+
+  private fail(key: ErrorKey): void {
+    this.stopped = true;
+    this.clearTimers();
+    this.ws?.close(1000);
+    this.d.dispatch({ t: 'error', key, final: true });
+  }
+
+  private onClose(code: number): void {
+    const decision = decideClose(code);
+    switch (decision.do) {
+      case 'reconnect':
+        this.d.dispatch({ t: 'link', link: 'reconnecting' });
+        this.later(() => this.connect(), this.nextDelay());
+        return;
+      case 'rejoin':
+        forgetPlace(this.d.session, this.d.config.event);
+        this.later(() => this.connect(), this.nextDelay());
+        return;
+      case 'slow-down':
+        this.d.dispatch({ t: 'error', key: 'errRateLimited', final: false });
+        this.later(() => this.connect(), this.nextDelay(3));
+        return;
+      case 'left':
+        this.stopped = true;
+        forgetPlace(this.d.session, this.d.config.event);
+        this.d.dispatch({ t: 'left' });
+        return;
+      case 'final':
+        this.stopped = true;
+        forgetPlace(this.d.session, this.d.config.event);
+        this.d.dispatch({ t: 'final', screen: decision.screen });
+        return;
+      case 'fail':
+        this.fail(decision.key);
+        return;
+    }
+  }
+
+  // ---- HTTP fallback -------------------------------------------------------------------------
+
+  private async getJson<T>(path: string, init: RequestInit = {}): Promise<T> {
+    const res = await fetch(this.url(path), { cache: 'no-store', ...init });
+    if (!res.ok) {
+      let code: string | null = null;
+      try {
+        code = ((await res.json()) as { error?: { code?: string } }).error?.code ?? null;
+      } catch {}
+      throw new HttpError(res.status, code);
+    }
+    return (await res.json()) as T;
+  }
+
+  /**
+   * Classify a failed request. A CORS refusal and a network failure look the same to fetch (a
+   * TypeError); a no-cors probe of the event tells them apart: if the gate answers it, the gate is
+   * reachable and refused this page's origin.
+   */
+  private async failed(err: unknown): Promise<void> {
+    if (err instanceof HttpError) {
+      if (err.status === 404) return this.fail('errUnknownEvent');
+      if (err.status === 403) return this.fail('errOrigin');
+      if (err.status === 429) return this.d.dispatch({ t: 'error', key: 'errRateLimited', final: false });
+      if (err.code === 'SOLD_OUT') return this.d.dispatch({ t: 'final', screen: 'soldout' });
+      if (err.code === 'EVENT_NOT_OPEN') return this.d.dispatch({ t: 'final', screen: 'closed' });
+      return this.d.dispatch({ t: 'error', key: 'errGeneric', final: false });
+    }
+    try {
+      await fetch(this.url(GatePaths.event(this.d.config.event)), { mode: 'no-cors', cache: 'no-store' });
+      return this.fail('errOrigin');
+    } catch {
+      this.d.dispatch({ t: 'link', link: 'reconnecting' });
+    }
+  }
+
+  private async pollJoin(): Promise<void> {
+    if (this.stopped) return;
+    const saved = loadPlace(this.d.session, this.d.config.event);
+    try {
+      const msg = await this.getJson<WelcomeMsg>(GatePaths.join(this.d.config.event), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ cid: this.cid, ...(saved ? { place: saved.place } : {}) }),
+      });
+      this.attempt = 0;
+      this.welcome(msg);
+    } catch (err) {
+      if (err instanceof HttpError && saved && (err.status === 400 || err.status === 401 || err.status === 410)) {
+        forgetPlace(this.d.session, this.d.config.event); // the token is no good: join afresh
+      } else {
+        await this.failed(err);
+      }
+      if (!this.stopped) this.later(() => void this.pollJoin(), this.nextDelay());
+      return;
+    }
+    void this.pollTick();
+  }
+
+  private async pollTick(): Promise<void> {
+    if (this.stopped) return;
+    const saved = loadPlace(this.d.session, this.d.config.event);
+    if (!saved) return void this.pollJoin();
+    try {
+      const [place, frame] = await Promise.all([
+        this.getJson<PlaceStatus>(GatePaths.place(this.d.config.event), { headers: { [PLACE_HEADER]: saved.place } }),
+        this.getJson<StateFrame>(GatePaths.status(this.d.config.event)),
+      ]);
+      this.attempt = 0;
+      this.d.dispatch({ t: 'link', link: 'polling' });
+      this.d.dispatch({ t: 'state', frame, localNow: Date.now() });
+      if (place.ticket && place.exp !== undefined) return this.admitted(place.ticket, place.exp);
+      if (place.score !== null && place.score !== saved.score) {
+        savePlace(this.d.session, this.d.config.event, { ...saved, score: place.score });
+        this.d.dispatch({ t: 'place', score: place.score });
+      }
+      if (frame.st === 'soldout' || frame.st === 'closed') {
+        this.stopped = true;
+        forgetPlace(this.d.session, this.d.config.event);
+        this.d.dispatch({ t: 'final', screen: frame.st });
+        return;
+      }
+    } catch (err) {
+      if (err instanceof HttpError && (err.status === 401 || err.status === 404 || err.status === 410)) {
+        forgetPlace(this.d.session, this.d.config.event); // place dropped: join afresh
+        this.later(() => void this.pollJoin(), this.nextDelay());
+        return;
+      }
+      await this.failed(err);
+      if (!this.stopped) this.later(() => void this.pollTick(), this.nextDelay());
+      return;
+    }
+    this.later(() => void this.pollTick(), pollDelay(this.d.pollMs ?? 2000, this.random()));
+  }
+}
