@@ -1,0 +1,141 @@
+// The checkout API as an app factory: `startCheckout(config)` listens (port 0 allowed) and
+// returns the port and a close() that shuts down in order. Tests and main.ts both use it.
+import {
+  type checkoutSchema,
+  type ConfigOf,
+  createLogger,
+  createPool,
+  createRedis,
+  type KeySource,
+  type Logger,
+  type Pool,
+  RemoteJwks,
+  SluiceError,
+  TicketVerifier,
+} from '@sluice/shared';
+import { Queue } from 'bullmq';
+import HyperExpress from 'hyper-express';
+import { failFastRedis, settle } from './connections.ts';
+import { corsMiddleware } from './http/cors.ts';
+import { createCheckoutMetrics } from './http/metrics.ts';
+import { registerOps } from './http/ops.ts';
+import { sendError } from './http/respond.ts';
+import { bullPrefix, ORDER_QUEUE, type OrderJobData } from './orders/queue.ts';
+import { orderStatusHandler } from './orders/route.ts';
+import { catalogueHandler } from './products/route.ts';
+import { checkoutHandler } from './purchase/route.ts';
+
+export type CheckoutConfig = ConfigOf<typeof checkoutSchema>;
+
+export interface CheckoutOptions {
+  /** Ticket keys; default: the gate's JWKS at config.jwksUrl, fetched and cached. */
+  keys?: KeySource;
+  /** Clock (ms) for ticket checks and reservation expiry. */
+  now?: () => number;
+  log?: Logger;
+  /** A pool to use instead of one built from config.databaseUrl (not closed by close()). */
+  pool?: Pool;
+}
+
+export interface CheckoutApp {
+  port: number;
+  /** Every route the server answers, `{ method, path }` with `:param` placeholders. */
+  routes: { method: string; path: string }[];
+  /** Stop accepting, fail readiness, drain in-flight requests, close Redis, BullMQ, PostgreSQL. */
+  close(): Promise<void>;
+}
+
+/** Tickets stay readable for order status this long after they expire. */
+const ORDER_LOOKUP_TOLERANCE_S = 86_400;
+
+export async function startCheckout(config: CheckoutConfig, opts: CheckoutOptions = {}): Promise<CheckoutApp> {
+  const log = opts.log ?? createLogger('checkout', config.logLevel);
+  const now = opts.now ?? Date.now;
+  const redis = failFastRedis(config.redisUrl, config.redisTimeoutMs);
+  const queueRedis = createRedis(config.redisUrl, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    commandTimeout: config.redisTimeoutMs * 2,
+    connectTimeout: 1000,
+    retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
+  });
+  const queue = new Queue<OrderJobData>(ORDER_QUEUE, { connection: queueRedis, prefix: bullPrefix(config.prefix) });
+  queue.on('error', (err) => log.warn({ err }, 'order queue error'));
+  const pool = opts.pool ?? createPool(config.databaseUrl);
+  let keys = opts.keys;
+  if (!keys) {
+    const remote = new RemoteJwks(config.jwksUrl);
+    await remote.refresh().catch((err) => log.warn({ err, url: config.jwksUrl }, 'JWKS not reachable yet'));
+    keys = remote;
+  }
+  const verifierOpts = { keys, issuer: config.ticketIssuer, audience: config.ticketAudience, now };
+  const verifier = new TicketVerifier({ ...verifierOpts, clockToleranceS: config.clockToleranceS });
+  const lookupVerifier = new TicketVerifier({ ...verifierOpts, clockToleranceS: ORDER_LOOKUP_TOLERANCE_S });
+  const metrics = createCheckoutMetrics();
+  let draining = false;
+
+  const server = new HyperExpress.Server({
+    auto_close: false,
+    // Our own limit (http/body.ts) answers with a JSON 413; this one must never fire first.
+    max_body_length: Number.MAX_SAFE_INTEGER,
+  });
+  server.set_error_handler((req, res, err) => sendError(res, err, log, req));
+  server.set_not_found_handler((req, res) => sendError(res, new SluiceError('NOT_FOUND'), log, req));
+  if (config.corsOrigins.length > 0) server.use(corsMiddleware(config.corsOrigins));
+
+  const timeoutMs = config.redisTimeoutMs;
+  server.post(
+    '/v1/checkout',
+    checkoutHandler({
+      redis,
+      queue,
+      verifier,
+      prefix: config.prefix,
+      reservationTtlS: config.reservationTtlS,
+      redisTimeoutMs: timeoutMs,
+      now,
+      onAnnounceError: (err) => log.warn({ err }, 'state announcement failed'),
+      maxBodyBytes: config.maxBodyBytes,
+      maxInFlight: config.maxInFlight,
+      metrics,
+      log,
+    }),
+  );
+  server.get('/v1/orders/:id', orderStatusHandler({ redis, pool, prefix: config.prefix, verifier: lookupVerifier, timeoutMs, log }));
+  server.get('/v1/events/:id/products', catalogueHandler({ redis, prefix: config.prefix, timeoutMs, log }));
+  registerOps(server, {
+    checks: { redis: () => redis.ping(), postgres: () => pool.query('SELECT 1') },
+    registry: metrics.registry,
+    draining: () => draining,
+  });
+
+  await settle(redis, 2000);
+  await server.listen(config.port, config.host);
+  const port = server.port;
+  log.info({ port }, 'checkout listening');
+
+  const routes: { method: string; path: string }[] = [];
+  for (const [method, byPath] of Object.entries(server.routes as unknown as Record<string, Record<string, unknown>>)) {
+    for (const path of Object.keys(byPath)) if (method !== 'any') routes.push({ method, path });
+  }
+
+  let closing: Promise<void> | undefined;
+  return {
+    port,
+    routes,
+    close() {
+      closing ??= (async () => {
+        draining = true;
+        // Stop accepting and let in-flight requests finish (bounded), then close the stores.
+        await Promise.race([server.shutdown(), new Promise((r) => setTimeout(r, 5000))]);
+        server.close();
+        await queue.close().catch(() => {});
+        queueRedis.disconnect();
+        redis.disconnect();
+        if (!opts.pool) await pool.end().catch(() => {});
+        log.info('checkout closed');
+      })();
+      return closing;
+    },
+  };
+}

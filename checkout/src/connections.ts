@@ -1,0 +1,56 @@
+// Redis connections of the checkout tier. The request path uses a fail-fast client (no offline
+// queue, no retries, a short command timeout), so an unreachable Redis becomes a 503 within a
+// second instead of a hung request. BullMQ gets its own connections.
+import { createRedis, type Redis, SluiceError } from '@sluice/shared';
+
+/** A client for request handlers: every command fails fast while Redis is away. */
+export function failFastRedis(url: string, commandTimeoutMs: number): Redis {
+  return createRedis(url, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: commandTimeoutMs,
+    connectTimeout: 1000,
+    // Keep reconnecting in the background, never more than a second apart.
+    retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
+  });
+}
+
+/** Wait until `redis` is ready, at most `ms`; resolves either way (a later 503 tells the truth). */
+export function settle(redis: Redis, ms: number): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      redis.off('ready', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    redis.once('ready', done);
+  });
+}
+
+/**
+ * Errors that mean "Redis is not answering" (connection refused, closed, offline, timeout).
+ * A ReplyError is Redis answering with an error (a script bug): that is a 500, not a 503.
+ */
+export function isConnectionError(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  if (err.name === 'ReplyError') return false;
+  return true;
+}
+
+/** Run `work`; a connection failure or a timeout becomes SluiceError UNAVAILABLE. */
+export async function guarded<T>(work: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } catch (err) {
+    if (err instanceof SluiceError || !isConnectionError(err)) throw err;
+    throw new SluiceError('UNAVAILABLE', { cause: err });
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,19 @@
+// GET /v1/orders/:id over HTTP.
+import type { Logger } from '@sluice/shared';
+import type { Request, Response } from 'hyper-express';
+import { sendError, sendJson } from '../http/respond.ts';
+import { getOrderStatus, type OrderStatusDeps } from './status.ts';
+
+export function orderStatusHandler(deps: OrderStatusDeps & { log: Logger }) {
+  return async (req: Request, res: Response): Promise<void> => {
+    try {
+      const view = await getOrderStatus(deps, {
+        orderId: req.path_parameters.id ?? '',
+        authorization: req.headers.authorization,
+      });
+      sendJson(res, 200, view, { 'cache-control': 'no-store' });
+    } catch (err) {
+      sendError(res, err, deps.log, req);
+    }
+  };
+}

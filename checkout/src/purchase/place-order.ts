@@ -1,0 +1,84 @@
+// POST /v1/checkout as one story: parse the request, verify the ticket, reserve the units
+// atomically, enqueue the order job, answer 202. If the process dies between the reservation
+// and the job, the reservation expires and the worker's sweeper returns the units.
+import { randomUUID } from 'node:crypto';
+import { isEventId, type Redis, SluiceError, type TicketVerifier } from '@sluice/shared';
+import type { Queue } from 'bullmq';
+import { guarded } from '../connections.ts';
+import { announceState } from '../events/announce.ts';
+import { ORDER_JOB, type OrderJobData, orderJobOptions } from '../orders/queue.ts';
+import { jobFromReservation } from '../orders/reservation.ts';
+import { bearerToken, parseCheckoutBody, parseIdempotencyKey } from './request.ts';
+import { reserve } from './reserve.ts';
+
+export interface PlaceOrderDeps {
+  redis: Redis;
+  queue: Queue<OrderJobData>;
+  verifier: TicketVerifier;
+  prefix: string;
+  reservationTtlS: number;
+  redisTimeoutMs: number;
+  now: () => number;
+  /** Called when publishing a state change failed (the gates' 1 s re-read catches up). */
+  onAnnounceError: (err: unknown) => void;
+}
+
+export interface PlaceOrderInput {
+  body: Buffer;
+  authorization: string | undefined;
+  idempotencyKey: string | undefined;
+}
+
+export interface OrderAccepted {
+  orderId: string;
+  status: 'pending';
+  statusUrl: string;
+  /** True when this answer repeats the first one (same ticket, same Idempotency-Key). */
+  replay: boolean;
+}
+
+export const orderStatusPath = (orderId: string): string => `/v1/orders/${orderId}`;
+
+export async function placeOrder(deps: PlaceOrderDeps, input: PlaceOrderInput): Promise<OrderAccepted> {
+  const { sku, qty } = parseCheckoutBody(input.body);
+  const idempotencyKey = parseIdempotencyKey(input.idempotencyKey);
+  const claims = await deps.verifier.verify(bearerToken(input.authorization));
+  if (!isEventId(claims.evt)) throw new SluiceError('TICKET_CLAIMS');
+
+  const now = deps.now();
+  const reserved = await guarded(
+    reserve(deps.redis, deps.prefix, {
+      evt: claims.evt,
+      jti: claims.jti,
+      sub: claims.sub,
+      sku,
+      qty,
+      orderId: randomUUID(),
+      idempotencyKey,
+      now,
+      expiresAt: now + deps.reservationTtlS * 1000,
+    }),
+    deps.redisTimeoutMs,
+    'purchase',
+  );
+
+  if (reserved.soldOutVersion > 0) {
+    announceState(deps.redis, deps.prefix, claims.evt, reserved.soldOutVersion, now).catch(deps.onAnnounceError);
+  }
+  // A replay re-adds the job while the reservation is open: the first answer may have been a
+  // 503 after the reservation, and BullMQ ignores a job id it already holds.
+  if (reserved.reservation) {
+    const job = jobFromReservation(claims.evt, reserved.orderId, reserved.reservation, idempotencyKey);
+    await guarded(
+      deps.queue.add(ORDER_JOB, job, orderJobOptions(reserved.orderId)),
+      deps.redisTimeoutMs * 2,
+      'order enqueue',
+    );
+  }
+  return {
+    orderId: reserved.orderId,
+    status: 'pending',
+    statusUrl: orderStatusPath(reserved.orderId),
+    replay: reserved.replay,
+  };
+}

@@ -1,0 +1,115 @@
+// Orders into PostgreSQL: one multi-row INSERT ... ON CONFLICT DO NOTHING per batch (unique
+// order_id and ticket_jti make a redelivered job harmless), answering each order's status as
+// recorded, whether this statement wrote it or an earlier delivery did.
+import type { Pool } from '@sluice/shared';
+
+export interface OrderRow {
+  orderId: string;
+  evt: string;
+  sku: string;
+  qty: number;
+  jti: string;
+  placeId: string;
+  status: 'confirmed' | 'failed';
+  failReason: string | null;
+  amountCents: number;
+  paymentRef: string | null;
+  idempotencyKey: string | null;
+  createdAt: number;
+}
+
+export interface Recorded {
+  status: 'pending' | 'confirmed' | 'failed';
+  failReason: string | null;
+  /** False when the row was already there (a redelivery). */
+  inserted: boolean;
+}
+
+/** Recorded state per order id; null when no row has this id (its ticket was used by another). */
+export type WriteResult = Recorded | null | Error;
+
+const INSERT = `
+WITH input AS (
+  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[],
+                       $8::text[], $9::bigint[], $10::text[], $11::text[], $12::timestamptz[])
+    AS t(order_id, event_id, sku, qty, ticket_jti, place_id, status, fail_reason, amount_cents, payment_ref,
+         idempotency_key, created_at)
+), ins AS (
+  INSERT INTO orders (order_id, event_id, sku, qty, ticket_jti, place_id, status, fail_reason, amount_cents,
+                      payment_ref, idempotency_key, created_at)
+  SELECT * FROM input
+  ON CONFLICT DO NOTHING
+  RETURNING order_id, status, fail_reason
+)
+SELECT order_id, status, fail_reason, true AS inserted FROM ins
+UNION ALL
+SELECT o.order_id, o.status, o.fail_reason, false FROM orders o JOIN input i USING (order_id)`;
+
+interface ResultRow {
+  order_id: string;
+  status: Recorded['status'];
+  fail_reason: string | null;
+  inserted: boolean;
+}
+
+function params(rows: readonly OrderRow[]): unknown[] {
+  return [
+    rows.map((r) => r.orderId),
+    rows.map((r) => r.evt),
+    rows.map((r) => r.sku),
+    rows.map((r) => r.qty),
+    rows.map((r) => r.jti),
+    rows.map((r) => r.placeId),
+    rows.map((r) => r.status),
+    rows.map((r) => r.failReason),
+    rows.map((r) => r.amountCents),
+    rows.map((r) => r.paymentRef),
+    rows.map((r) => r.idempotencyKey),
+    rows.map((r) => new Date(r.createdAt).toISOString()),
+  ];
+}
+
+/** Integrity violations (SQLSTATE class 23) are the row's fault, not the database's. */
+const isRowError = (err: unknown): boolean => typeof (err as { code?: unknown }).code === 'string' && (err as { code: string }).code.startsWith('23');
+
+async function insertBatch(pool: Pool, rows: readonly OrderRow[]): Promise<Map<string, Recorded>> {
+  const { rows: found } = await pool.query<ResultRow>(INSERT, params(rows));
+  const out = new Map<string, Recorded>();
+  for (const r of found) out.set(r.order_id, { status: r.status, failReason: r.fail_reason, inserted: r.inserted });
+  const missing = rows.filter((r) => !out.has(r.orderId)).map((r) => r.orderId);
+  if (missing.length > 0) {
+    // Written meanwhile by a concurrent delivery (invisible to the statement's snapshot)?
+    const again = await pool.query<ResultRow>(
+      'SELECT order_id, status, fail_reason, false AS inserted FROM orders WHERE order_id = ANY($1::uuid[])',
+      [missing],
+    );
+    for (const r of again.rows) out.set(r.order_id, { status: r.status, failReason: r.fail_reason, inserted: false });
+  }
+  return out;
+}
+
+/**
+ * Write `rows` in one statement. If a row breaks a constraint (say its product is not in
+ * PostgreSQL) the batch is retried row by row so only that order fails.
+ */
+export async function writeOrders(pool: Pool, rows: readonly OrderRow[]): Promise<WriteResult[]> {
+  try {
+    const m = await insertBatch(pool, rows);
+    return rows.map((r) => m.get(r.orderId) ?? null);
+  } catch (err) {
+    if (!isRowError(err) || rows.length === 1) {
+      if (rows.length === 1 && isRowError(err)) return [err as Error];
+      throw err;
+    }
+  }
+  const out: WriteResult[] = [];
+  for (const r of rows) {
+    try {
+      out.push((await insertBatch(pool, [r])).get(r.orderId) ?? null);
+    } catch (err) {
+      if (!isRowError(err)) throw err;
+      out.push(err as Error);
+    }
+  }
+  return out;
+}
