@@ -98,7 +98,7 @@ export const dashboardSchema = {
   ),
   checkoutLatencyMetric: str(
     'CHECKOUT_LATENCY_METRIC',
-    'sluice_checkout_request_duration_seconds',
+    'sluice_checkout_duration_seconds',
     'Name of the checkout latency histogram read from those URLs',
     { pattern: /^[a-zA-Z_:][a-zA-Z0-9_:]*$/, form: 'a Prometheus metric name' },
   ),
