@@ -1,6 +1,6 @@
+import { estimate } from '@sluice/shared/protocol/estimate.ts';
 import type { StateFrame } from '@sluice/shared/protocol/ws.ts';
 import { describe, expect, it } from 'vitest';
-import { estimate } from './estimate.ts';
 import { initialModel, type Model, reduce } from './model.ts';
 import { STRINGS } from './strings.ts';
 import { announcement, formatCountdown, formatWait, render } from './view.ts';
@@ -21,13 +21,7 @@ function waiting(score: number, f: StateFrame): Model {
   return m;
 }
 
-describe('estimate', () => {
-  it('counts people ahead scaled by the density of the line, and the wait from the speed', () => {
-    expect(estimate(frame({ served: 10, tail: 110, len: 50, rate: 5 }), 61)).toEqual({ ahead: 25, waitS: 51 / 5 });
-    expect(estimate(frame({ served: 60 }), 50)).toEqual({ ahead: 0, waitS: 0 });
-    expect(estimate(frame({ rate: 0 }), 50).waitS).toBeNull();
-  });
-
+describe('estimate (shared estimator, as the page uses it)', () => {
   it('shrinks steadily while the line moves at a steady rate', () => {
     let last = Number.POSITIVE_INFINITY;
     for (let served = 0; served < 500; served += 10) {

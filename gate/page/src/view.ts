@@ -1,6 +1,6 @@
 // What the page shows for a Model at a moment: pure, so every state and every string choice is
 // unit-tested without a DOM.
-import { estimate } from './estimate.ts';
+import { estimate } from '@sluice/shared/protocol/estimate.ts';
 import type { Model } from './model.ts';
 import { fmt, type Strings } from './strings.ts';
 
