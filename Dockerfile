@@ -1,0 +1,39 @@
+# syntax=docker/dockerfile:1
+# One image for every Sluice service (gate, checkout API, order worker, dashboard, migrations);
+# docker-compose.yml picks the process with `command`. Stages: build -> runtime.
+# Debian (glibc), not Alpine: uWebSockets.js ships glibc binaries only.
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+# Manifests first so the dependency layer is cached until a package.json or the lock changes.
+COPY package.json package-lock.json ./
+COPY shared/package.json shared/
+COPY gate/package.json gate/
+COPY checkout/package.json checkout/
+COPY dashboard/package.json dashboard/
+COPY loadtest/package.json loadtest/
+# --ignore-scripts: the only install scripts are optional native add-ons (bufferutil,
+# utf-8-validate, msgpackr-extract: pure-JS fallbacks exist) and embedded-postgres (development only);
+# esbuild finds its platform binary through its optional dependency.
+RUN --mount=type=cache,target=/root/.npm npm ci --ignore-scripts --no-audit --no-fund
+COPY . .
+# Browser bundles: the queue page (gate) and the ops console (dashboard).
+RUN npm run build --workspaces --if-present
+# Production tree. The services run their TypeScript sources with tsx, a root devDependency, so
+# keep it across the prune (its one dependency, esbuild, is a production dependency of gate).
+RUN mv node_modules/tsx /tmp/tsx \
+ && npm prune --omit=dev --ignore-scripts --no-audit --no-fund \
+ && mv /tmp/tsx node_modules/tsx \
+ && node --import tsx -e "process.exit(0)"
+
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+# Owned by root and read-only to the service user; tsx caches compiled files under /tmp.
+COPY --from=build /app /app
+USER node
+# gate, checkout, dashboard, worker metrics
+EXPOSE 8080 8081 8082 8083
+# docker-compose.yml sets the command per service; node directly so SIGTERM reaches it.
+CMD ["node", "--import", "tsx", "gate/src/main.ts"]
