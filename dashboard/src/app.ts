@@ -38,6 +38,8 @@ export interface Dashboard {
   port: number;
   /** The operator token in force (generated when ADMIN_TOKEN was empty). */
   tokens: Tokens & { generated: boolean };
+  /** Every route served, as `METHOD /path` with `{param}` (checked against openapi.yaml). */
+  routes(): string[];
   close(): Promise<void>;
 }
 
@@ -134,6 +136,7 @@ export async function startDashboard(config: DashboardConfig, opts: DashboardOpt
   return {
     port,
     tokens,
+    routes: () => listRoutes(app),
     async close() {
       // Stop accepting and fail readiness, end live streams, then release Redis and PostgreSQL.
       accepting = false;
@@ -144,4 +147,14 @@ export async function startDashboard(config: DashboardConfig, opts: DashboardOpt
       redis.disconnect();
     },
   };
+}
+
+function listRoutes(app: InstanceType<typeof HyperExpress.Server>): string[] {
+  const out: string[] = [];
+  const table = app.routes as unknown as Record<string, Record<string, unknown>>;
+  for (const [method, byPath] of Object.entries(table)) {
+    if (method === 'any') continue; // the not-found handler
+    for (const path of Object.keys(byPath)) out.push(`${method.toUpperCase()} ${path.replace(/:(\w+)/g, '{$1}')}`);
+  }
+  return out.sort();
 }

@@ -48,6 +48,7 @@ export async function startRig(env: Record<string, string> = {}, sampleMs = 1000
         ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
       });
       const text = await res.text();
+      // biome-ignore lint/suspicious/noExplicitAny: tests assert on the shape
       let json: any = null;
       try {
         json = text ? JSON.parse(text) : null;
