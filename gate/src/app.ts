@@ -1,0 +1,159 @@
+// The gate app factory: one uWS app (WebSocket queue, HTTP fallback, JWKS, ops endpoints), the
+// Redis wiring (commands, one subscriber) and the admitter loop. Tests start it in-process on
+// port 0; main.ts runs one per worker process on a shared port.
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { CloseCode, createLogger, createRedis, eventKeys, type Logger } from '@sluice/shared';
+import uWS, { type us_listen_socket } from 'uWebSockets.js';
+import { IpLimiter } from './abuse/ip-limit.ts';
+import { Admitter } from './admission/admitter.ts';
+import { onEventChange, subscribe } from './broadcast/fanout.ts';
+import type { GateConfig, GateContext } from './context.ts';
+import { EventCache, gateProcessId } from './control/events.ts';
+import { createGateMetrics } from './http/metrics.ts';
+import { opsRoutes } from './http/ops.ts';
+import { eventRoutes } from './http/routes.ts';
+import { AbsenceMarker } from './queue/join.ts';
+import { loadPlaceSecret } from './queue/place-token.ts';
+import { SocketRegistry } from './queue/sockets.ts';
+import { closeSilentSockets, wsBehavior } from './queue/ws.ts';
+import { TicketDelivery } from './tickets/deliver.ts';
+import { TicketIssuer } from './tickets/issuer.ts';
+
+export interface StartOptions {
+  /** Injected clock (ms) for admission, tickets and grace periods. */
+  now?: () => number;
+  log?: Logger;
+  /** Run the admitter loop (default true). */
+  admitter?: boolean;
+  /** Field of this process in the `gates` hash (default host:pid). */
+  gateId?: string;
+}
+
+export interface RunningGate {
+  port: number;
+  ctx: GateContext;
+  admitter: Admitter;
+  /** Graceful shutdown in the documented order; idempotent. */
+  close(): Promise<void>;
+}
+
+export async function startGate(config: GateConfig, opts: StartOptions = {}): Promise<RunningGate> {
+  const now = opts.now ?? Date.now;
+  const log = opts.log ?? createLogger('gate', config.logLevel);
+  const redis = createRedis(config.redisUrl);
+  const sub = createRedis(config.redisUrl);
+  const sockets = new SocketRegistry();
+  const metrics = createGateMetrics(() => sockets.open);
+  const issuer = new TicketIssuer(redis, config.prefix, { iss: config.ticketIssuer, aud: config.ticketAudience, now });
+  const app = uWS.App();
+  const ctx: GateContext = {
+    config,
+    prefix: config.prefix,
+    redis,
+    log,
+    now,
+    app,
+    sockets,
+    issuer,
+    metrics,
+    placeSecret: await loadPlaceSecret(redis, config.prefix),
+    ipLimiter: new IpLimiter(config.joinRatePerIp),
+    absence: new AbsenceMarker(redis, config.prefix),
+    frames: new Map(),
+    ready: false,
+    shuttingDown: false,
+    events: undefined as unknown as EventCache,
+    delivery: undefined as unknown as TicketDelivery,
+  };
+  ctx.events = new EventCache(redis, config.prefix, log, (evt, rec, before) => onEventChange(ctx, evt, rec, before), opts.gateId ?? gateProcessId());
+  ctx.delivery = new TicketDelivery({
+    sockets,
+    issuer,
+    log,
+    metrics,
+    ttlOf: (evt) => ctx.events.get(evt)?.config.ticketTtlS ?? 600,
+  });
+  await issuer.reload();
+  await ctx.events.refreshAll();
+  await subscribe(ctx, sub);
+  sub.on('message', (channel: string, message: string) => {
+    if (message.includes('"kind":"keys"')) issuer.reload().catch((err) => log.warn({ err, channel }, 'keyring reload failed'));
+  });
+
+  app.ws('/v1/events/:id/ws', wsBehavior(ctx));
+  eventRoutes(ctx, app);
+  opsRoutes(ctx, app);
+
+  const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
+    app.listen(config.host, config.port, (s) => (s ? resolve(s) : reject(new Error(`cannot listen on ${config.host}:${config.port}`))));
+  });
+  const port = uWS.us_socket_local_port(listenSocket as unknown as uWS.us_socket);
+
+  const admitter = new Admitter({
+    redis,
+    prefix: config.prefix,
+    id: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
+    now,
+    tickMs: config.tickMs,
+    leaderTtlMs: config.leaderTtlMs,
+    log,
+    eventIds: () => ctx.events.events.keys(),
+    onTick: (evt, t) => {
+      metrics.tickSeconds.observe(t.ms / 1000);
+      if (t.admitted.length) metrics.admitted.inc({ event: evt }, t.admitted.length);
+    },
+  });
+  if (opts.admitter !== false) admitter.start();
+
+  const timers = [
+    setInterval(() => ctx.absence.flush().catch((err) => log.warn({ err }, 'marking absent places failed')), 100),
+    setInterval(() => {
+      closeSilentSockets(ctx);
+      ctx.delivery.prune();
+      ctx.events
+        .refreshAll()
+        .then(() => ctx.events.report(sockets.open, now()))
+        .catch((err) => log.warn({ err }, 'event refresh failed'));
+    }, 1000),
+    setInterval(() => keepPresent(ctx).catch(() => {}), 5000),
+    setInterval(() => issuer.reload().catch((err) => log.warn({ err }, 'keyring reload failed')), 60_000),
+  ];
+  ctx.ready = true;
+  log.info({ port }, 'gate listening');
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      // 1. stop accepting, 2. fail readiness, 3. tell clients, 4. release the lease, 5. Redis.
+      uWS.us_listen_socket_close(listenSocket);
+      ctx.shuttingDown = true;
+      ctx.ready = false;
+      for (const t of timers) clearInterval(t);
+      // Closed places are marked absent: they keep their place for the grace period.
+      for (const m of [...sockets.byEvent.values()]) {
+        for (const ws of [...m.values()]) ws.end(CloseCode.GOING_AWAY, 'gate restarting; reconnect');
+      }
+      for (const ws of [...sockets.awaitingJoin]) ws.end(CloseCode.GOING_AWAY, 'gate restarting; reconnect');
+      await admitter.stop();
+      await ctx.absence.flush().catch(() => {});
+      await ctx.events.unreport().catch(() => {});
+      sub.disconnect();
+      await redis.quit().catch(() => redis.disconnect());
+      // Any socket still open after GOING_AWAY (one mid-handshake) is cut by closing the app.
+      (app as unknown as { close(): void }).close();
+    })();
+    return closing;
+  };
+  return { port, ctx, admitter, close };
+}
+
+/** Re-assert that the places held here are present (undoes a stale absence mark). */
+async function keepPresent(g: GateContext): Promise<void> {
+  const pipe = g.redis.pipeline();
+  for (const [evt, m] of g.sockets.byEvent) {
+    const ids = [...m.keys()];
+    for (let i = 0; i < ids.length; i += 1000) pipe.zrem(eventKeys(g.prefix, evt).absent, ...ids.slice(i, i + 1000));
+  }
+  if (pipe.length) await pipe.exec();
+}

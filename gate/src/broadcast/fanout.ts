@@ -1,0 +1,89 @@
+// From Redis to sockets. One subscriber connection per process listens to every event's `tick`
+// and `admit` channels and the control channel. A state frame is forwarded with one uWS
+// `publish` per event (C++ fan-out, no JS loop over sockets); admitted ids go to ticket
+// delivery; control messages refresh the event cache, whose changes are announced at once.
+import { CloseCode, type EventRecord, globalKeys, type Redis, type StateFrame } from '@sluice/shared';
+import type { GateContext } from '../context.ts';
+import { sendPlaces } from '../queue/ws-join.ts';
+import { type Socket, topicOf } from '../queue/sockets.ts';
+import { buildFrame, withState } from './frame.ts';
+
+const CHANNEL = /:\{([a-z0-9][a-z0-9-]*)\}:(tick|admit)$/;
+
+export async function subscribe(g: GateContext, sub: Redis): Promise<void> {
+  const control = globalKeys(g.prefix).control;
+  sub.on('pmessage', (_pattern: string, channel: string, message: string) => {
+    const m = CHANNEL.exec(channel);
+    if (!m) return;
+    const evt = m[1]!;
+    if (m[2] === 'tick') onFrame(g, evt, message);
+    else g.delivery.onAdmitted(evt, message);
+  });
+  sub.on('message', (channel: string, message: string) => {
+    if (channel !== control) return;
+    g.events
+      .onControl(message)
+      .then(() => g.events.report(g.sockets.open, g.now()))
+      .catch((err) => g.log.warn({ err }, 'applying a control message failed'));
+  });
+  await sub.psubscribe(`${g.prefix}:{*}:tick`, `${g.prefix}:{*}:admit`);
+  await sub.subscribe(control);
+}
+
+function onFrame(g: GateContext, evt: string, message: string): void {
+  const rec = g.events.get(evt);
+  // A frame from a tick that began before an operator change must not undo it on the page.
+  if (rec && !message.includes(`"st":"${rec.state}"`)) {
+    try {
+      message = JSON.stringify(withState(JSON.parse(message) as StateFrame, rec, g.now()));
+    } catch {
+      return;
+    }
+  }
+  g.frames.set(evt, message);
+  g.app.publish(topicOf(evt), message);
+  try {
+    const f = JSON.parse(message) as StateFrame;
+    g.metrics.queueLength.set({ event: evt }, f.len);
+    g.metrics.admissionRate.set({ event: evt }, f.adm);
+  } catch {}
+}
+
+/** The event cache saw a new version or state: tell this process's sockets now. */
+export function onEventChange(g: GateContext, evt: string, rec: EventRecord | null, before: EventRecord | undefined): void {
+  if (!rec) {
+    closeWaiting(g, evt, CloseCode.EVENT_CLOSED, 'the event was removed');
+    g.frames.delete(evt);
+    return;
+  }
+  if (before && before.state === rec.state && before.config.rate === rec.config.rate && before.config.queueAll === rec.config.queueAll) {
+    return;
+  }
+  const last = g.frames.get(evt);
+  const frame = last
+    ? withState(JSON.parse(last) as StateFrame, rec, g.now())
+    : buildFrame({ rec, served: 0, tail: 0, len: 0, rate: 0, adm: 0, tick: 0, now: g.now() });
+  const msg = JSON.stringify(frame);
+  g.frames.set(evt, msg);
+  g.app.publish(topicOf(evt), msg);
+  if (rec.state === 'soldout') closeWaiting(g, evt, CloseCode.SOLD_OUT, 'sold out');
+  else if (rec.state === 'closed') closeWaiting(g, evt, CloseCode.EVENT_CLOSED, 'the event is closed');
+  else if (before?.state === 'prequeue' && rec.state === 'open') {
+    const pre: Socket[] = [];
+    for (const ws of g.sockets.byEvent.get(evt)?.values() ?? []) if (ws.getUserData().phase === 'prequeue') pre.push(ws);
+    sendPlaces(g, evt, pre).catch((err) => g.log.warn({ err, evt }, 'sending places after the start failed'));
+  }
+}
+
+/** Close every waiting (not admitted) socket of `evt` on this process: once, not per tick. */
+function closeWaiting(g: GateContext, evt: string, code: number, reason: string): void {
+  const m = g.sockets.byEvent.get(evt);
+  if (!m) return;
+  for (const ws of [...m.values()]) {
+    const d = ws.getUserData();
+    if (d.phase === 'admitted' || d.closed) continue;
+    d.left = true; // the place is over; do not mark it absent
+    m.delete(d.placeId);
+    ws.end(code, reason);
+  }
+}

@@ -1,0 +1,34 @@
+// Everything one gate instance shares between its modules (built by app.ts).
+import type { ConfigOf, gateSchema, Logger, Redis } from '@sluice/shared';
+import type { TemplatedApp } from 'uWebSockets.js';
+import type { IpLimiter } from './abuse/ip-limit.ts';
+import type { EventCache } from './control/events.ts';
+import type { GateMetrics } from './http/metrics.ts';
+import type { AbsenceMarker } from './queue/join.ts';
+import type { SocketRegistry } from './queue/sockets.ts';
+import type { TicketIssuer } from './tickets/issuer.ts';
+import type { TicketDelivery } from './tickets/deliver.ts';
+
+export type GateConfig = ConfigOf<typeof gateSchema>;
+
+export interface GateContext {
+  config: GateConfig;
+  prefix: string;
+  redis: Redis;
+  log: Logger;
+  now: () => number;
+  app: TemplatedApp;
+  events: EventCache;
+  sockets: SocketRegistry;
+  issuer: TicketIssuer;
+  delivery: TicketDelivery;
+  placeSecret: Buffer;
+  ipLimiter: IpLimiter;
+  absence: AbsenceMarker;
+  metrics: GateMetrics;
+  /** Last state frame per event, serialised as broadcast. */
+  frames: Map<string, string>;
+  /** False while starting and once shutdown began (readiness). */
+  ready: boolean;
+  shuttingDown: boolean;
+}

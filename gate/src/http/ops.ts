@@ -1,0 +1,93 @@
+// Operational endpoints (health, readiness, metrics), the JWKS, and in development the queue
+// page from gate/page/dist.
+import { readFile, stat } from 'node:fs/promises';
+import { extname, join, normalize, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { GatePaths, readiness } from '@sluice/shared';
+import type { TemplatedApp } from 'uWebSockets.js';
+import type { GateContext } from '../context.ts';
+import { handleAsync, sendError, sendJson, write } from './respond.ts';
+
+const PAGE_DIR = fileURLToPath(new URL('../../page/dist/', import.meta.url));
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.map': 'application/json',
+  '.woff2': 'font/woff2',
+};
+
+export function opsRoutes(g: GateContext, app: TemplatedApp): void {
+  app.get('/healthz', (res) => sendJson(res, 200, { ok: true }, { 'cache-control': 'no-store' }));
+
+  app.get('/readyz', (res) => {
+    handleAsync(res, g.log, async (reply) => {
+      const r = await readiness({ redis: () => g.redis.ping() }, 1000);
+      const ok = r.ready && g.ready && !g.shuttingDown;
+      if (!g.ready || g.shuttingDown) r.checks.gate = g.shuttingDown ? 'shutting down' : 'starting';
+      reply(ok ? 200 : 503, JSON.stringify({ ready: ok, checks: r.checks }), {
+        'content-type': 'application/json',
+        'cache-control': 'no-store',
+      });
+    });
+  });
+
+  app.get('/metrics', (res) => {
+    handleAsync(res, g.log, async (reply) => {
+      const body = await g.metrics.registry.metrics();
+      reply(200, body, { 'content-type': g.metrics.registry.contentType });
+    });
+  });
+
+  app.get(GatePaths.JWKS, (res) => {
+    write(res, 200, g.issuer.jwks(), {
+      'content-type': 'application/json',
+      'cache-control': 'public, max-age=60',
+      'access-control-allow-origin': '*',
+    });
+  });
+
+  app.any('/*', (res, req) => {
+    const url = req.getUrl();
+    const method = req.getMethod();
+    if (!g.config.servePage || method !== 'get') return sendError(res, 'NOT_FOUND');
+    handleAsync(res, g.log, async (reply) => {
+      const file = await pageFile(url);
+      if (!file) return reply(404, JSON.stringify({ error: { code: 'NOT_FOUND', message: 'Not found.' } }), {
+        'content-type': 'application/json',
+      });
+      reply(200, await readFile(file), {
+        'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
+        'cache-control': file.endsWith('.html') ? 'no-cache' : 'public, max-age=300',
+      });
+    });
+  });
+}
+
+/** A file under gate/page/dist for `url`; paths without an extension get index.html. */
+async function pageFile(url: string): Promise<string | null> {
+  let path: string;
+  try {
+    path = decodeURIComponent(url.split('?')[0] ?? '/');
+  } catch {
+    return null;
+  }
+  const rel = normalize(path).replace(/^([/\\])+/, '');
+  const candidate = join(PAGE_DIR, rel);
+  if (!candidate.startsWith(PAGE_DIR) && `${candidate}${sep}` !== PAGE_DIR) return null;
+  for (const f of [candidate, extname(candidate) ? null : join(PAGE_DIR, 'index.html')]) {
+    if (!f) continue;
+    const s = await stat(f).catch(() => null);
+    if (s?.isFile()) return f;
+    if (s?.isDirectory()) {
+      const idx = join(f, 'index.html');
+      if ((await stat(idx).catch(() => null))?.isFile()) return idx;
+    }
+  }
+  return null;
+}

@@ -1,0 +1,201 @@
+// Public HTTP endpoints of an event: info, status (CDN-cacheable), proof-of-work challenge, the
+// published pre-queue, and the fallback for clients without WebSockets (join, poll, leave).
+// CORS answers only the event's allowed origins, always with `Vary: Origin`.
+import {
+  type EventRecord,
+  eventKeys,
+  isEventId,
+  PLACE_HEADER,
+  type PlaceStatus,
+  type PublicEventInfo,
+  SluiceError,
+  type StateFrame,
+} from '@sluice/shared';
+import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import { originAllowed } from '../abuse/origin.ts';
+import { issueChallenge, verifyPow } from '../abuse/pow.ts';
+import { buildFrame } from '../broadcast/frame.ts';
+import type { GateContext } from '../context.ts';
+import { JoinRefused, joinQueue, leaveQueue, welcomeOf } from '../queue/join.ts';
+import { verifyPlace } from '../queue/place-token.ts';
+import { joinShapeError, REFUSAL_CLOSE } from '../queue/ws-join.ts';
+import { remoteIp } from '../queue/ws.ts';
+import { handleAsync, type Headers, parseJsonObject, readBody, sendError, sendJson } from './respond.ts';
+
+const REFUSAL_ERROR = {
+  UNKNOWN_EVENT: 'UNKNOWN_EVENT',
+  NOT_OPEN: 'EVENT_NOT_OPEN',
+  EVENT_CLOSED: 'EVENT_NOT_OPEN',
+  SOLD_OUT: 'SOLD_OUT',
+  PLACE_GONE: 'NOT_FOUND',
+} as const;
+
+interface Req {
+  evt: string;
+  rec: EventRecord;
+  origin: string;
+  place: string;
+  ip: string;
+  cors: Headers;
+}
+
+/** Copy what the handlers need from `req` and check event + origin; null when answered. */
+function prepare(g: GateContext, res: HttpResponse, req: HttpRequest): Req | null {
+  const evt = req.getParameter(0) ?? '';
+  const origin = req.getHeader('origin');
+  const place = req.getHeader(PLACE_HEADER);
+  const ip = remoteIp(res);
+  const rec = isEventId(evt) ? g.events.get(evt) : undefined;
+  const cors: Headers = { vary: 'Origin' };
+  if (!rec) {
+    sendError(res, 'UNKNOWN_EVENT', cors);
+    return null;
+  }
+  if (!originAllowed(origin, rec.config.allowedOrigins, g.config.devOrigins)) {
+    sendError(res, 'ORIGIN_FORBIDDEN', cors);
+    return null;
+  }
+  if (origin) {
+    cors['access-control-allow-origin'] = origin;
+    cors['access-control-expose-headers'] = 'cache-control';
+  }
+  return { evt, rec, origin, place, ip, cors };
+}
+
+function currentFrame(g: GateContext, r: Req): string {
+  const f = g.frames.get(r.evt);
+  if (f) {
+    // The event changed since the last tick (operator action): answer the new state now.
+    const parsed = JSON.parse(f) as StateFrame;
+    if (parsed.st === r.rec.state) return f;
+    return JSON.stringify({ ...parsed, st: r.rec.state });
+  }
+  return JSON.stringify(buildFrame({ rec: r.rec, served: 0, tail: 0, len: 0, rate: 0, adm: 0, tick: 0, now: g.now() }));
+}
+
+export function eventRoutes(g: GateContext, app: TemplatedApp): void {
+  // GatePaths percent-encodes the id, so the route patterns are spelled out here.
+  const base = '/v1/events/:id';
+  app.options(`${base}/*`, (res, req) => {
+    const r = prepare(g, res, req);
+    if (!r) return;
+    res.writeStatus('204 No Content');
+    for (const [k, v] of Object.entries(r.cors)) res.writeHeader(k, v);
+    res.writeHeader('access-control-allow-methods', 'GET, POST, OPTIONS');
+    res.writeHeader('access-control-allow-headers', `content-type, ${PLACE_HEADER}`);
+    res.writeHeader('access-control-max-age', '600');
+    res.end();
+  });
+
+  app.get(base, (res, req) => {
+    const r = prepare(g, res, req);
+    if (!r) return;
+    const c = r.rec.config;
+    const info: PublicEventInfo = {
+      id: c.id,
+      name: c.name,
+      state: r.rec.state,
+      prequeueAt: c.prequeueAt,
+      startAt: c.startAt,
+      seedHash: r.rec.seedHash,
+      seed: r.rec.seed,
+      powDifficulty: c.powDifficulty,
+      returnUrl: c.returnUrl,
+    };
+    sendJson(res, 200, info, { ...r.cors, 'cache-control': 'public, max-age=1' });
+  });
+
+  app.get(`${base}/status`, (res, req) => {
+    const r = prepare(g, res, req);
+    if (!r) return;
+    res.writeStatus('200 OK');
+    for (const [k, v] of Object.entries({ ...r.cors, 'cache-control': 'public, max-age=1', 'content-type': 'application/json' })) {
+      res.writeHeader(k, v);
+    }
+    res.end(currentFrame(g, r));
+  });
+
+  app.get(`${base}/challenge`, (res, req) => {
+    const r = prepare(g, res, req);
+    if (!r) return;
+    const challenge = issueChallenge(g.placeSecret, r.evt, g.now());
+    sendJson(res, 200, { challenge, difficulty: r.rec.config.powDifficulty }, { ...r.cors, 'cache-control': 'no-store' });
+  });
+
+  // The input of the pre-queue shuffle: members (sorted), seed hash and, after the start, the
+  // seed. With these anyone can recompute the order (gate/scripts/verify-shuffle.ts).
+  app.get(`${base}/prequeue`, (res, req) => {
+    const r = prepare(g, res, req);
+    if (!r) return;
+    handleAsync(res, g.log, async (reply) => {
+      const members = (await g.redis.zrange(eventKeys(g.prefix, r.evt).prequeue, 0, -1)).sort();
+      const body = { evt: r.evt, state: r.rec.state, seedHash: r.rec.seedHash, seed: r.rec.seed, members };
+      reply(200, JSON.stringify(body), { ...r.cors, 'content-type': 'application/json', 'cache-control': 'public, max-age=5' });
+    }, r.cors);
+  });
+
+  app.post(`${base}/join`, (res, req) => {
+    const r = prepare(g, res, req);
+    if (!r) return;
+    handleAsync(res, g.log, async (reply) => {
+      const body = parseJsonObject(await readBody(res, g.config.maxPayload));
+      const now = g.now();
+      if (joinShapeError(body)) throw new SluiceError('INVALID_BODY');
+      if (!g.ipLimiter.take(r.ip, now)) throw new SluiceError('RATE_LIMITED');
+      let resume = '';
+      if (body.place !== undefined) {
+        resume = verifyPlace(g.placeSecret, r.evt, body.place) ?? '';
+        if (!resume) throw new SluiceError('INVALID_FIELD', { field: 'place', message: 'invalid place token' });
+      } else if (!verifyPow(g.placeSecret, r.evt, r.rec.config.powDifficulty, body.pow, now)) {
+        throw new SluiceError('FORBIDDEN', { message: 'proof of work missing or wrong' });
+      }
+      const j = await joinQueue(g.redis, g.prefix, r.evt, { cid: (body.cid as string) ?? '', resumePlaceId: resume, now }).catch(
+        (err) => {
+          if (err instanceof JoinRefused) {
+            throw new SluiceError(REFUSAL_ERROR[err.reason], { message: REFUSAL_CLOSE[err.reason][1] });
+          }
+          throw err;
+        },
+      );
+      // No socket holds this place: the grace period runs from the last poll.
+      if (j.phase !== 'admitted') g.absence.mark(r.evt, j.placeId, now);
+      reply(200, JSON.stringify(welcomeOf(g.placeSecret, r.evt, j)), {
+        ...r.cors,
+        'content-type': 'application/json',
+        'cache-control': 'no-store',
+      });
+    }, r.cors);
+  });
+
+  app.get(`${base}/place`, (res, req) => {
+    const r = prepare(g, res, req);
+    if (!r) return;
+    handleAsync(res, g.log, async (reply) => {
+      const placeId = verifyPlace(g.placeSecret, r.evt, r.place);
+      if (!placeId) throw new SluiceError('INVALID_FIELD', { field: PLACE_HEADER, message: 'invalid place token' });
+      const now = g.now();
+      const j = await joinQueue(g.redis, g.prefix, r.evt, { cid: '', resumePlaceId: placeId, now }).catch((err) => {
+        if (err instanceof JoinRefused) throw new SluiceError(REFUSAL_ERROR[err.reason], { message: REFUSAL_CLOSE[err.reason][1] });
+        throw err;
+      });
+      const status: PlaceStatus = { phase: j.phase, score: j.score };
+      if (j.admittedAt !== null) {
+        const t = await g.issuer.issue(r.evt, placeId, j.admittedAt, r.rec.config.ticketTtlS);
+        status.ticket = t.ticket;
+        status.exp = t.exp;
+      } else g.absence.mark(r.evt, placeId, now);
+      reply(200, JSON.stringify(status), { ...r.cors, 'content-type': 'application/json', 'cache-control': 'no-store' });
+    }, r.cors);
+  });
+
+  app.post(`${base}/leave`, (res, req) => {
+    const r = prepare(g, res, req);
+    if (!r) return;
+    handleAsync(res, g.log, async (reply) => {
+      const placeId = verifyPlace(g.placeSecret, r.evt, r.place);
+      if (!placeId) throw new SluiceError('INVALID_FIELD', { field: PLACE_HEADER, message: 'invalid place token' });
+      await leaveQueue(g.redis, g.prefix, r.evt, placeId);
+      reply(204, '', { ...r.cors, 'cache-control': 'no-store' });
+    }, r.cors);
+  });
+}

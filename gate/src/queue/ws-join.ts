@@ -1,0 +1,98 @@
+// The join message of a WebSocket: address limit, proof-of-work, place token, the join Lua,
+// then `welcome` (plus the last state frame, or the ticket when already admitted).
+import { CloseCode, eventKeys, type JoinMsg, type PlaceMsg } from '@sluice/shared';
+import { verifyPow } from '../abuse/pow.ts';
+import type { GateContext } from '../context.ts';
+import { JoinRefused, joinQueue, welcomeOf, type JoinFailure } from './join.ts';
+import { verifyPlace } from './place-token.ts';
+import { type Socket, topicOf } from './sockets.ts';
+
+export const CID_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
+
+export const REFUSAL_CLOSE: Record<JoinFailure, [number, string]> = {
+  UNKNOWN_EVENT: [CloseCode.UNKNOWN_EVENT, 'no such event'],
+  NOT_OPEN: [CloseCode.NOT_OPEN, 'the queue has not opened yet'],
+  EVENT_CLOSED: [CloseCode.EVENT_CLOSED, 'the event is closed'],
+  SOLD_OUT: [CloseCode.SOLD_OUT, 'sold out'],
+  PLACE_GONE: [CloseCode.PLACE_EXPIRED, 'place expired; join again'],
+};
+
+/** Shape check of a join (WebSocket message or HTTP body); the reason when malformed. */
+export function joinShapeError(msg: Partial<JoinMsg>): string | null {
+  if (msg.cid !== undefined && (typeof msg.cid !== 'string' || !CID_PATTERN.test(msg.cid))) return 'bad cid';
+  if (msg.place !== undefined && typeof msg.place !== 'string') return 'bad place';
+  if (msg.pow !== undefined && (typeof msg.pow !== 'object' || msg.pow === null)) return 'bad pow';
+  return null;
+}
+
+export async function handleJoin(g: GateContext, ws: Socket, msg: JoinMsg): Promise<void> {
+  const d = ws.getUserData();
+  const t0 = performance.now();
+  const end = (code: number, reason: string) => {
+    if (!d.closed) ws.cork(() => ws.end(code, reason));
+  };
+  const now = g.now();
+  const shape = joinShapeError(msg);
+  if (shape) return end(CloseCode.BAD_MESSAGE, shape);
+  if (!g.ipLimiter.take(d.ip, now)) return end(CloseCode.RATE_LIMITED, 'too many joins from this address');
+  const rec = g.events.get(d.evt);
+  if (!rec) return end(CloseCode.UNKNOWN_EVENT, 'no such event');
+  let resume = '';
+  if (msg.place !== undefined) {
+    const id = verifyPlace(g.placeSecret, d.evt, msg.place);
+    if (!id) return end(CloseCode.PLACE_INVALID, 'invalid place token');
+    resume = id;
+  } else if (!verifyPow(g.placeSecret, d.evt, rec.config.powDifficulty, msg.pow, now)) {
+    // A resume with a valid place token already paid its proof-of-work when it first joined.
+    return end(CloseCode.POW_INVALID, 'proof of work missing or wrong');
+  }
+  d.joining = true;
+  let j: Awaited<ReturnType<typeof joinQueue>>;
+  try {
+    j = await joinQueue(g.redis, g.prefix, d.evt, { cid: msg.cid ?? '', resumePlaceId: resume, now });
+  } catch (err) {
+    if (err instanceof JoinRefused) return end(...REFUSAL_CLOSE[err.reason]);
+    throw err;
+  } finally {
+    d.joining = false;
+  }
+  if (d.closed) {
+    if (j.phase !== 'admitted') g.absence.mark(d.evt, j.placeId, g.now());
+    return;
+  }
+  d.placeId = j.placeId;
+  d.phase = j.phase;
+  d.score = j.score ?? 0;
+  g.absence.unmark(d.evt, j.placeId);
+  g.sockets.add(d.evt, j.placeId, ws);
+  const admittedAt = j.admittedAt ?? g.delivery.admittedMeanwhile(d.evt, j.placeId);
+  ws.cork(() => {
+    ws.send(JSON.stringify(welcomeOf(g.placeSecret, d.evt, j)));
+    if (admittedAt !== null) return;
+    ws.subscribe(topicOf(d.evt));
+    const frame = g.frames.get(d.evt);
+    if (frame) ws.send(frame);
+  });
+  g.metrics.joinSeconds.observe((performance.now() - t0) / 1000);
+  if (admittedAt !== null) return g.delivery.send(ws, d.evt, j.placeId, admittedAt);
+  // Joined the pre-queue while the sale was opening: fetch the number the shuffle gave.
+  if (j.phase === 'prequeue' && g.events.get(d.evt)?.state !== 'prequeue') await sendPlaces(g, d.evt, [ws]);
+}
+
+/** After the start: tell pre-queue sockets the ticket number the shuffle gave them. */
+export async function sendPlaces(g: GateContext, evt: string, sockets: Socket[]): Promise<void> {
+  const queue = eventKeys(g.prefix, evt).queue;
+  for (let i = 0; i < sockets.length; i += 1000) {
+    const chunk = sockets.slice(i, i + 1000).filter((ws) => !ws.getUserData().closed);
+    if (!chunk.length) continue;
+    const scores = (await g.redis.zmscore(queue, ...chunk.map((ws) => ws.getUserData().placeId))) as (string | null)[];
+    chunk.forEach((ws, n) => {
+      const d = ws.getUserData();
+      const s = scores[n];
+      if (d.closed || s === null || s === undefined || d.phase !== 'prequeue') return;
+      d.phase = 'queue';
+      d.score = Number(s);
+      ws.cork(() => ws.send(JSON.stringify({ t: 'place', score: d.score } satisfies PlaceMsg)));
+    });
+  }
+}

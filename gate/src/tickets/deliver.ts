@@ -1,0 +1,79 @@
+// Hands admitted shoppers their tickets. The admitter publishes the ids it admitted each tick;
+// every gate process signs tickets only for the sockets it holds. Ids are remembered for a few
+// seconds so a socket that finishes joining just after its admission still gets its ticket.
+import { type AdmittedMsg, CloseCode, type Logger } from '@sluice/shared';
+import type { GateMetrics } from '../http/metrics.ts';
+import { type Socket, type SocketRegistry, topicOf } from '../queue/sockets.ts';
+import type { TicketIssuer } from './issuer.ts';
+
+const RECENT_MS = 5_000;
+
+export class TicketDelivery {
+  private recent = new Map<string, { evt: string; at: number; seen: number }>();
+  private readonly sockets: SocketRegistry;
+  private readonly issuer: TicketIssuer;
+  private readonly ttlOf: (evt: string) => number;
+  private readonly log: Logger;
+  private readonly metrics: GateMetrics;
+
+  constructor(o: {
+    sockets: SocketRegistry;
+    issuer: TicketIssuer;
+    ttlOf: (evt: string) => number;
+    log: Logger;
+    metrics: GateMetrics;
+  }) {
+    this.sockets = o.sockets;
+    this.issuer = o.issuer;
+    this.ttlOf = o.ttlOf;
+    this.log = o.log;
+    this.metrics = o.metrics;
+  }
+
+  /** A message from an event's `admit` channel: `{fence, at, ids}`. */
+  onAdmitted(evt: string, raw: string): void {
+    let msg: { at: number; ids: string[] };
+    try {
+      msg = JSON.parse(raw);
+    } catch {
+      return;
+    }
+    if (!Array.isArray(msg.ids) || typeof msg.at !== 'number') return;
+    const seen = Date.now();
+    for (const id of msg.ids) {
+      const ws = this.sockets.get(evt, id);
+      if (ws) void this.send(ws, evt, id, msg.at);
+      else this.recent.set(id, { evt, at: msg.at, seen });
+    }
+  }
+
+  /** After a join completes: was this place admitted while the join was in flight? */
+  admittedMeanwhile(evt: string, placeId: string): number | null {
+    const r = this.recent.get(placeId);
+    return r && r.evt === evt ? r.at : null;
+  }
+
+  prune(): void {
+    const cutoff = Date.now() - RECENT_MS;
+    for (const [id, r] of this.recent) if (r.seen < cutoff) this.recent.delete(id);
+  }
+
+  /** Sign and send the ticket of `placeId`, admitted at `admittedAt` (ms). */
+  async send(ws: Socket, evt: string, placeId: string, admittedAt: number): Promise<void> {
+    const d = ws.getUserData();
+    d.phase = 'admitted';
+    try {
+      const { ticket, exp } = await this.issuer.issue(evt, placeId, admittedAt, this.ttlOf(evt));
+      this.metrics.tickets.inc();
+      if (d.closed) return;
+      const msg: AdmittedMsg = { t: 'admitted', ticket, exp };
+      ws.cork(() => {
+        ws.unsubscribe(topicOf(evt));
+        if (ws.send(JSON.stringify(msg)) === 2) ws.end(CloseCode.SLOW_CONSUMER, 'slow consumer');
+      });
+    } catch (err) {
+      this.log.error({ err, evt }, 'signing a ticket failed');
+      if (!d.closed) ws.end(CloseCode.INTERNAL, 'internal error');
+    }
+  }
+}

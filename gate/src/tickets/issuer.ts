@@ -1,0 +1,61 @@
+// Signs admission tickets for the sockets this process holds, with the current key of the
+// shared keyring, and serves the JWKS. The ticket's exp comes from the admission time, so a
+// ticket re-sent on reconnect expires when the first one did.
+import {
+  buildClaims,
+  ensureKeyring,
+  type Keyring,
+  loadKeyring,
+  type Redis,
+  signTicket,
+} from '@sluice/shared';
+
+export interface IssuedTicket {
+  ticket: string;
+  /** Expiry, ms since epoch. */
+  exp: number;
+}
+
+export class TicketIssuer {
+  private keyring: Keyring | undefined;
+  private jwksBody = '{"keys":[]}';
+  private readonly redis: Redis;
+  private readonly prefix: string;
+  private readonly iss: string;
+  private readonly aud: string;
+  private readonly now: () => number;
+
+  constructor(redis: Redis, prefix: string, opts: { iss: string; aud: string; now: () => number }) {
+    this.redis = redis;
+    this.prefix = prefix;
+    this.iss = opts.iss;
+    this.aud = opts.aud;
+    this.now = opts.now;
+  }
+
+  /** Load (creating on first boot) the keyring; call again on a `keys` control message. */
+  async reload(): Promise<void> {
+    await ensureKeyring(this.redis, this.prefix, this.now());
+    this.keyring = await loadKeyring(this.redis, this.prefix, this.now());
+    this.jwksBody = JSON.stringify(this.keyring.jwks);
+  }
+
+  /** The JWKS document, serialised once per reload. */
+  jwks(): string {
+    return this.jwksBody;
+  }
+
+  async issue(evt: string, placeId: string, admittedAtMs: number, ttlS: number): Promise<IssuedTicket> {
+    if (!this.keyring) throw new Error('keyring not loaded');
+    const claims = buildClaims({
+      placeId,
+      evt,
+      admittedAtMs,
+      ttlS,
+      nowMs: this.now(),
+      iss: this.iss,
+      aud: this.aud,
+    });
+    return { ticket: await signTicket(this.keyring.current, claims), exp: claims.exp * 1000 };
+  }
+}
