@@ -1,0 +1,218 @@
+// The checkout runs, against Sluice's checkout API and against the Express baseline, on the same
+// event, the same purchase script and the same load generator:
+//   first use  — a distinct, never-seen ticket per request, closed loop at saturation (headline)
+//   fixed rate — half the headline rate, open loop, latency corrected for coordinated omission
+//   repeat     — the same tickets again: verified-ticket cache hit, then TICKET_USED from Redis
+//   junk       — well-formed tickets with the right kid and a wrong signature: the rejection path
+// then the order worker drains the accepted orders into PostgreSQL (orders persisted per second).
+import type { JsonWebKey } from 'node:crypto';
+import { createEvent, eventKeys, persistEvent } from '@sluice/shared';
+import { measureVerifyCeiling, type VerifyCeiling } from '../baseline/verify-ceiling.ts';
+import { type CannonResult, runCannon } from '../lib/cannon.ts';
+import { type OpenLoopResult, runOpenLoop } from '../lib/open-loop.ts';
+import { cpuSeconds, REPO_DIR, sleep, spawnModule, spawnTs } from '../lib/proc.ts';
+import type { Stores } from '../lib/stores.ts';
+import { type MintedSet, mintTickets, newKeyPair, removeMinted } from './mint.ts';
+
+export interface CheckoutSuiteOptions {
+  /** Distinct tickets for the first-use run (it ends when they are used, or at maxSeconds). */
+  firstUseTickets: number;
+  maxSeconds: number;
+  fixedRateSeconds: number;
+  /** Fixed rate; default half of the measured first-use rate. */
+  fixedRate?: number;
+  junkSeconds: number;
+  repeatSeconds: number;
+  /** Seconds the order worker may take to drain accepted orders. */
+  drainSeconds: number;
+  loadProcesses: number;
+  connections: number;
+  verifySeconds: number;
+  baseline: boolean;
+}
+
+export interface CheckoutSuiteResult {
+  processes: number;
+  ticketsMintedPerSecond: number;
+  firstUse: CannonResult & { serverCpuCores: number };
+  fixedRate: OpenLoopResult | null;
+  repeat: CannonResult;
+  junk: CannonResult & { serverCpuCores: number };
+  verifyCeiling: VerifyCeiling;
+  baseline: { alg: 'ES256'; firstUse: CannonResult & { serverCpuCores: number }; junk: CannonResult } | null;
+  orders: { persisted: number; seconds: number; perSecond: number; accepted: number } | null;
+}
+
+const ISS = 'sluice-gate';
+const AUD = 'sluice-checkout';
+const BODY = JSON.stringify({ sku: 'SKU-1', qty: 1 });
+
+async function setupEvent(s: Stores, evt: string): Promise<void> {
+  const now = Date.now();
+  const rec = await createEvent(s.redis, s.prefix, {
+    id: evt,
+    name: 'checkout bench',
+    prequeueAt: now - 1000,
+    startAt: now - 1000,
+    products: [{ sku: 'SKU-1', name: 'bench', priceCents: 100, stock: 100_000_000, limitPerShopper: 1 }],
+  });
+  await s.redis.hset(eventKeys(s.prefix, evt).event, 'state', 'open');
+  await persistEvent(s.pool, rec.config);
+}
+
+export async function runCheckoutSuite(s: Stores, o: CheckoutSuiteOptions, log: (m: string) => void): Promise<CheckoutSuiteResult> {
+  const evt = 'ckbench';
+  await setupEvent(s, evt);
+  const ed = newKeyPair('EdDSA', 'bench-ed');
+  const edJunk = newKeyPair('EdDSA', 'bench-ed'); // same kid, other key: signature fails
+  const mintCommon = { evt, iss: ISS, aud: AUD, ttlS: 3600, processes: o.loadProcesses };
+  const sets: MintedSet[] = [];
+  const mint = async (alg: 'EdDSA' | 'ES256', jwk: JsonWebKey, kid: string, prefix: string, count: number, ev = evt) => {
+    const m = await mintTickets({ ...mintCommon, evt: ev, alg, privateJwk: jwk, kid, placePrefix: prefix, count });
+    sets.push(m);
+    return m;
+  };
+  try {
+    log(`minting ${o.firstUseTickets} first-use tickets`);
+    const first = await mint('EdDSA', ed.privateJwk, 'bench-ed', 'f', o.firstUseTickets);
+    const junk = await mint('EdDSA', edJunk.privateJwk, 'bench-ed', 'j', 2000);
+    const repeat = await mint('EdDSA', ed.privateJwk, 'bench-ed', 'r', 2000);
+
+    const server = spawnTs('checkout/serve.ts', [], {
+      env: {
+        ...s.env,
+        CHECKOUT_HOST: '127.0.0.1',
+        CHECKOUT_PORT: '0',
+        RESERVATION_TTL_S: '3600',
+        CHECKOUT_MAX_INFLIGHT: '100000',
+        CHECKOUT_REDIS_TIMEOUT_MS: '5000',
+        BENCH_JWKS: JSON.stringify({ keys: [ed.publicJwk] }),
+      },
+    });
+    let result: Omit<CheckoutSuiteResult, 'verifyCeiling' | 'baseline' | 'orders'>;
+    try {
+      const { port } = await server.next<{ port: number }>((m) => m.t === 'ready', 60_000);
+      const url = `http://127.0.0.1:${port}`;
+      const common = { url, method: 'POST' as const, path: '/v1/checkout', body: BODY, processes: o.loadProcesses, connections: o.connections };
+      // Warm-up (JIT, connections, script cache) with the repeat set: their first use.
+      await runCannon({ ...common, ticketsFiles: repeat.files, seconds: 0, maxSeconds: 30 });
+      log('first-use run');
+      const cpu0 = cpuSeconds(server.pid);
+      const firstUse = await runCannon({ ...common, ticketsFiles: first.files, seconds: 0, maxSeconds: o.maxSeconds });
+      const firstCpu = (cpuSeconds(server.pid) - cpu0) / firstUse.seconds;
+      const rate = o.fixedRate ?? Math.max(100, Math.floor(firstUse.perSecond / 2));
+      let fixedRate: OpenLoopResult | null = null;
+      if (o.fixedRateSeconds > 0) {
+        log(`fixed-rate run at ${rate}/s`);
+        const fr = await mint('EdDSA', ed.privateJwk, 'bench-ed', 'x', Math.ceil(rate * o.fixedRateSeconds));
+        fixedRate = await runOpenLoop({
+          host: '127.0.0.1',
+          port,
+          method: 'POST',
+          path: '/v1/checkout',
+          body: BODY,
+          ratePerS: rate,
+          seconds: o.fixedRateSeconds,
+          connections: Math.max(50, o.connections),
+          processes: o.loadProcesses,
+          ticketsFiles: fr.files,
+        });
+      }
+      log('repeat run');
+      const rep = await runCannon({ ...common, ticketsFiles: repeat.files, cycle: true, seconds: o.repeatSeconds, maxSeconds: o.repeatSeconds + 5 });
+      log('junk run');
+      const cpu1 = cpuSeconds(server.pid);
+      const j = await runCannon({ ...common, ticketsFiles: junk.files, cycle: true, seconds: o.junkSeconds, maxSeconds: o.junkSeconds + 5 });
+      const junkCpu = (cpuSeconds(server.pid) - cpu1) / j.seconds;
+      result = {
+        processes: 1,
+        ticketsMintedPerSecond: Math.round(first.count / first.seconds),
+        firstUse: { ...firstUse, serverCpuCores: round2(firstCpu) },
+        fixedRate,
+        repeat: rep,
+        junk: { ...j, serverCpuCores: round2(junkCpu) },
+      };
+    } finally {
+      await server.stop();
+    }
+
+    let baseline: CheckoutSuiteResult['baseline'] = null;
+    if (o.baseline) {
+      log('baseline (Express + jsonwebtoken + ioredis + BullMQ)');
+      const es = newKeyPair('ES256', 'bench-es');
+      const esJunk = newKeyPair('ES256', 'bench-es');
+      // Its own event, so its reservations do not count in the Sluice worker's drain.
+      const bEvt = 'ckbase';
+      await setupEvent(s, bEvt);
+      const bFirst = await mint('ES256', es.privateJwk, 'bench-es', 'b', Math.min(o.firstUseTickets, 400_000), bEvt);
+      const bJunk = await mint('ES256', esJunk.privateJwk, 'bench-es', 'bj', 2000, bEvt);
+      const bWarm = await mint('ES256', es.privateJwk, 'bench-es', 'bw', 2000, bEvt);
+      const b = spawnTs('baseline/express-checkout.ts', [], {
+        env: { ...s.env, BASELINE_PUBLIC_JWK: JSON.stringify(es.publicJwk), BASELINE_PROCESSES: '1' },
+      });
+      try {
+        const { port } = await b.next<{ port: number }>((m) => m.t === 'ready', 60_000);
+        const common = { url: `http://127.0.0.1:${port}`, method: 'POST' as const, path: '/v1/checkout', body: BODY, processes: o.loadProcesses, connections: o.connections };
+        await runCannon({ ...common, ticketsFiles: bWarm.files, seconds: 0, maxSeconds: 30 });
+        const c0 = cpuSeconds(b.pid);
+        const bf = await runCannon({ ...common, ticketsFiles: bFirst.files, seconds: 0, maxSeconds: o.maxSeconds });
+        const bCpu = (cpuSeconds(b.pid) - c0) / bf.seconds;
+        const bj = await runCannon({ ...common, ticketsFiles: bJunk.files, cycle: true, seconds: o.junkSeconds, maxSeconds: o.junkSeconds + 5 });
+        baseline = { alg: 'ES256', firstUse: { ...bf, serverCpuCores: round2(bCpu) }, junk: bj };
+      } finally {
+        await b.stop();
+      }
+    }
+
+    log('verification ceiling');
+    const verifyCeiling = await measureVerifyCeiling(result.processes, o.verifySeconds);
+
+    let orders: CheckoutSuiteResult['orders'] = null;
+    if (o.drainSeconds > 0) {
+      log('order worker drain');
+      orders = await measureDrain(s, evt, o.drainSeconds);
+    }
+    return { ...result, verifyCeiling, baseline, orders };
+  } finally {
+    for (const m of sets) removeMinted(m);
+  }
+}
+
+/** Start the order worker and measure how fast the accepted orders reach PostgreSQL. */
+async function measureDrain(s: Stores, evt: string, seconds: number): Promise<CheckoutSuiteResult['orders']> {
+  const accepted = Number(await s.redis.zcard(eventKeys(s.prefix, evt).reservations));
+  const worker = spawnModule(`${REPO_DIR}checkout/src/worker/main.ts`, [], {
+    env: { ...s.env, WORKER_METRICS_PORT: '0', SWEEP_INTERVAL_MS: '60000', WORKER_CONCURRENCY: '1000', WORKER_BATCH_SIZE: '1000' },
+  });
+  try {
+    const count = async () =>
+      Number((await s.pool.query<{ n: string }>('SELECT count(*) AS n FROM orders WHERE event_id = $1', [evt])).rows[0]!.n);
+    let firstAt = 0;
+    let lastAt = 0;
+    let firstN = 0;
+    let n = 0;
+    const end = Date.now() + seconds * 1000 + 30_000;
+    let stableSince = Date.now();
+    while (Date.now() < end) {
+      await sleep(250);
+      const c = await count();
+      const t = Date.now();
+      if (c > 0 && firstAt === 0) {
+        firstAt = t;
+        firstN = c;
+      }
+      if (c !== n) {
+        n = c;
+        lastAt = t;
+        stableSince = t;
+      }
+      if (n >= accepted || (firstAt > 0 && t - firstAt > seconds * 1000) || (n > 0 && t - stableSince > 3000)) break;
+    }
+    const span = (lastAt - firstAt) / 1000;
+    return { accepted, persisted: n, seconds: round2(span), perSecond: span > 0 ? Math.round((n - firstN) / span) : 0 };
+  } finally {
+    await worker.stop(15_000);
+  }
+}
+
+const round2 = (v: number) => Math.round(v * 100) / 100;
