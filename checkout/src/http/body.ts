@@ -1,6 +1,7 @@
 // Request bodies with our own limits, so a too-large body or a wrong Content-Type gets the
 // catalog's JSON error (hyper-express's own limit answers a bare 413 and never calls the route,
 // so the server is built with that limit out of the way and this module enforces ours).
+import { Writable } from 'node:stream';
 import { SluiceError } from '@sluice/shared';
 import type { Request } from 'hyper-express';
 
@@ -20,30 +21,24 @@ export async function readJsonBody(req: Request, limit: number): Promise<Buffer>
   return readChunked(req, limit);
 }
 
+// hyper-express routes Readable's `on` elsewhere; `pipe` is its supported way to stream a body.
 function readChunked(req: Request, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    let settled = false;
-    req.on('data', (chunk: Buffer) => {
-      if (settled) return;
-      size += chunk.length;
-      if (size > limit) {
-        settled = true;
-        reject(new SluiceError('PAYLOAD_TOO_LARGE'));
-        return;
-      }
-      chunks.push(chunk);
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        size += chunk.length;
+        if (size > limit) return done(new SluiceError('PAYLOAD_TOO_LARGE'));
+        chunks.push(chunk);
+        done();
+      },
+      final(done) {
+        resolve(Buffer.concat(chunks, size));
+        done();
+      },
     });
-    req.on('end', () => {
-      if (settled) return;
-      settled = true;
-      resolve(Buffer.concat(chunks, size));
-    });
-    req.on('error', (err: Error) => {
-      if (settled) return;
-      settled = true;
-      reject(err);
-    });
+    sink.on('error', reject);
+    req.pipe(sink);
   });
 }
