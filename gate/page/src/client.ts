@@ -2,12 +2,13 @@
 // falling back to polling the HTTP endpoints when a WebSocket cannot be opened. Everything it
 // learns goes to `dispatch` as model actions; it holds no view state of its own.
 import { GatePaths, PLACE_HEADER, type PlaceStatus, type PublicEventInfo } from '@sluice/shared/protocol/http.ts';
-import type { ClientMessage, ServerMessage, StateFrame, WelcomeMsg } from '@sluice/shared/protocol/ws.ts';
+import type { ClientMessage, JoinMsg, ServerMessage, StateFrame, WelcomeMsg } from '@sluice/shared/protocol/ws.ts';
 import { EVENT_STATES, wsPath } from '@sluice/shared/protocol/ws.ts';
 import { backoffDelay, pollDelay } from './backoff.ts';
 import { decideClose } from './close-policy.ts';
 import { chooseReturnUrl, type PageConfig, wsBase } from './config.ts';
 import type { Action, ErrorKey } from './model.ts';
+import { solvePow } from './pow.ts';
 import { clientId, forgetPlace, loadPlace, savePlace } from './storage.ts';
 
 export interface ClientDeps {
@@ -50,6 +51,9 @@ export class QueueClient {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private ping: ReturnType<typeof setInterval> | undefined;
   private returnUrl: string | null = null;
+  private powDifficulty = 0;
+  /** When the queue opens (pre-queue time), to wait for it without hammering the gate. */
+  private opensAt = 0;
 
   constructor(deps: ClientDeps) {
     this.d = deps;
@@ -67,6 +71,8 @@ export class QueueClient {
     try {
       const info = await this.getJson<PublicEventInfo>(GatePaths.event(this.d.config.event));
       this.returnUrl = chooseReturnUrl(this.d.config.returnUrl, info.returnUrl);
+      this.powDifficulty = info.powDifficulty;
+      this.opensAt = info.prequeueAt;
       const state = EVENT_STATES.find((st) => st === info.state);
       if (state) this.d.dispatch({ t: 'info', state, startAt: info.startAt });
     } catch (err) {
@@ -120,6 +126,21 @@ export class QueueClient {
     return backoffDelay(this.attempt++ + extra, this.random());
   }
 
+  /** The join fields: client id, and the place token to resume or else a proof-of-work. */
+  private async joinFields(): Promise<Omit<JoinMsg, 't'>> {
+    const saved = loadPlace(this.d.session, this.d.config.event);
+    if (saved) return { cid: this.cid, place: saved.place };
+    if (this.powDifficulty <= 0) return { cid: this.cid };
+    const c = await this.getJson<{ challenge: string; difficulty: number }>(GatePaths.challenge(this.d.config.event));
+    return { cid: this.cid, pow: { challenge: c.challenge, nonce: await solvePow(c.challenge, c.difficulty) } };
+  }
+
+  /** Before the queue opens: come back at the opening time (jittered), or after the backoff. */
+  private untilOpen(): number {
+    const wait = this.opensAt - Date.now();
+    return wait > 0 ? Math.min(60_000, wait + Math.round(this.random() * 1000)) : this.nextDelay();
+  }
+
   private connect(): void {
     if (this.stopped) return;
     if (this.polling || !this.d.WebSocket) {
@@ -141,8 +162,10 @@ export class QueueClient {
     ws.onopen = () => {
       opened = true;
       this.wsEverOpened = true;
-      const saved = loadPlace(this.d.session, this.d.config.event);
-      this.send({ t: 'join', cid: this.cid, ...(saved ? { place: saved.place } : {}) });
+      this.joinFields().then(
+        (fields) => this.send({ t: 'join', ...fields }),
+        () => ws.close(1000),
+      );
       clearInterval(this.ping);
       this.ping = setInterval(() => this.send({ t: 'ping' }), PING_MS);
     };
@@ -240,6 +263,9 @@ export class QueueClient {
         forgetPlace(this.d.session, this.d.config.event);
         this.later(() => this.connect(), this.nextDelay());
         return;
+      case 'not-open':
+        this.later(() => this.connect(), this.untilOpen());
+        return;
       case 'slow-down':
         this.d.dispatch({ t: 'error', key: 'errRateLimited', final: false });
         this.later(() => this.connect(), this.nextDelay(3));
@@ -281,11 +307,18 @@ export class QueueClient {
    */
   private async failed(err: unknown): Promise<void> {
     if (err instanceof HttpError) {
-      if (err.status === 404) return this.fail('errUnknownEvent');
-      if (err.status === 403) return this.fail('errOrigin');
+      if (err.code === 'UNKNOWN_EVENT') return this.fail('errUnknownEvent');
+      if (err.code === 'ORIGIN_FORBIDDEN') return this.fail('errOrigin');
       if (err.status === 429) return this.d.dispatch({ t: 'error', key: 'errRateLimited', final: false });
       if (err.code === 'SOLD_OUT') return this.d.dispatch({ t: 'final', screen: 'soldout' });
-      if (err.code === 'EVENT_NOT_OPEN') return this.d.dispatch({ t: 'final', screen: 'closed' });
+      if (err.code === 'FORBIDDEN') return; // proof-of-work refused: the retry fetches a new challenge
+      if (err.code === 'EVENT_NOT_OPEN') {
+        // Not open yet, or closed for good: the status frame says which.
+        const f = await this.getJson<StateFrame>(GatePaths.status(this.d.config.event)).catch(() => null);
+        if (f?.st === 'closed') return this.d.dispatch({ t: 'final', screen: 'closed' });
+        if (f) this.d.dispatch({ t: 'state', frame: f, localNow: Date.now() });
+        return;
+      }
       return this.d.dispatch({ t: 'error', key: 'errGeneric', final: false });
     }
     try {
@@ -303,7 +336,7 @@ export class QueueClient {
       const msg = await this.getJson<WelcomeMsg>(GatePaths.join(this.d.config.event), {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ cid: this.cid, ...(saved ? { place: saved.place } : {}) }),
+        body: JSON.stringify(await this.joinFields()),
       });
       this.attempt = 0;
       this.welcome(msg);
@@ -313,7 +346,8 @@ export class QueueClient {
       } else {
         await this.failed(err);
       }
-      if (!this.stopped) this.later(() => void this.pollJoin(), this.nextDelay());
+      const notOpen = err instanceof HttpError && err.code === 'EVENT_NOT_OPEN';
+      if (!this.stopped) this.later(() => void this.pollJoin(), notOpen ? this.untilOpen() : this.nextDelay());
       return;
     }
     void this.pollTick();
@@ -343,7 +377,7 @@ export class QueueClient {
         return;
       }
     } catch (err) {
-      if (err instanceof HttpError && (err.status === 401 || err.status === 404 || err.status === 410)) {
+      if (err instanceof HttpError && (err.status === 400 || err.status === 404 || err.status === 410)) {
         forgetPlace(this.d.session, this.d.config.event); // place dropped: join afresh
         this.later(() => void this.pollJoin(), this.nextDelay());
         return;

@@ -12,5 +12,6 @@ it('maps the shared close codes to what the page does', () => {
   expect(decideClose(CloseCode.UNKNOWN_EVENT)).toEqual({ do: 'fail', key: 'errUnknownEvent' });
   expect(decideClose(CloseCode.PLACE_EXPIRED)).toEqual({ do: 'rejoin' });
   expect(decideClose(CloseCode.PLACE_INVALID)).toEqual({ do: 'rejoin' });
+  expect(decideClose(CloseCode.NOT_OPEN)).toEqual({ do: 'not-open' });
   expect(decideClose(CloseCode.RATE_LIMITED)).toEqual({ do: 'slow-down' });
 });

@@ -7,6 +7,8 @@ export type CloseDecision =
   | { do: 'reconnect' }
   /** The place token is no good: forget it and join afresh (with backoff). */
   | { do: 'rejoin' }
+  /** The queue has not opened yet: come back when it does. */
+  | { do: 'not-open' }
   /** Reconnect later (rate limit): longer backoff and a notice. */
   | { do: 'slow-down' }
   | { do: 'left' }
@@ -31,6 +33,8 @@ export function decideClose(code: number): CloseDecision {
     case CloseCode.PLACE_EXPIRED:
     case CloseCode.POW_INVALID:
       return { do: 'rejoin' };
+    case CloseCode.NOT_OPEN:
+      return { do: 'not-open' };
     case CloseCode.RATE_LIMITED:
       return { do: 'slow-down' };
     default:

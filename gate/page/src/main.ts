@@ -58,6 +58,7 @@ function paint(): void {
   show('stats', v.ahead !== null);
   $('ahead').textContent = v.ahead ?? '';
   $('wait').textContent = v.wait ?? '';
+  $('wait').dataset.seconds = v.waitS === null ? '' : String(v.waitS);
   show('progress-box', v.progress !== null);
   const pct = Math.round((v.progress ?? 0) * 100);
   const bar = $('progress');

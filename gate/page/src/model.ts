@@ -59,7 +59,11 @@ function screenFor(m: Model): Screen {
   if (m.ticket) return 'admitted';
   if (m.event === 'soldout') return 'soldout';
   if (m.event === 'closed') return 'closed';
-  if (m.placeId === null) return m.error ? 'error' : 'connecting';
+  if (m.placeId === null) {
+    if (m.error && m.errorFinal) return 'error';
+    // Before the queue opens nobody holds a place yet: show the countdown to the start.
+    return m.event === 'scheduled' && m.startAt !== null ? 'countdown' : 'connecting';
+  }
   if (m.score === null || m.event === 'prequeue' || m.event === 'scheduled') return 'countdown';
   return 'waiting';
 }

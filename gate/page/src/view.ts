@@ -13,6 +13,8 @@ export interface View {
   ahead: string | null;
   aheadCount: number | null;
   wait: string | null;
+  /** The unrounded estimate behind `wait`, seconds. */
+  waitS: number | null;
   /** 0..1, or null when there is nothing to measure yet. */
   progress: number | null;
   /** Paused / reconnecting / polling / transient error line. */
@@ -54,6 +56,7 @@ export function render(m: Model, localNow: number, s: Strings, numberFormat: (n:
     ahead: null,
     aheadCount: null,
     wait: null,
+    waitS: null,
     progress: null,
     notice: null,
     showLeave: false,
@@ -81,7 +84,8 @@ export function render(m: Model, localNow: number, s: Strings, numberFormat: (n:
         const e = estimate(m.frame, m.score);
         v.aheadCount = e.ahead;
         v.ahead = numberFormat(e.ahead);
-        v.wait = m.event === 'paused' ? s.waitUnknown : formatWait(e.waitS, s);
+        v.waitS = m.event === 'paused' ? null : e.waitS;
+        v.wait = formatWait(v.waitS, s);
         if (m.baseline !== null) {
           const left = Math.max(0, m.score - m.frame.served);
           v.progress = Math.min(1, Math.max(0, 1 - left / m.baseline));
