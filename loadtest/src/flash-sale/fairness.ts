@@ -1,0 +1,65 @@
+// Pure measures of a finished sale: FIFO inversions, admission-rate error, wait-estimate error.
+
+/**
+ * Pairs admitted out of ticket order: score a < score b but a admitted strictly later than b.
+ * Shoppers released in the same tick share an admission time and are not inversions.
+ * O(n log n) by merge sort over admission times in score order.
+ */
+export function countInversions(items: readonly { score: number; admittedAt: number }[]): number {
+  const times = [...items].sort((a, b) => a.score - b.score).map((i) => i.admittedAt);
+  const buf = new Array<number>(times.length);
+  const sort = (lo: number, hi: number): number => {
+    if (hi - lo < 2) return 0;
+    const mid = (lo + hi) >> 1;
+    let inv = sort(lo, mid) + sort(mid, hi);
+    let i = lo;
+    let j = mid;
+    let k = lo;
+    while (i < mid && j < hi) {
+      // times[i] > times[j] with i before j in score order is an inversion (ties are not).
+      if (times[i]! <= times[j]!) buf[k++] = times[i++]!;
+      else {
+        inv += mid - i;
+        buf[k++] = times[j++]!;
+      }
+    }
+    while (i < mid) buf[k++] = times[i++]!;
+    while (j < hi) buf[k++] = times[j++]!;
+    for (let x = lo; x < hi; x++) times[x] = buf[x]!;
+    return inv;
+  };
+  return sort(0, times.length);
+}
+
+/** Achieved release rate between the first and last admission (per second). */
+export function releaseRate(admittedAts: readonly number[]): number {
+  if (admittedAts.length < 2) return 0;
+  const sorted = [...admittedAts].sort((a, b) => a - b);
+  const span = (sorted[sorted.length - 1]! - sorted[0]!) / 1000;
+  return span > 0 ? (sorted.length - 1) / span : 0;
+}
+
+/** |achieved − configured| / configured, in percent. */
+export function rateErrorPct(achieved: number, configured: number): number {
+  return configured > 0 ? (Math.abs(achieved - configured) / configured) * 100 : 0;
+}
+
+/**
+ * Wait-estimate error over shoppers who actually waited at least `minWaitMs`: mean and median
+ * of |predicted − actual| / actual, in percent.
+ */
+export function etaError(
+  items: readonly { predictedMs: number | null; actualMs: number }[],
+  minWaitMs = 1000,
+): { meanPct: number; medianPct: number; n: number } {
+  const errs = items
+    .filter((i) => i.predictedMs !== null && i.actualMs >= minWaitMs)
+    .map((i) => (Math.abs(i.predictedMs! - i.actualMs) / i.actualMs) * 100)
+    .sort((a, b) => a - b);
+  if (errs.length === 0) return { meanPct: Number.NaN, medianPct: Number.NaN, n: 0 };
+  return {
+    meanPct: errs.reduce((s, e) => s + e, 0) / errs.length,
+    medianPct: errs[Math.floor(errs.length / 2)]!,
+    n: errs.length,
+  };
+}

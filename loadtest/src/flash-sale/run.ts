@@ -1,0 +1,210 @@
+// End-to-end flash sale on the real services: N shoppers join the pre-queue, the sale opens
+// (the pre-queue is shuffled), the admitter releases R per second, each admitted shopper buys
+// with probability p through the checkout API, the order worker writes PostgreSQL. Afterwards:
+// confirmed = min(stock, buyers), nothing oversold, reconcile passes; and the fairness figures.
+import { createHash } from 'node:crypto';
+import { createEvent, ensureKeyring, eventKeys, loadKeyring, persistEvent, updateEvent, wsPath } from '@sluice/shared';
+import { reconcileEvent } from '../../../checkout/src/reconcile/check.ts';
+import { BENCH_ORIGIN, type GateCluster } from '../gate/launch.ts';
+import { Hist, type LatencySummary, round } from '../lib/hist.ts';
+import { pollUntil, REPO_DIR, sleep, spawnModule, spawnTs } from '../lib/proc.ts';
+import type { Stores } from '../lib/stores.ts';
+import { startSwarm } from '../swarm/run.ts';
+import type { Admission, TickSample } from '../swarm/types.ts';
+import { countInversions, etaError, rateErrorPct, releaseRate } from './fairness.ts';
+
+export interface FlashSaleOptions {
+  evt: string;
+  shoppers: number;
+  joinRatePerS: number;
+  releaseRate: number;
+  stock: number;
+  buyProbability: number;
+  /** Longest the sale may run after the start. */
+  maxSaleSeconds: number;
+}
+
+export interface FlashSaleResult {
+  options: FlashSaleOptions;
+  joined: number;
+  joinsPerSecond: number;
+  admitted: number;
+  buyers: number;
+  accepted: number;
+  refused: Record<string, number>;
+  confirmed: number;
+  oversold: number;
+  reconcileOk: boolean;
+  confirmedMatches: boolean;
+  achievedReleaseRate: number;
+  admissionErrorPct: number;
+  fifoInversions: number;
+  eta: { meanPct: number; medianPct: number; n: number };
+  timeToSellOutS: number | null;
+  checkoutLatency: LatencySummary;
+  /** From the state frames: queue length, served, admitted rate per tick. */
+  samples: TickSample[];
+  /** Cumulative admissions over time (s since start). */
+  admittedOverTime: [number, number][];
+  startAt: number;
+}
+
+/** Deterministic "does this shopper buy": hash of the place id against p. */
+function buys(placeId: string, p: number): boolean {
+  return createHash('sha256').update(placeId).digest().readUInt32BE(0) / 2 ** 32 < p;
+}
+
+export async function runFlashSale(s: Stores, gate: GateCluster, o: FlashSaleOptions, log: (m: string) => void): Promise<FlashSaleResult> {
+  const now = Date.now();
+  await ensureKeyring(s.redis, s.prefix, now);
+  const jwks = (await loadKeyring(s.redis, s.prefix, now)).jwks;
+  const rec = await createEvent(s.redis, s.prefix, {
+    id: o.evt,
+    name: 'flash sale bench',
+    prequeueAt: now - 1000,
+    // Far away until everyone has joined; then moved to "now + 1 s".
+    startAt: now + 3_600_000,
+    rate: o.releaseRate,
+    burst: Math.max(1, Math.ceil(o.releaseRate / 4)),
+    maxActive: o.shoppers,
+    overbook: 100,
+    ticketTtlS: 600,
+    graceS: 600,
+    products: [{ sku: 'SKU-1', name: 'bench', priceCents: 100, stock: o.stock, limitPerShopper: 1 }],
+  });
+  await persistEvent(s.pool, rec.config);
+  const k = eventKeys(s.prefix, o.evt);
+
+  const checkout = spawnTs('checkout/serve.ts', [], {
+    env: { ...s.env, CHECKOUT_HOST: '127.0.0.1', CHECKOUT_PORT: '0', CHECKOUT_MAX_INFLIGHT: '100000', BENCH_JWKS: JSON.stringify(jwks) },
+  });
+  const worker = spawnModule(`${REPO_DIR}checkout/src/worker/main.ts`, [], { env: { ...s.env, WORKER_METRICS_PORT: '0' } });
+  const admissions: Admission[] = [];
+  const latency = new Hist();
+  const refused: Record<string, number> = {};
+  let buyers = 0;
+  let accepted = 0;
+  let inFlight = 0;
+  const pending: Admission[] = [];
+  let soldOutAt: number | null = null;
+  try {
+    const { port: ckPort } = await checkout.next<{ port: number }>((m) => m.t === 'ready', 60_000);
+    const buy = async (a: Admission) => {
+      inFlight++;
+      const t0 = performance.now();
+      try {
+        const r = await fetch(`http://127.0.0.1:${ckPort}/v1/checkout`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${a.ticket}` },
+          body: '{"sku":"SKU-1","qty":1}',
+          signal: AbortSignal.timeout(30_000),
+        });
+        await r.arrayBuffer();
+        latency.record(performance.now() - t0);
+        if (r.status === 202) accepted++;
+        else refused[r.status] = (refused[r.status] ?? 0) + 1;
+      } catch (err) {
+        refused[(err as Error).name] = (refused[(err as Error).name] ?? 0) + 1;
+      } finally {
+        inFlight--;
+        pump();
+      }
+    };
+    const pump = () => {
+      while (inFlight < 256 && pending.length) void buy(pending.shift()!);
+    };
+    log(`flash sale: ${o.shoppers} shoppers joining the pre-queue`);
+    const swarm = await startSwarm({
+      targets: [{ host: '127.0.0.1', port: gate.port, path: wsPath(o.evt) }],
+      total: o.shoppers,
+      ratePerS: o.joinRatePerS,
+      origin: BENCH_ORIGIN,
+      onAdmissions: (items) => {
+        for (const a of items) {
+          admissions.push(a);
+          if (buys(a.placeId, o.buyProbability)) {
+            buyers++;
+            pending.push(a);
+          }
+        }
+        pump();
+      },
+    });
+    let startAt = 0;
+    let joinRep: Awaited<ReturnType<typeof swarm.report>>;
+    try {
+      await swarm.waitJoined(o.shoppers, Math.max(60_000, (o.shoppers / o.joinRatePerS) * 4000));
+      joinRep = await swarm.report();
+      startAt = Date.now() + 1000;
+      await updateEvent(s.redis, s.prefix, o.evt, { startAt });
+      log('flash sale: open');
+      const deadline = startAt + o.maxSaleSeconds * 1000;
+      while (Date.now() < deadline) {
+        await sleep(100);
+        if (soldOutAt === null && (await s.redis.hget(k.event, 'state')) === 'soldout') soldOutAt = Date.now();
+        const everyoneIn = admissions.length >= joinRep.joined;
+        if ((soldOutAt !== null || everyoneIn) && inFlight === 0 && pending.length === 0) break;
+      }
+      joinRep = { ...(await swarm.report()), joinsPerSecond: joinRep.joinsPerSecond, joined: joinRep.joined };
+    } finally {
+      await swarm.close();
+    }
+    log('flash sale: waiting for the order worker');
+    const orderCount = async () =>
+      Number(
+        (await s.pool.query<{ n: string }>(`SELECT count(*) AS n FROM orders WHERE event_id = $1 AND status = 'confirmed'`, [o.evt]))
+          .rows[0]!.n,
+      );
+    await pollUntil(async () => (await orderCount()) >= accepted && (await s.redis.zcard(k.reservations)) === 0, 60_000, 200).catch(
+      () => {},
+    );
+    const confirmed = await orderCount();
+    const sold = Number(
+      (await s.pool.query<{ q: string | null }>(`SELECT sum(qty) AS q FROM orders WHERE event_id = $1 AND status = 'confirmed'`, [o.evt]))
+        .rows[0]!.q ?? 0,
+    );
+    const rc = await reconcileEvent(s.redis, s.pool, s.prefix, o.evt);
+
+    // Server-side admission times (the admit script's clock) order the admissions.
+    const atRaw = await s.redis.hgetall(k.admittedAt);
+    const scored = admissions
+      .filter((a) => a.score !== null)
+      .map((a) => ({ ...a, serverAt: Number(atRaw[a.placeId] ?? a.admittedAt) }));
+    const serverTimes = scored.map((a) => a.serverAt).filter((t) => soldOutAt === null || t <= soldOutAt);
+    const achieved = releaseRate(serverTimes);
+    const t0 = Math.min(...scored.map((a) => a.serverAt), startAt);
+    const sortedTimes = scored.map((a) => a.serverAt).sort((a, b) => a - b);
+    const step = Math.max(1, Math.floor(sortedTimes.length / 200));
+    const overTime: [number, number][] = [];
+    for (let i = 0; i < sortedTimes.length; i += step) overTime.push([round((sortedTimes[i]! - startAt) / 1000), i + 1]);
+    if (sortedTimes.length) overTime.push([round((sortedTimes[sortedTimes.length - 1]! - startAt) / 1000), sortedTimes.length]);
+    void t0;
+    return {
+      options: o,
+      joined: joinRep.joined,
+      joinsPerSecond: joinRep.joinsPerSecond,
+      admitted: admissions.length,
+      buyers,
+      accepted,
+      refused,
+      confirmed,
+      oversold: Math.max(0, sold - o.stock),
+      reconcileOk: rc.ok,
+      confirmedMatches: confirmed === Math.min(o.stock, buyers),
+      achievedReleaseRate: round(achieved, 1),
+      admissionErrorPct: round(rateErrorPct(achieved, o.releaseRate), 2),
+      fifoInversions: countInversions(scored.map((a) => ({ score: a.score!, admittedAt: a.serverAt }))),
+      eta: (() => {
+        const e = etaError(scored.map((a) => ({ predictedMs: a.predictedWaitMs, actualMs: a.serverAt - a.scoreAt })));
+        return { meanPct: round(e.meanPct, 1), medianPct: round(e.medianPct, 1), n: e.n };
+      })(),
+      timeToSellOutS: soldOutAt !== null ? round((soldOutAt - startAt) / 1000, 2) : null,
+      checkoutLatency: latency.summary(),
+      samples: joinRep.samples.filter((x) => x.now >= startAt - 2000),
+      admittedOverTime: overTime,
+      startAt,
+    };
+  } finally {
+    await Promise.all([checkout.stop(), worker.stop(15_000)]);
+  }
+}
