@@ -18,7 +18,9 @@ export interface PublishedPrequeue {
 }
 
 /** The shuffled order, or an error message when the seed is missing or does not match. */
-export function verifyShuffle(p: PublishedPrequeue): { ok: true; order: string[] } | { ok: false; error: string } {
+export function verifyShuffle(
+  p: PublishedPrequeue,
+): { ok: true; order: string[] } | { ok: false; error: string } {
   if (!p.seed) return { ok: false, error: 'the seed has not been revealed yet (before the start)' };
   if (!p.seedHash || seedHash(p.seed) !== p.seedHash) {
     return { ok: false, error: 'SHA-256 of the revealed seed does not match the published seed hash' };

@@ -45,7 +45,11 @@ export async function startGate(config: GateConfig, opts: StartOptions = {}): Pr
   const sub = createRedis(config.redisUrl);
   const sockets = new SocketRegistry();
   const metrics = createGateMetrics(() => sockets.open);
-  const issuer = new TicketIssuer(redis, config.prefix, { iss: config.ticketIssuer, aud: config.ticketAudience, now });
+  const issuer = new TicketIssuer(redis, config.prefix, {
+    iss: config.ticketIssuer,
+    aud: config.ticketAudience,
+    now,
+  });
   const app = uWS.App();
   const ctx: GateContext = {
     config,
@@ -66,7 +70,13 @@ export async function startGate(config: GateConfig, opts: StartOptions = {}): Pr
     events: undefined as unknown as EventCache,
     delivery: undefined as unknown as TicketDelivery,
   };
-  ctx.events = new EventCache(redis, config.prefix, log, (evt, rec, before) => onEventChange(ctx, evt, rec, before), opts.gateId ?? gateProcessId());
+  ctx.events = new EventCache(
+    redis,
+    config.prefix,
+    log,
+    (evt, rec, before) => onEventChange(ctx, evt, rec, before),
+    opts.gateId ?? gateProcessId(),
+  );
   ctx.delivery = new TicketDelivery({
     sockets,
     issuer,
@@ -78,7 +88,8 @@ export async function startGate(config: GateConfig, opts: StartOptions = {}): Pr
   await ctx.events.refreshAll();
   await subscribe(ctx, sub);
   sub.on('message', (channel: string, message: string) => {
-    if (message.includes('"kind":"keys"')) issuer.reload().catch((err) => log.warn({ err, channel }, 'keyring reload failed'));
+    if (message.includes('"kind":"keys"'))
+      issuer.reload().catch((err) => log.warn({ err, channel }, 'keyring reload failed'));
   });
 
   app.ws('/v1/events/:id/ws', wsBehavior(ctx));
@@ -86,7 +97,9 @@ export async function startGate(config: GateConfig, opts: StartOptions = {}): Pr
   opsRoutes(ctx, app);
 
   const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
-    app.listen(config.host, config.port, (s) => (s ? resolve(s) : reject(new Error(`cannot listen on ${config.host}:${config.port}`))));
+    app.listen(config.host, config.port, (s) =>
+      s ? resolve(s) : reject(new Error(`cannot listen on ${config.host}:${config.port}`)),
+    );
   });
   const port = uWS.us_socket_local_port(listenSocket as unknown as uWS.us_socket);
 
@@ -107,7 +120,10 @@ export async function startGate(config: GateConfig, opts: StartOptions = {}): Pr
   if (opts.admitter !== false) admitter.start();
 
   const timers = [
-    setInterval(() => ctx.absence.flush().catch((err) => log.warn({ err }, 'marking absent places failed')), 100),
+    setInterval(
+      () => ctx.absence.flush().catch((err) => log.warn({ err }, 'marking absent places failed')),
+      100,
+    ),
     setInterval(() => {
       closeSilentSockets(ctx);
       ctx.delivery.prune();
@@ -153,7 +169,8 @@ async function keepPresent(g: GateContext): Promise<void> {
   const pipe = g.redis.pipeline();
   for (const [evt, m] of g.sockets.byEvent) {
     const ids = [...m.keys()];
-    for (let i = 0; i < ids.length; i += 1000) pipe.zrem(eventKeys(g.prefix, evt).absent, ...ids.slice(i, i + 1000));
+    for (let i = 0; i < ids.length; i += 1000)
+      pipe.zrem(eventKeys(g.prefix, evt).absent, ...ids.slice(i, i + 1000));
   }
   if (pipe.length) await pipe.exec();
 }

@@ -28,7 +28,9 @@ export function connect(url: string, origin = 'https://shop.example'): Promise<C
       messages.push(JSON.parse(data.toString()));
       for (const w of waiters.splice(0)) w();
     });
-    ws.on('unexpected-response', (_req, res) => reject(Object.assign(new Error(`HTTP ${res.statusCode}`), { status: res.statusCode })));
+    ws.on('unexpected-response', (_req, res) =>
+      reject(Object.assign(new Error(`HTTP ${res.statusCode}`), { status: res.statusCode })),
+    );
     ws.on('error', reject);
     ws.on('open', () =>
       resolve({

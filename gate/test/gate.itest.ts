@@ -1,6 +1,14 @@
 // The gate in-process against the real Redis, over real WebSockets and HTTP: join, state
 // frames, admission with tickets that verify against the JWKS, reconnect, leave, bad input.
-import { CloseCode, eventKeys, LocalKeys, publishControl, setEventState, TicketVerifier, updateEvent } from '@sluice/shared';
+import {
+  CloseCode,
+  eventKeys,
+  LocalKeys,
+  publishControl,
+  setEventState,
+  TicketVerifier,
+  updateEvent,
+} from '@sluice/shared';
 import { type RedisFixture, redisFixture } from '@sluice/shared/testing/index.ts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { connect, upgradeStatus } from './client.ts';
@@ -20,7 +28,11 @@ afterEach(async () => {
 
 async function verifier() {
   const jwks = await (await fetch(`${gate.http}/.well-known/jwks.json`)).json();
-  return new TicketVerifier({ keys: await LocalKeys.from(jwks), issuer: 'sluice-gate', audience: 'sluice-checkout' });
+  return new TicketVerifier({
+    keys: await LocalKeys.from(jwks),
+    issuer: 'sluice-gate',
+    audience: 'sluice-checkout',
+  });
 }
 
 describe('gate over WebSocket', () => {
@@ -38,10 +50,18 @@ describe('gate over WebSocket', () => {
     const adm = await c.next('admitted');
     const v = await verifier();
     const claims = await v.verify(adm.ticket, evt);
-    expect(claims).toMatchObject({ sub: w.placeId, jti: w.placeId, evt, aud: 'sluice-checkout', iss: 'sluice-gate' });
+    expect(claims).toMatchObject({
+      sub: w.placeId,
+      jti: w.placeId,
+      evt,
+      aud: 'sluice-checkout',
+      iss: 'sluice-gate',
+    });
     expect(claims.exp * 1000).toBe(adm.exp);
     const [h, p, s] = adm.ticket.split('.') as [string, string, string];
-    const forged = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(p, 'base64url').toString()), sub: 'someone-else' })).toString('base64url');
+    const forged = Buffer.from(
+      JSON.stringify({ ...JSON.parse(Buffer.from(p, 'base64url').toString()), sub: 'someone-else' }),
+    ).toString('base64url');
     await expect(v.verify(`${h}.${forged}.${s}`, evt)).rejects.toMatchObject({ code: 'TICKET_SIGNATURE' });
     const flipped = s.slice(0, 10) + (s[10] === 'A' ? 'B' : 'A') + s.slice(11);
     await expect(v.verify(`${h}.${p}.${flipped}`, evt)).rejects.toMatchObject({ code: 'TICKET_SIGNATURE' });
@@ -74,7 +94,11 @@ describe('gate over WebSocket', () => {
     await b.closed;
     // Admitted while away: the ticket comes on reconnect, with exp from the admission time.
     await updateEvent(fx.redis, fx.prefix, evt, { queueAll: false });
-    await until(async () => (await fx.redis.hget(eventKeys(fx.prefix, evt).admittedAt, w1.placeId)) !== null, 5000, 'admission');
+    await until(
+      async () => (await fx.redis.hget(eventKeys(fx.prefix, evt).admittedAt, w1.placeId)) !== null,
+      5000,
+      'admission',
+    );
     const admittedAt = Number(await fx.redis.hget(eventKeys(fx.prefix, evt).admittedAt, w1.placeId));
     const d = await connect(gate.ws(evt));
     d.send({ t: 'join', place: w1.place });
@@ -168,7 +192,11 @@ describe('gate over WebSocket', () => {
       c.close();
     }
     expect(codes).toEqual([0, 0, 0, CloseCode.RATE_LIMITED]);
-    const res = await fetch(`${gate.http}/v1/events/${evt}/join`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+    const res = await fetch(`${gate.http}/v1/events/${evt}/join`, {
+      method: 'POST',
+      body: '{}',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(res.status).toBe(429);
   });
 

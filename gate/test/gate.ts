@@ -3,7 +3,11 @@ import { gateSchema, loadConfig } from '@sluice/shared';
 import { type RunningGate, type StartOptions, startGate } from '../src/app.ts';
 import { quietLog } from './helpers.ts';
 
-export async function testGate(prefix: string, env: Record<string, string> = {}, opts: StartOptions = {}): Promise<RunningGate & { ws: (evt: string) => string; http: string }> {
+export async function testGate(
+  prefix: string,
+  env: Record<string, string> = {},
+  opts: StartOptions = {},
+): Promise<RunningGate & { ws: (evt: string) => string; http: string }> {
   const config = loadConfig(gateSchema, {
     SLUICE_PREFIX: prefix,
     GATE_HOST: '127.0.0.1',
@@ -13,5 +17,9 @@ export async function testGate(prefix: string, env: Record<string, string> = {},
     ...env,
   });
   const g = await startGate(config, { log: quietLog, ...opts });
-  return { ...g, ws: (evt) => `ws://127.0.0.1:${g.port}/v1/events/${evt}/ws`, http: `http://127.0.0.1:${g.port}` };
+  return {
+    ...g,
+    ws: (evt) => `ws://127.0.0.1:${g.port}/v1/events/${evt}/ws`,
+    http: `http://127.0.0.1:${g.port}`,
+  };
 }

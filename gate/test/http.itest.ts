@@ -22,18 +22,34 @@ describe('HTTP', () => {
       const evt = ev.config.id;
       await until(() => gate.ctx.events.get(evt)?.state === 'open', 5000, 'open');
       const origin = 'https://shop.example';
-      const pre = await fetch(`${gate.http}${GatePaths.join(evt)}`, { method: 'OPTIONS', headers: { origin } });
+      const pre = await fetch(`${gate.http}${GatePaths.join(evt)}`, {
+        method: 'OPTIONS',
+        headers: { origin },
+      });
       expect(pre.status).toBe(204);
       expect(pre.headers.get('access-control-allow-origin')).toBe(origin);
       expect(pre.headers.get('access-control-allow-headers')).toContain(PLACE_HEADER);
-      const bad = await fetch(`${gate.http}${GatePaths.join(evt)}`, { method: 'POST', headers: { origin: 'https://evil.example' }, body: '{}' });
+      const bad = await fetch(`${gate.http}${GatePaths.join(evt)}`, {
+        method: 'POST',
+        headers: { origin: 'https://evil.example' },
+        body: '{}',
+      });
       expect(bad.status).toBe(403);
       expect(bad.headers.get('access-control-allow-origin')).toBeNull();
       expect((await fetch(`${gate.http}${GatePaths.status('nope')}`)).status).toBe(404);
-      expect((await fetch(`${gate.http}${GatePaths.join(evt)}`, { method: 'POST', body: '[1' })).status).toBe(400);
-      expect((await fetch(`${gate.http}${GatePaths.join(evt)}`, { method: 'POST', body: 'x'.repeat(5000) })).status).toBe(413);
+      expect((await fetch(`${gate.http}${GatePaths.join(evt)}`, { method: 'POST', body: '[1' })).status).toBe(
+        400,
+      );
+      expect(
+        (await fetch(`${gate.http}${GatePaths.join(evt)}`, { method: 'POST', body: 'x'.repeat(5000) }))
+          .status,
+      ).toBe(413);
 
-      const res = await fetch(`${gate.http}${GatePaths.join(evt)}`, { method: 'POST', headers: { origin, 'content-type': 'application/json' }, body: JSON.stringify({ cid: 'http-client-1' }) });
+      const res = await fetch(`${gate.http}${GatePaths.join(evt)}`, {
+        method: 'POST',
+        headers: { origin, 'content-type': 'application/json' },
+        body: JSON.stringify({ cid: 'http-client-1' }),
+      });
       expect(res.status).toBe(200);
       expect(res.headers.get('access-control-allow-origin')).toBe(origin);
       const w = await res.json();
@@ -42,17 +58,32 @@ describe('HTTP', () => {
       expect(status.headers.get('cache-control')).toBe('public, max-age=1');
       expect(status.headers.get('vary')).toContain('Origin');
       expect(await status.json()).toMatchObject({ t: 'state', evt, st: 'open' });
-      const poll = await (await fetch(`${gate.http}${GatePaths.place(evt)}`, { headers: { [PLACE_HEADER]: w.place } })).json();
+      const poll = await (
+        await fetch(`${gate.http}${GatePaths.place(evt)}`, { headers: { [PLACE_HEADER]: w.place } })
+      ).json();
       expect(poll).toEqual({ phase: 'queue', score: 1 });
-      expect((await fetch(`${gate.http}${GatePaths.place(evt)}`, { headers: { [PLACE_HEADER]: 'bad' } })).status).toBe(400);
+      expect(
+        (await fetch(`${gate.http}${GatePaths.place(evt)}`, { headers: { [PLACE_HEADER]: 'bad' } })).status,
+      ).toBe(400);
       await updateEvent(fx.redis, fx.prefix, evt, { queueAll: false });
-      const admitted = await until(async () => {
-        const p = await (await fetch(`${gate.http}${GatePaths.place(evt)}`, { headers: { [PLACE_HEADER]: w.place } })).json();
-        return p.phase === 'admitted' ? p : null;
-      }, 5000, 'admitted by polling');
+      const admitted = await until(
+        async () => {
+          const p = await (
+            await fetch(`${gate.http}${GatePaths.place(evt)}`, { headers: { [PLACE_HEADER]: w.place } })
+          ).json();
+          return p.phase === 'admitted' ? p : null;
+        },
+        5000,
+        'admitted by polling',
+      );
       expect(admitted.ticket.split('.')).toHaveLength(3);
-      const w2 = await (await fetch(`${gate.http}${GatePaths.join(evt)}`, { method: 'POST', body: '{}' })).json();
-      const left = await fetch(`${gate.http}${GatePaths.leave(evt)}`, { method: 'POST', headers: { [PLACE_HEADER]: w2.place } });
+      const w2 = await (
+        await fetch(`${gate.http}${GatePaths.join(evt)}`, { method: 'POST', body: '{}' })
+      ).json();
+      const left = await fetch(`${gate.http}${GatePaths.leave(evt)}`, {
+        method: 'POST',
+        headers: { [PLACE_HEADER]: w2.place },
+      });
       expect(left.status).toBe(204);
       expect(await fx.redis.zscore(eventKeys(fx.prefix, evt).queue, w2.placeId)).toBeNull();
 
@@ -61,7 +92,14 @@ describe('HTTP', () => {
       expect((await fetch(`${gate.http}/healthz`)).status).toBe(200);
       expect((await fetch(`${gate.http}/readyz`)).status).toBe(200);
       const metrics = await (await fetch(`${gate.http}/metrics`)).text();
-      for (const m of ['sluice_gate_sockets', 'sluice_gate_queue_length', 'sluice_gate_admitted_total', 'sluice_gate_admission_rate', 'sluice_gate_tick_seconds', 'sluice_gate_join_seconds']) {
+      for (const m of [
+        'sluice_gate_sockets',
+        'sluice_gate_queue_length',
+        'sluice_gate_admitted_total',
+        'sluice_gate_admission_rate',
+        'sluice_gate_tick_seconds',
+        'sluice_gate_join_seconds',
+      ]) {
         expect(metrics).toContain(m);
       }
     } finally {

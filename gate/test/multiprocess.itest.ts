@@ -73,10 +73,14 @@ describe('several gate processes', () => {
     process.kill(pid, 'SIGKILL');
     const killedAt = Date.now();
     const before = published.length;
-    await until(async () => {
-      const l = await fx.redis.get(k.leader);
-      return l !== null && l !== leader;
-    }, 10_000, 'new leader');
+    await until(
+      async () => {
+        const l = await fx.redis.get(k.leader);
+        return l !== null && l !== leader;
+      },
+      10_000,
+      'new leader',
+    );
     await until(() => published.length > before, 10_000, 'admissions resume');
     const takeover = Date.now() - killedAt;
     expect(takeover).toBeLessThan(3000 + 500); // lease 2 s + one tick; 0.5 s slack for polling
@@ -110,24 +114,42 @@ describe('several gate processes', () => {
     // Pause: record the time, then no admission may carry a later admission time + 1 s.
     const v = await setEventState(fx.redis, fx.prefix, evt, 'paused');
     const pausedAt = Date.now();
-    await until(async () => {
-      const all = Object.values(await fx.redis.hgetall(globalKeys(fx.prefix).gates)).map((x) => JSON.parse(x));
-      return all.length === 2 && all.every((g) => g.versions[evt] >= v);
-    }, 1000, 'both processes applied the pause within 1 s');
+    await until(
+      async () => {
+        const all = Object.values(await fx.redis.hgetall(globalKeys(fx.prefix).gates)).map((x) =>
+          JSON.parse(x),
+        );
+        return all.length === 2 && all.every((g) => g.versions[evt] >= v);
+      },
+      1000,
+      'both processes applied the pause within 1 s',
+    );
     const countAtPause = await fx.redis.hlen(k.admittedAt);
     await new Promise((r) => setTimeout(r, 1500));
     const times = Object.values(await fx.redis.hgetall(k.admittedAt)).map(Number);
     expect(times.every((t) => t <= pausedAt + 1000)).toBe(true);
     expect(await fx.redis.hlen(k.admittedAt)).toBe(countAtPause);
     // Every waiting socket saw the paused state.
-    await until(() => joined.slice(-5).every((j) => j.c.messages.some((m) => m.t === 'state' && m.st === 'paused')), 2000, 'paused frames');
+    await until(
+      () => joined.slice(-5).every((j) => j.c.messages.some((m) => m.t === 'state' && m.st === 'paused')),
+      2000,
+      'paused frames',
+    );
 
     // Rate 2/s → 20/s on resume: the next second admits ~20, not ~2.
     await updateEvent(fx.redis, fx.prefix, evt, { rate: 20, burst: 1 });
     await setEventState(fx.redis, fx.prefix, evt, 'open');
     const resumedAt = Date.now();
-    await until(async () => (await fx.redis.hlen(k.admittedAt)) >= countAtPause + 10, 2000, 'faster admissions within 1 s of the change');
-    const firstFast = Math.min(...Object.values(await fx.redis.hgetall(k.admittedAt)).map(Number).filter((t) => t > pausedAt + 1000));
+    await until(
+      async () => (await fx.redis.hlen(k.admittedAt)) >= countAtPause + 10,
+      2000,
+      'faster admissions within 1 s of the change',
+    );
+    const firstFast = Math.min(
+      ...Object.values(await fx.redis.hgetall(k.admittedAt))
+        .map(Number)
+        .filter((t) => t > pausedAt + 1000),
+    );
     expect(firstFast - resumedAt).toBeLessThanOrEqual(1000);
 
     // Reconnect: a waiting shopper closes and comes back (maybe on the other process).
@@ -139,7 +161,11 @@ describe('several gate processes', () => {
     for (let i = 0; i < 4; i++) {
       const c = await connect(wsUrl(evt));
       c.send({ t: 'join', place: (welcome as { place: string }).place });
-      expect(await c.next('welcome')).toMatchObject({ placeId: last.placeId, score: last.score, resumed: true });
+      expect(await c.next('welcome')).toMatchObject({
+        placeId: last.placeId,
+        score: last.score,
+        resumed: true,
+      });
       c.close();
       await c.closed;
     }
@@ -150,7 +176,11 @@ describe('several gate processes', () => {
     gate = await spawnGate(fx.prefix, 2);
     const ev = await makeEvent(fx.redis, fx.prefix, { queueAll: true });
     const evt = ev.config.id;
-    await until(async () => (await fx.redis.hget(eventKeys(fx.prefix, evt).event, 'state')) === 'open', 10_000, 'event open');
+    await until(
+      async () => (await fx.redis.hget(eventKeys(fx.prefix, evt).event, 'state')) === 'open',
+      10_000,
+      'event open',
+    );
     const [j] = await joinN(evt, 1);
     const code = await gate.stop();
     expect(code).toBe(0);

@@ -25,7 +25,12 @@ afterEach(async () => {
 
 it('numbers the pre-queue in an order anyone can recompute from the revealed seed', async () => {
   const now = Date.now();
-  const ev = await makeEvent(fx.redis, fx.prefix, { prequeueAt: now, startAt: now + 2500, queueAll: true }, now);
+  const ev = await makeEvent(
+    fx.redis,
+    fx.prefix,
+    { prequeueAt: now, startAt: now + 2500, queueAll: true },
+    now,
+  );
   const evt = ev.config.id;
   await until(() => gate.ctx.events.get(evt)?.state === 'prequeue', 5000, 'pre-queue');
   const before = await (await fetch(`${gate.http}/v1/events/${evt}/prequeue`)).json();
@@ -40,14 +45,21 @@ it('numbers the pre-queue in an order anyone can recompute from the revealed see
     expect(w.score).toBeNull();
     clients.push({ c, placeId: w.placeId });
   }
-  const places = await Promise.all(clients.map(async (x) => ({ placeId: x.placeId, score: (await x.c.next('place', 15_000)).score })));
+  const places = await Promise.all(
+    clients.map(async (x) => ({ placeId: x.placeId, score: (await x.c.next('place', 15_000)).score })),
+  );
   const published = await (await fetch(`${gate.http}/v1/events/${evt}/prequeue`)).json();
   expect(published.members).toHaveLength(12);
   const r = verifyShuffle(published);
   if (!r.ok) throw new Error(r.error);
   for (const p of places) expect(r.order.indexOf(p.placeId) + 1).toBe(p.score);
   // The script, as a separate process, against the live endpoint.
-  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', SCRIPT, `${gate.http}/v1/events/${evt}/prequeue`]);
+  const { stdout } = await promisify(execFile)(process.execPath, [
+    '--import',
+    'tsx',
+    SCRIPT,
+    `${gate.http}/v1/events/${evt}/prequeue`,
+  ]);
   expect(stdout.trim().split('\n')).toEqual(r.order);
   // A wrong seed is caught.
   expect(verifyShuffle({ ...published, seed: 'ab'.repeat(32) }).ok).toBe(false);

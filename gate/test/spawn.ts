@@ -23,7 +23,11 @@ export interface SpawnedGate {
   stop(): Promise<number | null>;
 }
 
-export async function spawnGate(prefix: string, workers: number, env: Record<string, string> = {}): Promise<SpawnedGate> {
+export async function spawnGate(
+  prefix: string,
+  workers: number,
+  env: Record<string, string> = {},
+): Promise<SpawnedGate> {
   const port = await freePort();
   let out = '';
   const proc = spawn(process.execPath, ['--import', 'tsx', MAIN], {
@@ -45,7 +49,11 @@ export async function spawnGate(prefix: string, workers: number, env: Record<str
   proc.stderr!.on('data', (d) => {
     out += d;
   });
-  await until(() => (out.match(/gate worker listening/g)?.length ?? 0) >= workers, 30_000, `${workers} workers listening`);
+  await until(
+    () => (out.match(/gate worker listening/g)?.length ?? 0) >= workers,
+    30_000,
+    `${workers} workers listening`,
+  );
   return {
     proc,
     port,

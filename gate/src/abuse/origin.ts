@@ -2,7 +2,11 @@
 // handshake and on cross-origin fetches; a request without one is not from a page (curl, the
 // load-test swarm, a mobile app) and is not what the allow-list protects against.
 
-export function originAllowed(origin: string, eventOrigins: readonly string[], devOrigins: readonly string[]): boolean {
+export function originAllowed(
+  origin: string,
+  eventOrigins: readonly string[],
+  devOrigins: readonly string[],
+): boolean {
   if (origin === '') return true;
   return eventOrigins.includes(origin) || devOrigins.includes(origin);
 }

@@ -42,7 +42,12 @@ export function verifyPow(
   if (difficulty <= 0) return true;
   if (typeof pow !== 'object' || pow === null) return false;
   const { challenge, nonce } = pow as Record<string, unknown>;
-  if (typeof challenge !== 'string' || typeof nonce !== 'string' || challenge.length > 200 || nonce.length > 64) {
+  if (
+    typeof challenge !== 'string' ||
+    typeof nonce !== 'string' ||
+    challenge.length > 200 ||
+    nonce.length > 64
+  ) {
     return false;
   }
   const parts = challenge.split('.');

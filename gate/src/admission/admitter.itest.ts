@@ -30,14 +30,20 @@ function admitter(clock: { now: () => number }, evt: string, id = 'a1') {
 
 async function joinMany(evt: string, n: number, now: number): Promise<string[]> {
   const ids: string[] = [];
-  for (let i = 0; i < n; i++) ids.push((await joinQueue(fx.redis, fx.prefix, evt, { cid: `c${i}`, resumePlaceId: '', now })).placeId);
+  for (let i = 0; i < n; i++)
+    ids.push((await joinQueue(fx.redis, fx.prefix, evt, { cid: `c${i}`, resumePlaceId: '', now })).placeId);
   return ids;
 }
 
 describe('admitter', () => {
   it('admits in FIFO order after the start (zero inversions)', async () => {
     const clock = fakeClock();
-    const ev = await makeEvent(fx.redis, fx.prefix, { rate: 50, burst: 5, startAt: clock.now() - 1, prequeueAt: clock.now() - 1 }, clock.now());
+    const ev = await makeEvent(
+      fx.redis,
+      fx.prefix,
+      { rate: 50, burst: 5, startAt: clock.now() - 1, prequeueAt: clock.now() - 1 },
+      clock.now(),
+    );
     const a = admitter(clock, ev.config.id);
     await a.tickEvent(ev.config.id); // scheduled → open
     const joined = await joinMany(ev.config.id, 300, clock.now());
@@ -48,18 +54,25 @@ describe('admitter', () => {
       order.push(...t!.admitted);
     }
     expect(order).toEqual(joined);
-    const scores = await Promise.all(order.map((id) => fx.redis.hget(eventKeys(fx.prefix, ev.config.id).admittedAt, id)));
+    const scores = await Promise.all(
+      order.map((id) => fx.redis.hget(eventKeys(fx.prefix, ev.config.id).admittedAt, id)),
+    );
     expect(scores.every((s) => s !== null)).toBe(true);
   });
 
   it('shuffles the pre-queue at the start with the committed seed, reproducibly', async () => {
     const clock = fakeClock();
     const start = clock.now() + 10_000;
-    const ev = await makeEvent(fx.redis, fx.prefix, { prequeueAt: clock.now(), startAt: start, rate: 1000, burst: 1000 }, clock.now());
+    const ev = await makeEvent(
+      fx.redis,
+      fx.prefix,
+      { prequeueAt: clock.now(), startAt: start, rate: 1000, burst: 1000 },
+      clock.now(),
+    );
     const evt = ev.config.id;
     const a = admitter(clock, evt);
     await a.tickEvent(evt);
-    expect((await fx.redis.hget(eventKeys(fx.prefix, evt).event, 'state'))).toBe('prequeue');
+    expect(await fx.redis.hget(eventKeys(fx.prefix, evt).event, 'state')).toBe('prequeue');
     const early = await joinMany(evt, 50, clock.now());
     clock.set(start);
     const t = await a.tickEvent(evt);
@@ -72,7 +85,11 @@ describe('admitter', () => {
     expect(t!.admitted).toEqual(shuffleOrder(early, seed));
     expect(t!.admitted).not.toEqual(early);
     // Later joiners come after the pre-queue.
-    const late = await joinQueue(fx.redis, fx.prefix, evt, { cid: 'late', resumePlaceId: '', now: clock.now() });
+    const late = await joinQueue(fx.redis, fx.prefix, evt, {
+      cid: 'late',
+      resumePlaceId: '',
+      now: clock.now(),
+    });
     expect(late.score).toBe(51);
   });
 
@@ -106,7 +123,14 @@ describe('admitter', () => {
     const ev = await makeEvent(
       fx.redis,
       fx.prefix,
-      { rate: 1000, burst: 1000, maxActive: 30, overbook: 1.5, ticketTtlS: 60, products: [{ sku: 'A', name: 'A', priceCents: 1, stock: 100, limitPerShopper: 1 }] },
+      {
+        rate: 1000,
+        burst: 1000,
+        maxActive: 30,
+        overbook: 1.5,
+        ticketTtlS: 60,
+        products: [{ sku: 'A', name: 'A', priceCents: 1, stock: 100, limitPerShopper: 1 }],
+      },
       clock.now(),
     );
     const evt = ev.config.id;
@@ -172,7 +196,24 @@ describe('admitter', () => {
     const b = admitter(clock, evt, 'new');
     clock.advance(250);
     expect((await b.tickEvent(evt))!.fence).toBeGreaterThan(oldFence);
-    const r = (await runScript(fx.redis, 'admit', [k.event, k.leader, k.fence, k.queue, k.admitted, k.admittedAt, k.stock, k.stats, k.absent, k.prequeue, k.seq], ['old', oldFence, 10, clock.now(), 1000, 1000, 1, 10])) as number[];
+    const r = (await runScript(
+      fx.redis,
+      'admit',
+      [
+        k.event,
+        k.leader,
+        k.fence,
+        k.queue,
+        k.admitted,
+        k.admittedAt,
+        k.stock,
+        k.stats,
+        k.absent,
+        k.prequeue,
+        k.seq,
+      ],
+      ['old', oldFence, 10, clock.now(), 1000, 1000, 1, 10],
+    )) as number[];
     expect(r).toEqual([-1]);
     expect(await a.tickEvent(evt)).toBeNull();
   });

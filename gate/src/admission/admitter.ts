@@ -128,14 +128,28 @@ export class Admitter {
     });
 
     const pipe = redis.pipeline();
-    pipeScript(pipe, 'sweep', [k.event, k.queue, k.prequeue, k.ident, k.owner, k.absent, k.admittedAt], [
-      now - cfg.graceS * 1000,
-      SWEEP_BATCH,
-    ]);
+    pipeScript(
+      pipe,
+      'sweep',
+      [k.event, k.queue, k.prequeue, k.ident, k.owner, k.absent, k.admittedAt],
+      [now - cfg.graceS * 1000, SWEEP_BATCH],
+    );
     pipeScript(
       pipe,
       'admit',
-      [k.event, k.leader, k.fence, k.queue, k.admitted, k.admittedAt, k.stock, k.stats, k.absent, k.prequeue, k.seq],
+      [
+        k.event,
+        k.leader,
+        k.fence,
+        k.queue,
+        k.admitted,
+        k.admittedAt,
+        k.stock,
+        k.stats,
+        k.absent,
+        k.prequeue,
+        k.seq,
+      ],
       [this.o.id, fence, plan.release, now, cfg.ticketTtlS * 1000, cfg.maxActive, cfg.overbook, plan.tokens],
     );
     const results = (await pipe.exec()) ?? [];
@@ -143,12 +157,25 @@ export class Admitter {
     if (err) throw err;
     const r = out as (number | string)[];
     if (Number(r[0]) === LuaCode.NOT_LEADER) return this.deposed(evt);
-    const [n, served, len, tail, , tick] = r.slice(0, 6).map(Number) as [number, number, number, number, number, number];
+    const [n, served, len, tail, , tick] = r.slice(0, 6).map(Number) as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
     const admitted = r.slice(6).map(String);
 
     const prevAt = num(stats.at);
-    const prevSpeed = stats.rate !== undefined ? { rate: Number(stats.rate), adm: Number(stats.adm ?? 0) } : null;
-    const speed = smoothSpeed(prevSpeed, prevAt === null ? 0 : now - prevAt, served - (num(stats.served) ?? 0), n);
+    const prevSpeed =
+      stats.rate !== undefined ? { rate: Number(stats.rate), adm: Number(stats.adm ?? 0) } : null;
+    const speed = smoothSpeed(
+      prevSpeed,
+      prevAt === null ? 0 : now - prevAt,
+      served - (num(stats.served) ?? 0),
+      n,
+    );
     const frame = buildFrame({ rec, served, tail, len, rate: speed.rate, adm: speed.adm, tick, now });
     const out2 = redis.pipeline().hset(k.stats, { rate: speed.rate, adm: speed.adm });
     if (admitted.length) out2.publish(k.admitChannel, JSON.stringify({ fence, at: now, ids: admitted }));
@@ -168,11 +195,12 @@ export class Admitter {
       const [members, seed] = await Promise.all([redis.zrange(k.prequeue, 0, -1), redis.get(k.seed)]);
       const order = shuffleOrder(members, seed ?? '');
       const r = Number(
-        await runScript(redis, 'open', [k.event, k.leader, k.fence, k.prequeue, k.queue, k.seq, k.seed], [
-          this.o.id,
-          fence,
-          ...order,
-        ]),
+        await runScript(
+          redis,
+          'open',
+          [k.event, k.leader, k.fence, k.prequeue, k.queue, k.seq, k.seed],
+          [this.o.id, fence, ...order],
+        ),
       );
       if (r !== LuaCode.STALE) {
         if (r > 0) this.o.log.info({ evt, shuffled: order.length }, 'sale opened; pre-queue shuffled');
@@ -194,9 +222,15 @@ async function readTickInputs(
   k: ReturnType<typeof eventKeys>,
   now: number,
 ): Promise<[Record<string, string>, string[], number, number]> {
-  const res = (await redis.pipeline().hgetall(k.stats).hvals(k.stock).zcount(k.admitted, now, '+inf').zcard(k.queue).exec()) ?? [];
+  const res =
+    (await redis
+      .pipeline()
+      .hgetall(k.stats)
+      .hvals(k.stock)
+      .zcount(k.admitted, now, '+inf')
+      .zcard(k.queue)
+      .exec()) ?? [];
   for (const [err] of res) if (err) throw err;
   const v = res.map(([, x]) => x);
   return [v[0] as Record<string, string>, v[1] as string[], Number(v[2]), Number(v[3])];
 }
-

@@ -59,7 +59,10 @@ describe('planRelease', () => {
       limitedBy: 'stock',
     });
     expect(planRelease({ ...base, tokens: 100, unitsLeft: 0, active: 0 }).release).toBe(0);
-    expect(planRelease({ ...base, tokens: 100, waiting: 3 })).toMatchObject({ release: 3, limitedBy: 'queue' });
+    expect(planRelease({ ...base, tokens: 100, waiting: 3 })).toMatchObject({
+      release: 3,
+      limitedBy: 'queue',
+    });
     expect(planRelease({ ...base, tokens: 100, maxActive: 10, active: 30 }).release).toBe(0);
   });
 

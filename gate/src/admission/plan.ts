@@ -36,7 +36,13 @@ export interface ReleasePlan {
 
 const EPS = 1e-9;
 
-export function refill(tokens: number | null, at: number | null, now: number, rate: number, burst: number): number {
+export function refill(
+  tokens: number | null,
+  at: number | null,
+  now: number,
+  rate: number,
+  burst: number,
+): number {
   if (tokens === null || at === null) return burst;
   const dt = Math.max(0, now - at) / 1000;
   return Math.min(burst, tokens + dt * rate);
@@ -74,12 +80,20 @@ export const SPEED_TAU_MS = 3000;
  * Exponentially smoothed speed of the line after one tick of `dtMs` that advanced the served
  * number by `advanced` and admitted `admitted` shoppers.
  */
-export function smoothSpeed(prev: LineSpeed | null, dtMs: number, advanced: number, admitted: number): LineSpeed {
+export function smoothSpeed(
+  prev: LineSpeed | null,
+  dtMs: number,
+  advanced: number,
+  admitted: number,
+): LineSpeed {
   if (dtMs <= 0) return prev ?? { rate: 0, adm: 0 };
   const instRate = (advanced * 1000) / dtMs;
   const instAdm = (admitted * 1000) / dtMs;
   if (!prev) return { rate: instRate, adm: instAdm };
   const a = 1 - Math.exp(-dtMs / SPEED_TAU_MS);
   const round = (x: number) => Math.round(x * 1000) / 1000;
-  return { rate: round(prev.rate + a * (instRate - prev.rate)), adm: round(prev.adm + a * (instAdm - prev.adm)) };
+  return {
+    rate: round(prev.rate + a * (instRate - prev.rate)),
+    adm: round(prev.adm + a * (instAdm - prev.adm)),
+  };
 }

@@ -50,13 +50,23 @@ function onFrame(g: GateContext, evt: string, message: string): void {
 }
 
 /** The event cache saw a new version or state: tell this process's sockets now. */
-export function onEventChange(g: GateContext, evt: string, rec: EventRecord | null, before: EventRecord | undefined): void {
+export function onEventChange(
+  g: GateContext,
+  evt: string,
+  rec: EventRecord | null,
+  before: EventRecord | undefined,
+): void {
   if (!rec) {
     closeWaiting(g, evt, CloseCode.EVENT_CLOSED, 'the event was removed');
     g.frames.delete(evt);
     return;
   }
-  if (before && before.state === rec.state && before.config.rate === rec.config.rate && before.config.queueAll === rec.config.queueAll) {
+  if (
+    before &&
+    before.state === rec.state &&
+    before.config.rate === rec.config.rate &&
+    before.config.queueAll === rec.config.queueAll
+  ) {
     return;
   }
   const last = g.frames.get(evt);
@@ -70,7 +80,8 @@ export function onEventChange(g: GateContext, evt: string, rec: EventRecord | nu
   else if (rec.state === 'closed') closeWaiting(g, evt, CloseCode.EVENT_CLOSED, 'the event is closed');
   else if (before?.state === 'prequeue' && rec.state === 'open') {
     const pre: Socket[] = [];
-    for (const ws of g.sockets.byEvent.get(evt)?.values() ?? []) if (ws.getUserData().phase === 'prequeue') pre.push(ws);
+    for (const ws of g.sockets.byEvent.get(evt)?.values() ?? [])
+      if (ws.getUserData().phase === 'prequeue') pre.push(ws);
     sendPlaces(g, evt, pre).catch((err) => g.log.warn({ err, evt }, 'sending places after the start failed'));
   }
 }

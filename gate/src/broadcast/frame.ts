@@ -34,5 +34,12 @@ export function buildFrame(i: FrameInput): StateFrame {
 
 /** The same frame with another state (an operator change or sold out, announced at once). */
 export function withState(frame: StateFrame, rec: EventRecord, now: number): StateFrame {
-  return { ...frame, st: rec.state, seed: rec.seed, seedHash: rec.seedHash, cfg: rec.config.queueAll ? 0 : rec.config.rate, now };
+  return {
+    ...frame,
+    st: rec.state,
+    seed: rec.seed,
+    seedHash: rec.seedHash,
+    cfg: rec.config.queueAll ? 0 : rec.config.rate,
+    now,
+  };
 }

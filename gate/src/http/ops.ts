@@ -58,9 +58,10 @@ export function opsRoutes(g: GateContext, app: TemplatedApp): void {
     if (!g.config.servePage || method !== 'get') return sendError(res, 'NOT_FOUND');
     handleAsync(res, g.log, async (reply) => {
       const file = await pageFile(url);
-      if (!file) return reply(404, JSON.stringify({ error: { code: 'NOT_FOUND', message: 'Not found.' } }), {
-        'content-type': 'application/json',
-      });
+      if (!file)
+        return reply(404, JSON.stringify({ error: { code: 'NOT_FOUND', message: 'Not found.' } }), {
+          'content-type': 'application/json',
+        });
       reply(200, await readFile(file), {
         'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
         'cache-control': file.endsWith('.html') ? 'no-cache' : 'public, max-age=300',

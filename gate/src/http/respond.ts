@@ -22,7 +22,12 @@ export function sendJson(res: HttpResponse, status: number, body: unknown, heade
 
 export function sendError(res: HttpResponse, code: ErrorCode, headers: Headers = {}, message?: string): void {
   const e = ErrorCatalog[code];
-  sendJson(res, e.status, { error: { code, message: message ?? e.message } }, { 'cache-control': 'no-store', ...headers });
+  sendJson(
+    res,
+    e.status,
+    { error: { code, message: message ?? e.message } },
+    { 'cache-control': 'no-store', ...headers },
+  );
 }
 
 /**
@@ -32,7 +37,10 @@ export function sendError(res: HttpResponse, code: ErrorCode, headers: Headers =
 export function handleAsync(
   res: HttpResponse,
   log: { error: (o: object, m: string) => void },
-  fn: (reply: (status: number, body: string | Buffer, headers?: Headers) => void, aborted: () => boolean) => Promise<void>,
+  fn: (
+    reply: (status: number, body: string | Buffer, headers?: Headers) => void,
+    aborted: () => boolean,
+  ) => Promise<void>,
   errorHeaders: Headers = {},
 ): void {
   let aborted = false;

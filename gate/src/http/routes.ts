@@ -70,7 +70,9 @@ function currentFrame(g: GateContext, r: Req): string {
     if (parsed.st === r.rec.state) return f;
     return JSON.stringify({ ...parsed, st: r.rec.state });
   }
-  return JSON.stringify(buildFrame({ rec: r.rec, served: 0, tail: 0, len: 0, rate: 0, adm: 0, tick: 0, now: g.now() }));
+  return JSON.stringify(
+    buildFrame({ rec: r.rec, served: 0, tail: 0, len: 0, rate: 0, adm: 0, tick: 0, now: g.now() }),
+  );
 }
 
 export function eventRoutes(g: GateContext, app: TemplatedApp): void {
@@ -109,7 +111,11 @@ export function eventRoutes(g: GateContext, app: TemplatedApp): void {
     const r = prepare(g, res, req);
     if (!r) return;
     res.writeStatus('200 OK');
-    for (const [k, v] of Object.entries({ ...r.cors, 'cache-control': 'public, max-age=1', 'content-type': 'application/json' })) {
+    for (const [k, v] of Object.entries({
+      ...r.cors,
+      'cache-control': 'public, max-age=1',
+      'content-type': 'application/json',
+    })) {
       res.writeHeader(k, v);
     }
     res.end(currentFrame(g, r));
@@ -119,7 +125,12 @@ export function eventRoutes(g: GateContext, app: TemplatedApp): void {
     const r = prepare(g, res, req);
     if (!r) return;
     const challenge = issueChallenge(g.placeSecret, r.evt, g.now());
-    sendJson(res, 200, { challenge, difficulty: r.rec.config.powDifficulty }, { ...r.cors, 'cache-control': 'no-store' });
+    sendJson(
+      res,
+      200,
+      { challenge, difficulty: r.rec.config.powDifficulty },
+      { ...r.cors, 'cache-control': 'no-store' },
+    );
   });
 
   // The input of the pre-queue shuffle: members (sorted), seed hash and, after the start, the
@@ -127,75 +138,111 @@ export function eventRoutes(g: GateContext, app: TemplatedApp): void {
   app.get(`${base}/prequeue`, (res, req) => {
     const r = prepare(g, res, req);
     if (!r) return;
-    handleAsync(res, g.log, async (reply) => {
-      const members = (await g.redis.zrange(eventKeys(g.prefix, r.evt).prequeue, 0, -1)).sort();
-      const body = { evt: r.evt, state: r.rec.state, seedHash: r.rec.seedHash, seed: r.rec.seed, members };
-      reply(200, JSON.stringify(body), { ...r.cors, 'content-type': 'application/json', 'cache-control': 'public, max-age=5' });
-    }, r.cors);
+    handleAsync(
+      res,
+      g.log,
+      async (reply) => {
+        const members = (await g.redis.zrange(eventKeys(g.prefix, r.evt).prequeue, 0, -1)).sort();
+        const body = { evt: r.evt, state: r.rec.state, seedHash: r.rec.seedHash, seed: r.rec.seed, members };
+        reply(200, JSON.stringify(body), {
+          ...r.cors,
+          'content-type': 'application/json',
+          'cache-control': 'public, max-age=5',
+        });
+      },
+      r.cors,
+    );
   });
 
   app.post(`${base}/join`, (res, req) => {
     const r = prepare(g, res, req);
     if (!r) return;
-    handleAsync(res, g.log, async (reply) => {
-      const body = parseJsonObject(await readBody(res, g.config.maxPayload));
-      const now = g.now();
-      if (joinShapeError(body)) throw new SluiceError('INVALID_BODY');
-      if (!g.ipLimiter.take(r.ip, now)) throw new SluiceError('RATE_LIMITED');
-      let resume = '';
-      if (body.place !== undefined) {
-        resume = verifyPlace(g.placeSecret, r.evt, body.place) ?? '';
-        if (!resume) throw new SluiceError('INVALID_FIELD', { field: 'place', message: 'invalid place token' });
-      } else if (!verifyPow(g.placeSecret, r.evt, r.rec.config.powDifficulty, body.pow, now)) {
-        throw new SluiceError('FORBIDDEN', { message: 'proof of work missing or wrong' });
-      }
-      const j = await joinQueue(g.redis, g.prefix, r.evt, { cid: (body.cid as string) ?? '', resumePlaceId: resume, now }).catch(
-        (err) => {
+    handleAsync(
+      res,
+      g.log,
+      async (reply) => {
+        const body = parseJsonObject(await readBody(res, g.config.maxPayload));
+        const now = g.now();
+        if (joinShapeError(body)) throw new SluiceError('INVALID_BODY');
+        if (!g.ipLimiter.take(r.ip, now)) throw new SluiceError('RATE_LIMITED');
+        let resume = '';
+        if (body.place !== undefined) {
+          resume = verifyPlace(g.placeSecret, r.evt, body.place) ?? '';
+          if (!resume)
+            throw new SluiceError('INVALID_FIELD', { field: 'place', message: 'invalid place token' });
+        } else if (!verifyPow(g.placeSecret, r.evt, r.rec.config.powDifficulty, body.pow, now)) {
+          throw new SluiceError('FORBIDDEN', { message: 'proof of work missing or wrong' });
+        }
+        const j = await joinQueue(g.redis, g.prefix, r.evt, {
+          cid: (body.cid as string) ?? '',
+          resumePlaceId: resume,
+          now,
+        }).catch((err) => {
           if (err instanceof JoinRefused) {
             throw new SluiceError(REFUSAL_ERROR[err.reason], { message: REFUSAL_CLOSE[err.reason][1] });
           }
           throw err;
-        },
-      );
-      // No socket holds this place: the grace period runs from the last poll.
-      if (j.phase !== 'admitted') g.absence.mark(r.evt, j.placeId, now);
-      reply(200, JSON.stringify(welcomeOf(g.placeSecret, r.evt, j)), {
-        ...r.cors,
-        'content-type': 'application/json',
-        'cache-control': 'no-store',
-      });
-    }, r.cors);
+        });
+        // No socket holds this place: the grace period runs from the last poll.
+        if (j.phase !== 'admitted') g.absence.mark(r.evt, j.placeId, now);
+        reply(200, JSON.stringify(welcomeOf(g.placeSecret, r.evt, j)), {
+          ...r.cors,
+          'content-type': 'application/json',
+          'cache-control': 'no-store',
+        });
+      },
+      r.cors,
+    );
   });
 
   app.get(`${base}/place`, (res, req) => {
     const r = prepare(g, res, req);
     if (!r) return;
-    handleAsync(res, g.log, async (reply) => {
-      const placeId = verifyPlace(g.placeSecret, r.evt, r.place);
-      if (!placeId) throw new SluiceError('INVALID_FIELD', { field: PLACE_HEADER, message: 'invalid place token' });
-      const now = g.now();
-      const j = await joinQueue(g.redis, g.prefix, r.evt, { cid: '', resumePlaceId: placeId, now }).catch((err) => {
-        if (err instanceof JoinRefused) throw new SluiceError(REFUSAL_ERROR[err.reason], { message: REFUSAL_CLOSE[err.reason][1] });
-        throw err;
-      });
-      const status: PlaceStatus = { phase: j.phase, score: j.score };
-      if (j.admittedAt !== null) {
-        const t = await g.issuer.issue(r.evt, placeId, j.admittedAt, r.rec.config.ticketTtlS);
-        status.ticket = t.ticket;
-        status.exp = t.exp;
-      } else g.absence.mark(r.evt, placeId, now);
-      reply(200, JSON.stringify(status), { ...r.cors, 'content-type': 'application/json', 'cache-control': 'no-store' });
-    }, r.cors);
+    handleAsync(
+      res,
+      g.log,
+      async (reply) => {
+        const placeId = verifyPlace(g.placeSecret, r.evt, r.place);
+        if (!placeId)
+          throw new SluiceError('INVALID_FIELD', { field: PLACE_HEADER, message: 'invalid place token' });
+        const now = g.now();
+        const j = await joinQueue(g.redis, g.prefix, r.evt, { cid: '', resumePlaceId: placeId, now }).catch(
+          (err) => {
+            if (err instanceof JoinRefused)
+              throw new SluiceError(REFUSAL_ERROR[err.reason], { message: REFUSAL_CLOSE[err.reason][1] });
+            throw err;
+          },
+        );
+        const status: PlaceStatus = { phase: j.phase, score: j.score };
+        if (j.admittedAt !== null) {
+          const t = await g.issuer.issue(r.evt, placeId, j.admittedAt, r.rec.config.ticketTtlS);
+          status.ticket = t.ticket;
+          status.exp = t.exp;
+        } else g.absence.mark(r.evt, placeId, now);
+        reply(200, JSON.stringify(status), {
+          ...r.cors,
+          'content-type': 'application/json',
+          'cache-control': 'no-store',
+        });
+      },
+      r.cors,
+    );
   });
 
   app.post(`${base}/leave`, (res, req) => {
     const r = prepare(g, res, req);
     if (!r) return;
-    handleAsync(res, g.log, async (reply) => {
-      const placeId = verifyPlace(g.placeSecret, r.evt, r.place);
-      if (!placeId) throw new SluiceError('INVALID_FIELD', { field: PLACE_HEADER, message: 'invalid place token' });
-      await leaveQueue(g.redis, g.prefix, r.evt, placeId);
-      reply(204, '', { ...r.cors, 'cache-control': 'no-store' });
-    }, r.cors);
+    handleAsync(
+      res,
+      g.log,
+      async (reply) => {
+        const placeId = verifyPlace(g.placeSecret, r.evt, r.place);
+        if (!placeId)
+          throw new SluiceError('INVALID_FIELD', { field: PLACE_HEADER, message: 'invalid place token' });
+        await leaveQueue(g.redis, g.prefix, r.evt, placeId);
+        reply(204, '', { ...r.cors, 'cache-control': 'no-store' });
+      },
+      r.cors,
+    );
   });
 }

@@ -1,13 +1,6 @@
 // Join, resume and leave: the use-cases behind the WebSocket and the HTTP fallback. Each is one
 // Lua call; the caller has already checked origin, address limit and proof-of-work.
-import {
-  eventKeys,
-  LuaCode,
-  runScript,
-  type Phase,
-  type Redis,
-  type WelcomeMsg,
-} from '@sluice/shared';
+import { eventKeys, LuaCode, runScript, type Phase, type Redis, type WelcomeMsg } from '@sluice/shared';
 import { newPlaceId, signPlace } from './place-token.ts';
 
 export interface JoinResult {
@@ -80,16 +73,29 @@ export function welcomeOf(secret: Buffer, evt: string, j: JoinResult): WelcomeMs
 }
 
 /** Free a place now. Returns whether it was still waiting. */
-export async function leaveQueue(redis: Redis, prefix: string, evt: string, placeId: string): Promise<boolean> {
+export async function leaveQueue(
+  redis: Redis,
+  prefix: string,
+  evt: string,
+  placeId: string,
+): Promise<boolean> {
   const k = eventKeys(prefix, evt);
-  const r = await runScript<number>(redis, 'leave', [k.event, k.queue, k.prequeue, k.ident, k.owner, k.absent], [
-    placeId,
-  ]);
+  const r = await runScript<number>(
+    redis,
+    'leave',
+    [k.event, k.queue, k.prequeue, k.ident, k.owner, k.absent],
+    [placeId],
+  );
   return Number(r) === 1;
 }
 
 /** Number of people ahead of `placeId` (exact), or null when it is not in the line. */
-export async function exactRank(redis: Redis, prefix: string, evt: string, placeId: string): Promise<number | null> {
+export async function exactRank(
+  redis: Redis,
+  prefix: string,
+  evt: string,
+  placeId: string,
+): Promise<number | null> {
   const r = await redis.zrank(eventKeys(prefix, evt).queue, placeId);
   return r === null ? null : r;
 }
@@ -110,7 +116,10 @@ export class AbsenceMarker {
 
   mark(evt: string, placeId: string, now: number): void {
     let m = this.pending.get(evt);
-    if (!m) this.pending.set(evt, (m = new Map()));
+    if (!m) {
+      m = new Map();
+      this.pending.set(evt, m);
+    }
     m.set(placeId, now);
   }
 

@@ -32,7 +32,10 @@ export class SocketRegistry {
 
   add(evt: string, placeId: string, ws: Socket): void {
     let m = this.byEvent.get(evt);
-    if (!m) this.byEvent.set(evt, (m = new Map()));
+    if (!m) {
+      m = new Map();
+      this.byEvent.set(evt, m);
+    }
     const prev = m.get(placeId);
     m.set(placeId, ws);
     // The same place opened twice on this process (two tabs): the older socket steps aside.

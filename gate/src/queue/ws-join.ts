@@ -85,7 +85,10 @@ export async function sendPlaces(g: GateContext, evt: string, sockets: Socket[])
   for (let i = 0; i < sockets.length; i += 1000) {
     const chunk = sockets.slice(i, i + 1000).filter((ws) => !ws.getUserData().closed);
     if (!chunk.length) continue;
-    const scores = (await g.redis.zmscore(queue, ...chunk.map((ws) => ws.getUserData().placeId))) as (string | null)[];
+    const scores = (await g.redis.zmscore(queue, ...chunk.map((ws) => ws.getUserData().placeId))) as (
+      | string
+      | null
+    )[];
     chunk.forEach((ws, n) => {
       const d = ws.getUserData();
       const s = scores[n];

@@ -1,8 +1,20 @@
 // The WebSocket route /v1/events/:id/ws. `upgrade` checks the event and Origin (404 / 403 as
 // HTTP answers), copying what it needs from `req` before any await; messages are parsed here
 // and handed to the use-cases; every write after an await is corked.
-import { type ClientMessage, CloseCode, type ErrorMsg, isEventId, type PongMsg, type RankReply } from '@sluice/shared';
-import uWS, { type HttpRequest, type HttpResponse, type us_socket_context_t, type WebSocketBehavior } from 'uWebSockets.js';
+import {
+  type ClientMessage,
+  CloseCode,
+  type ErrorMsg,
+  isEventId,
+  type PongMsg,
+  type RankReply,
+} from '@sluice/shared';
+import uWS, {
+  type HttpRequest,
+  type HttpResponse,
+  type us_socket_context_t,
+  type WebSocketBehavior,
+} from 'uWebSockets.js';
 import { originAllowed } from '../abuse/origin.ts';
 import type { GateContext } from '../context.ts';
 import { sendError } from '../http/respond.ts';
@@ -49,13 +61,23 @@ function upgrade(g: GateContext, res: HttpResponse, req: HttpRequest, ctx: us_so
   const protocol = req.getHeader('sec-websocket-protocol');
   const extensions = req.getHeader('sec-websocket-extensions');
   const ip = remoteIp(res);
-  if (g.shuttingDown) return sendError(res, 'UNAVAILABLE');
-  if (!isEventId(evt)) return sendError(res, 'UNKNOWN_EVENT');
+  if (g.shuttingDown) {
+    sendError(res, 'UNAVAILABLE');
+    return;
+  }
+  if (!isEventId(evt)) {
+    sendError(res, 'UNKNOWN_EVENT');
+    return;
+  }
   const finish = (): void => {
     const rec = g.events.get(evt);
-    if (!rec) return sendError(res, 'UNKNOWN_EVENT');
+    if (!rec) {
+      sendError(res, 'UNKNOWN_EVENT');
+      return;
+    }
     if (!originAllowed(origin, rec.config.allowedOrigins, g.config.devOrigins)) {
-      return sendError(res, 'ORIGIN_FORBIDDEN');
+      sendError(res, 'ORIGIN_FORBIDDEN');
+      return;
     }
     const data: SocketData = {
       evt,
@@ -73,7 +95,10 @@ function upgrade(g: GateContext, res: HttpResponse, req: HttpRequest, ctx: us_so
     };
     res.upgrade(data, key, protocol, extensions, ctx);
   };
-  if (g.events.get(evt)) return finish();
+  if (g.events.get(evt)) {
+    finish();
+    return;
+  }
   // Not in this process's cache yet (created a moment ago?): ask Redis once.
   let aborted = false;
   res.onAborted(() => {
@@ -102,24 +127,42 @@ function onMessage(g: GateContext, ws: Socket, message: ArrayBuffer, isBinary: b
     d.windowAt = now;
     d.msgs = 0;
   }
-  if (++d.msgs > FLOOD_LIMIT) return close(ws, CloseCode.FLOOD, 'too many messages');
-  if (message.byteLength > g.config.maxPayload) return close(ws, CloseCode.TOO_LARGE, 'message too large');
-  if (isBinary) return close(ws, CloseCode.BAD_MESSAGE, 'text frames only');
+  if (++d.msgs > FLOOD_LIMIT) {
+    close(ws, CloseCode.FLOOD, 'too many messages');
+    return;
+  }
+  if (message.byteLength > g.config.maxPayload) {
+    close(ws, CloseCode.TOO_LARGE, 'message too large');
+    return;
+  }
+  if (isBinary) {
+    close(ws, CloseCode.BAD_MESSAGE, 'text frames only');
+    return;
+  }
   let msg: ClientMessage;
   try {
     msg = JSON.parse(Buffer.from(message).toString('utf8'));
   } catch {
-    return close(ws, CloseCode.BAD_MESSAGE, 'not JSON');
+    close(ws, CloseCode.BAD_MESSAGE, 'not JSON');
+    return;
   }
   if (typeof msg !== 'object' || msg === null || Array.isArray(msg) || typeof msg.t !== 'string') {
-    return close(ws, CloseCode.BAD_MESSAGE, 'not a message object');
+    close(ws, CloseCode.BAD_MESSAGE, 'not a message object');
+    return;
   }
   if (!d.placeId) {
     if (msg.t !== 'join') {
-      if (msg.t === 'ping') return send(ws, { t: 'pong', now } satisfies PongMsg);
-      return close(ws, CloseCode.JOIN_TIMEOUT, 'first message must be join');
+      if (msg.t === 'ping') {
+        send(ws, { t: 'pong', now } satisfies PongMsg);
+        return;
+      }
+      close(ws, CloseCode.JOIN_TIMEOUT, 'first message must be join');
+      return;
     }
-    if (d.joining) return close(ws, CloseCode.BAD_MESSAGE, 'join already in progress');
+    if (d.joining) {
+      close(ws, CloseCode.BAD_MESSAGE, 'join already in progress');
+      return;
+    }
     g.sockets.awaitingJoin.delete(ws);
     void handleJoin(g, ws, msg).catch((err) => {
       g.log.error({ err, evt: d.evt }, 'join failed');
@@ -129,29 +172,39 @@ function onMessage(g: GateContext, ws: Socket, message: ArrayBuffer, isBinary: b
   }
   switch (msg.t) {
     case 'ping':
-      return send(ws, { t: 'pong', now } satisfies PongMsg);
+      send(ws, { t: 'pong', now } satisfies PongMsg);
+      return;
     case 'rank':
-      return void rank(g, ws, now);
+      void rank(g, ws, now);
+      return;
     case 'leave':
-      return void leave(g, ws);
+      void leave(g, ws);
+      return;
     case 'join':
-      return close(ws, CloseCode.BAD_MESSAGE, 'already joined');
+      close(ws, CloseCode.BAD_MESSAGE, 'already joined');
+      return;
     default:
-      return close(ws, CloseCode.BAD_MESSAGE, 'unknown message type');
+      close(ws, CloseCode.BAD_MESSAGE, 'unknown message type');
+      return;
   }
 }
 
 async function rank(g: GateContext, ws: Socket, now: number): Promise<void> {
   const d = ws.getUserData();
   if (now - d.lastRank < RANK_INTERVAL_MS) {
-    return send(ws, { t: 'error', code: 'RATE_LIMITED', message: 'rank at most every 5 s' } satisfies ErrorMsg);
+    send(ws, { t: 'error', code: 'RATE_LIMITED', message: 'rank at most every 5 s' } satisfies ErrorMsg);
+    return;
   }
   d.lastRank = now;
   const ahead = await exactRank(g.redis, g.prefix, d.evt, d.placeId).catch(() => null);
   if (d.closed) return;
   ws.cork(() => {
     if (ahead === null) {
-      send(ws, { t: 'error', code: 'EVENT_NOT_OPEN', message: 'not in the line (pre-queue or admitted)' } satisfies ErrorMsg);
+      send(ws, {
+        t: 'error',
+        code: 'EVENT_NOT_OPEN',
+        message: 'not in the line (pre-queue or admitted)',
+      } satisfies ErrorMsg);
     } else send(ws, { t: 'rank', ahead, now: g.now() } satisfies RankReply);
   });
 }
@@ -170,7 +223,8 @@ function onClose(g: GateContext, ws: Socket): void {
   g.sockets.open--;
   g.sockets.awaitingJoin.delete(ws);
   if (!d.placeId || d.left) return;
-  if (g.sockets.remove(d.evt, d.placeId, ws) && d.phase !== 'admitted') g.absence.mark(d.evt, d.placeId, g.now());
+  if (g.sockets.remove(d.evt, d.placeId, ws) && d.phase !== 'admitted')
+    g.absence.mark(d.evt, d.placeId, g.now());
 }
 
 /** Close sockets that opened but never sent their join. */
