@@ -53,6 +53,8 @@ export class EventCache {
 
   private apply(evt: string, rec: EventRecord | null): void {
     const before = this.events.get(evt);
+    // Reads race (timer vs control message): never go back to an older version.
+    if (rec && before && rec.version < before.version) return;
     if (rec) this.events.set(evt, rec);
     else this.events.delete(evt);
     const changed =
