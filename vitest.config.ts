@@ -14,7 +14,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'default',
-          include: ['{shared,gate,checkout,dashboard,loadtest,scripts,deploy}/**/*.{test,itest,browser}.ts'],
+          include: ['{shared,gate,checkout,dashboard,loadtest,scripts,deploy,tests}/**/*.{test,itest,browser}.ts'],
           exclude: ['**/node_modules/**', '**/dist/**'],
         },
       },
