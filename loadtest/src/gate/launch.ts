@@ -52,7 +52,12 @@ export async function startGateCluster(s: Stores, o: { workers: number; tickMs: 
     },
   });
   try {
-    await pollUntil(async () => childPids(main.pid).length >= o.workers && (await healthy(port)), 60_000, 200);
+    // Generous: on a loaded 2-core machine tsx start-up of several workers takes a while.
+    await pollUntil(async () => childPids(main.pid).length >= o.workers && (await healthy(port)), 180_000, 250).catch(
+      (err: Error) => {
+        throw new Error(`gate on port ${port} not ready (${childPids(main.pid).length}/${o.workers} workers): ${err.message}`);
+      },
+    );
     // Every worker must be listening before the swarm starts (they share the port).
     await new Promise((r) => setTimeout(r, 1500));
   } catch (err) {

@@ -1,0 +1,211 @@
+// `npm run bench [-- --profile quick|full|smoke] [--out DIR]`: every tool in one run on this
+// machine, baselines included, with its own stores (unique Redis prefix, fresh PostgreSQL schema)
+// and its own services. Writes <timestamp>.json, latest.json, REPORT.md and SVG charts.
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { measureHold, startServers } from './baseline/hold.ts';
+import { measureRedisCeiling, redisBenchmarkAvailable } from './baseline/redis-bench.ts';
+import { runCheckoutSuite } from './checkout/suite.ts';
+import { runFlashSale } from './flash-sale/run.ts';
+import { runGateHold } from './gate/hold.ts';
+import { startGateCluster } from './gate/launch.ts';
+import { runCannon } from './lib/cannon.ts';
+import { machineInfo } from './lib/proc.ts';
+import { openStores, REDIS_URL } from './lib/stores.ts';
+import { markdown, writeCharts } from './report/write.ts';
+import type { BenchResult } from './report/types.ts';
+import { MAX_SOCKETS_PER_WORKER } from './swarm/run.ts';
+
+export interface Profile {
+  name: string;
+  held: number;
+  arrivalRate: number;
+  holdSeconds: number;
+  echoSockets: number;
+  echoSeconds: number;
+  helloSeconds: number;
+  redisRequests: number;
+  firstUseTickets: number;
+  checkoutMaxSeconds: number;
+  fixedRateSeconds: number;
+  shortRunSeconds: number;
+  drainSeconds: number;
+  verifySeconds: number;
+  sale: { shoppers: number; joinRate: number; releaseRate: number; stock: number; p: number; maxSaleSeconds: number };
+  tickMs: number;
+}
+
+export const PROFILES: Record<string, Profile> = {
+  smoke: {
+    name: 'smoke', held: 50, arrivalRate: 500, holdSeconds: 1, echoSockets: 10, echoSeconds: 1, helloSeconds: 1,
+    redisRequests: 2000, firstUseTickets: 400, checkoutMaxSeconds: 2, fixedRateSeconds: 1, shortRunSeconds: 1,
+    drainSeconds: 5, verifySeconds: 0.5, tickMs: 250,
+    sale: { shoppers: 100, joinRate: 500, releaseRate: 100, stock: 20, p: 0.5, maxSaleSeconds: 20 },
+  },
+  quick: {
+    name: 'quick', held: 50_000, arrivalRate: 20_000, holdSeconds: 10, echoSockets: 200, echoSeconds: 3, helloSeconds: 5,
+    redisRequests: 100_000, firstUseTickets: 150_000, checkoutMaxSeconds: 25, fixedRateSeconds: 10, shortRunSeconds: 5,
+    drainSeconds: 15, verifySeconds: 3, tickMs: 250,
+    sale: { shoppers: 20_000, joinRate: 10_000, releaseRate: 2000, stock: 5000, p: 0.5, maxSaleSeconds: 60 },
+  },
+  full: {
+    name: 'full', held: 100_000, arrivalRate: 20_000, holdSeconds: 20, echoSockets: 500, echoSeconds: 5, helloSeconds: 10,
+    redisRequests: 300_000, firstUseTickets: 400_000, checkoutMaxSeconds: 60, fixedRateSeconds: 30, shortRunSeconds: 10,
+    drainSeconds: 40, verifySeconds: 5, tickMs: 250,
+    sale: { shoppers: 100_000, joinRate: 10_000, releaseRate: 5000, stock: 20_000, p: 0.5, maxSaleSeconds: 120 },
+  },
+};
+
+function version(cmd: string, args: string[], re: RegExp): string {
+  try {
+    return re.exec(execFileSync(cmd, args, { encoding: 'utf8', timeout: 5000 }))?.[1] ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+export async function runBench(p: Profile, log: (m: string) => void = console.log): Promise<BenchResult> {
+  const t0 = Date.now();
+  const machine = machineInfo(
+    loadavg(),
+    version('redis-cli', ['-u', REDIS_URL, 'info', 'server'], /redis_version:(\S+)/),
+    version('psql', ['--version'], /(\d+\.\d+)/),
+  );
+  const r: BenchResult = {
+    profile: p.name, startedAt: new Date(t0).toISOString(), durationS: 0, machine, loadAvgAtEnd: [],
+    heldConnections: null, gateBytesPerConnection: null, baselineWsBytesPerConnection: null, baselineUwsBytesPerConnection: null,
+    joinsPerSecond: null, joinP99Ms: null, broadcastP99Ms: null, checkoutPerSecond: null, checkoutP99Ms: null,
+    verifyCeilingPerSecond: null, baselineCheckoutPerSecond: null, rejectsPerSecond: null, baselineRejectsPerSecond: null,
+    repeatPerSecond: null, ordersPerSecond: null, admissionErrorPct: null, fifoInversions: null, oversold: null, etaErrorPct: null,
+    timeToSellOutS: null, uwsHelloPerSecond: null, uwsEchoPerSecond: null, wsEchoPerSecond: null, redisPurchasePerSecond: null,
+    details: {}, errors: {},
+  };
+  const phase = async (name: string, f: () => Promise<void>) => {
+    log(`== ${name}`);
+    try {
+      await f();
+    } catch (err) {
+      r.errors[name] = err instanceof Error ? err.message : String(err);
+      log(`   ${name} failed: ${r.errors[name]}`);
+    }
+  };
+  const stores = await openStores('bench');
+  try {
+    await phase('baseline uws hold', async () => {
+      const h = await measureHold({ impl: 'uws', total: p.held, ratePerS: p.arrivalRate, echoSockets: p.echoSockets, echoSeconds: p.echoSeconds });
+      r.details.uwsHold = h;
+      r.baselineUwsBytesPerConnection = h.bytesPerConnection;
+      r.uwsEchoPerSecond = h.echo?.msgsPerSecond ?? null;
+    });
+    await phase('baseline ws hold', async () => {
+      const h = await measureHold({ impl: 'ws', total: p.held, ratePerS: p.arrivalRate, echoSockets: p.echoSockets, echoSeconds: p.echoSeconds });
+      r.details.wsHold = h;
+      r.baselineWsBytesPerConnection = h.bytesPerConnection;
+      r.wsEchoPerSecond = h.echo?.msgsPerSecond ?? null;
+    });
+    await phase('baseline uws hello', async () => {
+      const { servers, ports } = await startServers('uws', 1);
+      try {
+        const c = await runCannon({ url: `http://127.0.0.1:${ports[0]}`, method: 'GET', path: '/hello', connections: 100, processes: 2, seconds: p.helloSeconds, maxSeconds: p.helloSeconds + 5 });
+        r.details.uwsHello = c;
+        r.uwsHelloPerSecond = c.perSecond;
+      } finally {
+        await Promise.all(servers.map((s) => s.stop()));
+      }
+    });
+    await phase('baseline redis', async () => {
+      if (!(await redisBenchmarkAvailable())) throw new Error('redis-benchmark not installed (Debian package redis-tools)');
+      const c = await measureRedisCeiling(stores.redis, stores.prefix, { redisUrl: REDIS_URL, requests: p.redisRequests, clients: 50, pipeline: 1 });
+      r.details.redis = c;
+      r.redisPurchasePerSecond = c.opsPerSecond;
+    });
+    await phase('checkout', async () => {
+      const c = await runCheckoutSuite(stores, {
+        firstUseTickets: p.firstUseTickets, maxSeconds: p.checkoutMaxSeconds, fixedRateSeconds: p.fixedRateSeconds,
+        junkSeconds: p.shortRunSeconds, repeatSeconds: p.shortRunSeconds, drainSeconds: p.drainSeconds,
+        loadProcesses: 2, connections: 100, verifySeconds: p.verifySeconds, baseline: true,
+      }, (m) => log(`   ${m}`));
+      r.details.checkout = c;
+      r.checkoutPerSecond = c.firstUse.perSecond;
+      r.checkoutP99Ms = c.fixedRate?.corrected.p99 ?? null;
+      r.verifyCeilingPerSecond = c.verifyCeiling.perSecond;
+      r.rejectsPerSecond = c.junk.perSecond;
+      r.repeatPerSecond = c.repeat.perSecond;
+      r.baselineCheckoutPerSecond = c.baseline?.firstUse.perSecond ?? null;
+      r.baselineRejectsPerSecond = c.baseline?.junk.perSecond ?? null;
+      r.ordersPerSecond = c.orders?.perSecond ?? null;
+    });
+    const gateWorkers = Math.max(2, Math.ceil(Math.max(p.held, p.sale.shoppers) / MAX_SOCKETS_PER_WORKER));
+    await phase('gate hold', async () => {
+      const gate = await startGateCluster(stores, { workers: Math.max(2, Math.ceil(p.held / MAX_SOCKETS_PER_WORKER)), tickMs: p.tickMs });
+      try {
+        const g = await runGateHold(stores, gate, { evt: 'hold', total: p.held, ratePerS: p.arrivalRate, holdSeconds: p.holdSeconds, joinTimeoutMs: Math.max(60_000, (p.held / p.arrivalRate) * 6000) });
+        r.details.gateHold = g;
+        r.heldConnections = g.held;
+        r.gateBytesPerConnection = g.bytesPerConnection;
+        r.joinsPerSecond = g.swarm.joinsPerSecond;
+        r.joinP99Ms = g.swarm.join.p99;
+        r.broadcastP99Ms = Number.isFinite(g.swarm.broadcast.p99) ? g.swarm.broadcast.p99 : null;
+      } finally {
+        await gate.stop();
+      }
+    });
+    await phase('flash sale', async () => {
+      const gate = await startGateCluster(stores, { workers: gateWorkers, tickMs: p.tickMs });
+      try {
+        const s = await runFlashSale(stores, gate, {
+          evt: 'sale', shoppers: p.sale.shoppers, joinRatePerS: p.sale.joinRate, releaseRate: p.sale.releaseRate,
+          stock: p.sale.stock, buyProbability: p.sale.p, maxSaleSeconds: p.sale.maxSaleSeconds,
+        }, (m) => log(`   ${m}`));
+        r.details.flashSale = s;
+        r.admissionErrorPct = s.admissionErrorPct;
+        r.fifoInversions = s.fifoInversions;
+        r.oversold = s.oversold;
+        r.etaErrorPct = Number.isFinite(s.eta.meanPct) ? s.eta.meanPct : null;
+        r.timeToSellOutS = s.timeToSellOutS;
+      } finally {
+        await gate.stop();
+      }
+    });
+  } finally {
+    await stores.cleanup();
+  }
+  r.durationS = (Date.now() - t0) / 1000;
+  r.loadAvgAtEnd = loadavg().map((l) => Math.round(l * 100) / 100);
+  return r;
+}
+
+/** Write the run: <timestamp>.json, latest.json, REPORT.md and charts into `dir`. */
+export function writeResults(r: BenchResult, dir: string): { json: string; report: string; charts: string[] } {
+  mkdirSync(dir, { recursive: true });
+  const json = join(dir, `${r.startedAt.replace(/[:.]/g, '-')}.json`);
+  writeFileSync(json, `${JSON.stringify(r, null, 1)}\n`);
+  copyFileSync(json, join(dir, 'latest.json'));
+  const charts = writeCharts(r, dir);
+  const report = join(dir, 'REPORT.md');
+  writeFileSync(report, markdown(r, charts));
+  return { json, report, charts };
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const arg = (name: string) => {
+    const i = process.argv.indexOf(name);
+    return i >= 0 ? process.argv[i + 1] : undefined;
+  };
+  const profile = PROFILES[arg('--profile') ?? 'quick'];
+  if (!profile) {
+    console.error(`unknown profile; one of ${Object.keys(PROFILES).join(', ')}`);
+    process.exit(2);
+  }
+  const out = arg('--out') ?? fileURLToPath(new URL('../results/', import.meta.url));
+  const r = await runBench(profile);
+  const w = writeResults(r, out);
+  console.log(`wrote ${w.json}, ${w.report}, charts ${w.charts.join(', ')}`);
+  const { details: _d, machine: _m, errors, ...headline } = r;
+  console.log(JSON.stringify(headline, null, 1));
+  if (Object.keys(errors).length) console.log('phases that failed:', errors);
+  process.exit(0);
+}

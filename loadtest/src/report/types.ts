@@ -1,0 +1,55 @@
+// The shape of a bench run's results (latest.json).
+import type { HoldResult } from '../baseline/hold.ts';
+import type { RedisCeiling } from '../baseline/redis-bench.ts';
+import type { CheckoutSuiteResult } from '../checkout/suite.ts';
+import type { FlashSaleResult } from '../flash-sale/run.ts';
+import type { GateHoldResult } from '../gate/hold.ts';
+import type { CannonResult } from '../lib/cannon.ts';
+import type { MachineInfo } from '../lib/proc.ts';
+
+/** The figures the issue asks for, null where a phase did not run or failed. */
+export interface Headline {
+  heldConnections: number | null;
+  gateBytesPerConnection: number | null;
+  baselineWsBytesPerConnection: number | null;
+  baselineUwsBytesPerConnection: number | null;
+  joinsPerSecond: number | null;
+  joinP99Ms: number | null;
+  broadcastP99Ms: number | null;
+  checkoutPerSecond: number | null;
+  checkoutP99Ms: number | null;
+  verifyCeilingPerSecond: number | null;
+  baselineCheckoutPerSecond: number | null;
+  rejectsPerSecond: number | null;
+  baselineRejectsPerSecond: number | null;
+  repeatPerSecond: number | null;
+  ordersPerSecond: number | null;
+  admissionErrorPct: number | null;
+  fifoInversions: number | null;
+  oversold: number | null;
+  etaErrorPct: number | null;
+  timeToSellOutS: number | null;
+  uwsHelloPerSecond: number | null;
+  uwsEchoPerSecond: number | null;
+  wsEchoPerSecond: number | null;
+  redisPurchasePerSecond: number | null;
+}
+
+export interface BenchResult extends Headline {
+  profile: string;
+  startedAt: string;
+  durationS: number;
+  machine: MachineInfo;
+  /** Load average (1, 5, 15 min) at the start and the end: other work on the machine skews figures. */
+  loadAvgAtEnd: number[];
+  details: {
+    uwsHold?: HoldResult;
+    wsHold?: HoldResult;
+    uwsHello?: CannonResult;
+    redis?: RedisCeiling;
+    gateHold?: GateHoldResult;
+    checkout?: CheckoutSuiteResult;
+    flashSale?: FlashSaleResult;
+  };
+  errors: Record<string, string>;
+}

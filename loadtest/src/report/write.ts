@@ -1,0 +1,176 @@
+// Writes a run's JSON, the Markdown report and the SVG charts.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { barChart, lineChart, type Series } from './svg.ts';
+import { checkTargets } from './targets.ts';
+import type { BenchResult } from './types.ts';
+
+const f = (v: number | null | undefined, unit = '', digits = 0) =>
+  v === null || v === undefined || !Number.isFinite(v) ? 'n/a' : `${v.toLocaleString('en-US', { maximumFractionDigits: digits })}${unit}`;
+const x = (a: number | null, b: number | null) => (a !== null && b !== null && b > 0 ? `${(a / b).toFixed(2)}×` : 'n/a');
+
+export function writeCharts(r: BenchResult, dir: string): string[] {
+  const files: [string, string][] = [];
+  const fs = r.details.flashSale;
+  if (fs?.samples.length) {
+    const t0 = fs.startAt;
+    const len: Series = { name: 'queue length (state frames)', points: fs.samples.map((s) => [(s.now - t0) / 1000, s.len]) };
+    const adm: Series = { name: 'admitted (cumulative)', points: fs.admittedOverTime };
+    const last = fs.admittedOverTime.at(-1)?.[0] ?? 10;
+    const cfg: Series = {
+      name: `configured rate × time (${fs.options.releaseRate}/s)`,
+      points: [
+        [0, 0],
+        [last, fs.options.releaseRate * last],
+      ],
+      dashed: true,
+    };
+    files.push(['queue.svg', lineChart({ title: 'Flash sale: queue and admissions vs configured rate', xLabel: 's since start', yLabel: 'shoppers', series: [len, adm, cfg] })]);
+  }
+  const lat: Series[] = [];
+  const ck = r.details.checkout;
+  if (ck?.fixedRate) lat.push({ name: `checkout @${ck.fixedRate.ratePerS}/s (CO-corrected)`, points: ck.fixedRate.correctedCdf });
+  const gh = r.details.gateHold;
+  if (gh) {
+    lat.push({ name: 'join (open → welcome)', points: gh.swarm.joinCdf });
+    lat.push({ name: 'tick → socket', points: gh.swarm.broadcastCdf });
+  }
+  if (lat.length) files.push(['latency.svg', lineChart({ title: 'Latency distributions (CDF)', xLabel: 'ms (log)', yLabel: 'fraction ≤ x', series: lat, logX: true })]);
+  if (gh?.swarm.ticks.length) {
+    const t0 = gh.swarm.ticks[0]!.now;
+    files.push([
+      'broadcast.svg',
+      lineChart({
+        title: `Per-tick delay to ${gh.held} held sockets`,
+        xLabel: 's',
+        yLabel: 'ms',
+        series: [
+          { name: 'p50 across sockets', points: gh.swarm.ticks.map((t) => [(t.now - t0) / 1000, t.p50]) },
+          { name: 'p99', points: gh.swarm.ticks.map((t) => [(t.now - t0) / 1000, t.p99]) },
+          { name: 'last socket', points: gh.swarm.ticks.map((t) => [(t.now - t0) / 1000, t.max]) },
+        ],
+      }),
+    ]);
+  }
+  const mem = [
+    { label: 'Sluice gate', value: r.gateBytesPerConnection ?? Number.NaN },
+    { label: 'raw uWS', value: r.baselineUwsBytesPerConnection ?? Number.NaN },
+    { label: 'ws', value: r.baselineWsBytesPerConnection ?? Number.NaN },
+  ];
+  files.push(['memory.svg', barChart({ title: 'Server RSS per held WebSocket', unit: 'B', bars: mem })]);
+  const thr = [
+    { label: 'Sluice first-use checkout', value: r.checkoutPerSecond ?? Number.NaN },
+    { label: 'Express first-use checkout', value: r.baselineCheckoutPerSecond ?? Number.NaN },
+    { label: 'Ed25519 verify ceiling', value: r.verifyCeilingPerSecond ?? Number.NaN },
+    { label: 'Redis purchase script', value: r.redisPurchasePerSecond ?? Number.NaN },
+    { label: 'Sluice junk rejected', value: r.rejectsPerSecond ?? Number.NaN },
+    { label: 'Express junk rejected', value: r.baselineRejectsPerSecond ?? Number.NaN },
+  ];
+  files.push(['throughput.svg', barChart({ title: 'Requests per second', unit: '/s', bars: thr })]);
+  mkdirSync(dir, { recursive: true });
+  for (const [name, svg] of files) writeFileSync(join(dir, name), svg);
+  return files.map(([n]) => n);
+}
+
+export function markdown(r: BenchResult, charts: string[]): string {
+  const m = r.machine;
+  const t = checkTargets(r);
+  const d = r.details;
+  const L: string[] = [];
+  L.push(`# Sluice benchmark report (${r.profile} profile)`, '');
+  L.push(
+    `Run ${r.startedAt}, ${r.durationS.toFixed(0)} s. Machine: ${m.cores} cores (${m.cpuModel}), ${m.memoryGiB} GiB, ` +
+      `Node ${m.node}, Redis ${m.redis}, PostgreSQL ${m.postgres}. Load average at start ${m.loadAvgAtStart.join(' / ')}, ` +
+      `at end ${r.loadAvgAtEnd.join(' / ')} (1/5/15 min). Servers, load generators, Redis and PostgreSQL all share these cores, ` +
+      'so every figure is a lower bound for a machine where the load comes from elsewhere.',
+    '',
+  );
+  L.push('## Targets', '', '| what | target | measured | met | gap |', '|---|---|---|---|---|');
+  for (const c of t) L.push(`| ${c.what} | ${c.target} | ${c.measured} | ${c.met === null ? '–' : c.met ? 'yes' : '**no**'} | ${c.gap} |`);
+  L.push('');
+  L.push('## Side by side', '', '| figure | Sluice | baseline | ratio |', '|---|---|---|---|');
+  L.push(`| memory per held WebSocket | ${f(r.gateBytesPerConnection, ' B')} (gate) | ${f(r.baselineWsBytesPerConnection, ' B')} (ws), ${f(r.baselineUwsBytesPerConnection, ' B')} (raw uWS) | ${x(r.gateBytesPerConnection, r.baselineWsBytesPerConnection)} of ws |`);
+  L.push(`| first-use checkouts/s | ${f(r.checkoutPerSecond)} | ${f(r.baselineCheckoutPerSecond)} (Express+jsonwebtoken ES256+ioredis+BullMQ) | ${x(r.checkoutPerSecond, r.baselineCheckoutPerSecond)} |`);
+  L.push(`| first-use checkouts / bare Ed25519 verify ceiling | ${f(r.checkoutPerSecond)} | ${f(r.verifyCeilingPerSecond)} (${d.checkout?.verifyCeiling.processes ?? '?'} process) | ${x(r.checkoutPerSecond, r.verifyCeilingPerSecond)} |`);
+  L.push(`| junk tickets rejected/s | ${f(r.rejectsPerSecond)} | ${f(r.baselineRejectsPerSecond)} | ${x(r.rejectsPerSecond, r.baselineRejectsPerSecond)} |`);
+  L.push(`| purchase script: checkout vs redis-benchmark | ${f(r.checkoutPerSecond)} | ${f(r.redisPurchasePerSecond)} (EVALSHA purchase-8.lua, 50 clients) | ${x(r.checkoutPerSecond, r.redisPurchasePerSecond)} |`);
+  L.push(`| WebSocket echo msgs/s (raw uWS vs ws) | ${f(r.uwsEchoPerSecond)} | ${f(r.wsEchoPerSecond)} | ${x(r.uwsEchoPerSecond, r.wsEchoPerSecond)} |`);
+  L.push(`| raw uWS hello-world HTTP req/s | ${f(r.uwsHelloPerSecond)} | | |`, '');
+
+  if (d.gateHold) {
+    const g = d.gateHold;
+    L.push('## Gate: held connections, joins, broadcast', '');
+    L.push(
+      `${f(g.requested)} shoppers requested at ${f(g.arrivalRatePerS)}/s against ${g.gateWorkers} gate processes, from ${g.swarmWorkers} swarm processes; ` +
+        `${f(g.held)} held (${f(g.swarm.failed)} failed: ${JSON.stringify(g.swarm.errors)}). Joins: ${f(g.swarm.joinsPerSecond)}/s over ${g.swarm.joinWindowS} s, ` +
+        `latency p50 ${f(g.swarm.join.p50, ' ms', 1)}, p99 ${f(g.swarm.join.p99, ' ms', 1)}. Gate workers' RSS ${f(g.rssBeforeBytes / 2 ** 20, ' MiB', 1)} → ${f(g.rssAfterBytes / 2 ** 20, ' MiB', 1)}: ` +
+        `${f(g.bytesPerConnection, ' B')} per connection. Tick delay over ${g.holdSeconds} s with every socket held: p50 ${f(g.swarm.broadcast.p50, ' ms', 1)}, p99 ${f(g.swarm.broadcast.p99, ' ms', 1)}, max ${f(g.swarm.broadcast.max, ' ms', 1)} ` +
+        `(${f(g.swarm.broadcast.count)} deliveries). The delay includes the swarm's own time to read the frame: at this scale the clients share the two cores with the gate.`,
+      '',
+    );
+  }
+  if (d.checkout) {
+    const c = d.checkout;
+    L.push('## Checkout', '');
+    L.push(
+      `First use (distinct never-seen ticket per request, closed loop, ${c.firstUse.connections} connections from ${c.firstUse.processes} autocannon processes): ` +
+        `${f(c.firstUse.perSecond)}/s for ${c.firstUse.seconds} s, ${JSON.stringify(c.firstUse.statusCodes)}, latency p50 ${c.firstUse.latencyMs.p50} ms, p99 ${c.firstUse.latencyMs.p99} ms; ` +
+        `checkout process CPU ${c.firstUse.serverCpuCores} cores. Reused tickets: ${c.firstUse.reused}.`,
+      '',
+    );
+    if (c.fixedRate) {
+      const fr = c.fixedRate;
+      L.push(
+        `Fixed rate ${f(fr.ratePerS)}/s (half the first-use rate), open loop for ${fr.seconds} s: ${f(fr.achievedPerSecond)}/s completed, ${JSON.stringify(fr.statusCodes)}. ` +
+          `Latency from each request's scheduled time (coordinated-omission corrected, wrk2 style): p50 ${f(fr.corrected.p50, ' ms', 2)}, p99 ${f(fr.corrected.p99, ' ms', 2)}, p99.9 ${f(fr.corrected.p999, ' ms', 2)}; ` +
+          `from the actual send (uncorrected): p50 ${f(fr.uncorrected.p50, ' ms', 2)}, p99 ${f(fr.uncorrected.p99, ' ms', 2)}. ` +
+          "autocannon's own rate mode is not used for this: it corrects with an expected interval of `ceil(1 / rate)` = 1 ms whatever the rate, and its connections wait for answers, so the schedule slips.",
+        '',
+      );
+    }
+    L.push(
+      `Repeat requests (same tickets again: verified-ticket cache hit, then TICKET_USED from the script): ${f(c.repeat.perSecond)}/s, ${JSON.stringify(c.repeat.statusCodes)}, p99 ${c.repeat.latencyMs.p99} ms.`,
+      '',
+      `Junk (well-formed, known kid, wrong Ed25519 signature): ${f(c.junk.perSecond)}/s, ${JSON.stringify(c.junk.statusCodes)}, p99 ${c.junk.latencyMs.p99} ms, checkout CPU ${c.junk.serverCpuCores} cores. ` +
+        'Every junk ticket costs a full signature check (failures are not cached), so this path is bounded by the same verify ceiling as first use.',
+      '',
+    );
+    if (c.baseline) {
+      L.push(
+        `Baseline (Express 5 + jsonwebtoken 9 + ioredis + BullMQ, same purchase script; jsonwebtoken has no EdDSA, so its tickets are ES256, which node:crypto verifies faster than Ed25519 here): ` +
+          `first use ${f(c.baseline.firstUse.perSecond)}/s (${JSON.stringify(c.baseline.firstUse.statusCodes)}, p99 ${c.baseline.firstUse.latencyMs.p99} ms, CPU ${c.baseline.firstUse.serverCpuCores} cores); ` +
+          `junk ${f(c.baseline.junk.perSecond)}/s (${JSON.stringify(c.baseline.junk.statusCodes)}).`,
+        '',
+      );
+    }
+    L.push(`Bare Ed25519 verification (node:crypto, ${c.verifyCeiling.processes} process, ${c.verifyCeiling.seconds} s): ${f(c.verifyCeiling.perSecond)}/s.`, '');
+    if (c.orders) {
+      L.push(
+        `Order worker drain: ${f(c.orders.persisted)} of ${f(c.orders.accepted)} accepted orders written to PostgreSQL in ${c.orders.seconds} s: ${f(c.orders.perSecond)} orders/s.`,
+        '',
+      );
+    }
+  }
+  if (d.flashSale) {
+    const s = d.flashSale;
+    L.push('## Flash sale, end to end', '');
+    L.push(
+      `${f(s.options.shoppers)} shoppers joined the pre-queue (${f(s.joinsPerSecond)}/s), stock ${f(s.options.stock)}, release ${f(s.options.releaseRate)}/s, buy probability ${s.options.buyProbability}. ` +
+        `Admitted ${f(s.admitted)}, buyers ${f(s.buyers)}, accepted ${f(s.accepted)}, refused ${JSON.stringify(s.refused)}. PostgreSQL: ${f(s.confirmed)} confirmed ` +
+        `(min(stock, buyers) = ${f(Math.min(s.options.stock, s.buyers))}: ${s.confirmedMatches ? 'matches' : '**does not match**'}), oversold ${s.oversold}, reconcile ${s.reconcileOk ? 'passes' : '**fails**'}. ` +
+        `Release rate achieved ${f(s.achievedReleaseRate, '/s', 1)} (error ${f(s.admissionErrorPct, '%', 2)}), FIFO inversions ${s.fifoInversions}, ` +
+        `wait-estimate error mean ${f(s.eta.meanPct, '%', 1)} / median ${f(s.eta.medianPct, '%', 1)} over ${s.eta.n} shoppers, sold out ${s.timeToSellOutS === null ? 'not reached' : `${s.timeToSellOutS} s after the start`}. ` +
+        `Checkout latency seen by shoppers p50 ${f(s.checkoutLatency.p50, ' ms', 1)}, p99 ${f(s.checkoutLatency.p99, ' ms', 1)}.`,
+      '',
+    );
+  }
+  if (d.redis) L.push(`Redis ceiling: redis-benchmark EVALSHA ${d.redis.script}, ${d.redis.clients} clients, pipeline ${d.redis.pipeline}: ${f(d.redis.opsPerSecond)}/s, p99 ${d.redis.p99Ms} ms.`, '');
+  if (Object.keys(r.errors).length) {
+    L.push('## Phases that failed', '');
+    for (const [k, v] of Object.entries(r.errors)) L.push(`- ${k}: ${v.slice(0, 400)}`);
+    L.push('');
+  }
+  L.push('## Charts', '');
+  for (const c of charts) L.push(`![${c}](${c})`, '');
+  return L.join('\n');
+}
