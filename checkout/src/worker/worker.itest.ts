@@ -1,5 +1,5 @@
 // The order worker against real Redis, PostgreSQL and BullMQ: redelivery, declines, the sweeper.
-import { createRedis } from '@sluice/shared';
+import { createRedis, type Redis } from '@sluice/shared';
 import { Queue } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type CheckoutApp, startCheckout } from '../app.ts';
@@ -15,13 +15,15 @@ let sale: Sale;
 let app: CheckoutApp | undefined;
 let worker: OrderWorker | undefined;
 let queue: Queue<OrderJobData> | undefined;
+let queueRedis: Redis | undefined;
 const silent = { info() {}, warn() {}, error() {} } as never;
 
 afterEach(async () => {
   await worker?.close();
   await app?.close();
   await queue?.close();
-  worker = app = queue = undefined;
+  queueRedis?.disconnect();
+  worker = app = queue = queueRedis = undefined;
   await sale?.cleanup();
 });
 
@@ -47,7 +49,8 @@ describe('order worker', () => {
     await until(async () => (await orderRows(sale)).length === 1, 'first write');
     await until(async () => (await sale.r.redis.hlen(sale.k.reservation)) === 0, 'reservation closed');
 
-    queue = new Queue<OrderJobData>(ORDER_QUEUE, { connection: createRedis(sale.workerConfig.redisUrl), prefix: bullPrefix(sale.r.prefix) });
+    queueRedis = createRedis(sale.workerConfig.redisUrl);
+    queue = new Queue<OrderJobData>(ORDER_QUEUE, { connection: queueRedis, prefix: bullPrefix(sale.r.prefix) });
     const first = await queue.getJob(orderId);
     expect(first?.data.orderId).toBe(orderId);
     // A redelivery: the same order under another job id (BullMQ would ignore the same id).
