@@ -2,7 +2,7 @@
 // its own origin (as from a CDN), the gate from another, the demo storefront from a third.
 import { join } from 'node:path';
 import { eventKeys, updateEvent, type WelcomeMsg } from '@sluice/shared';
-import type { Page } from 'playwright-core';
+import type { Page, WebSocketRoute } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ARTIFACTS, type Stack, startStack, until } from './e2e/stack.ts';
 
@@ -132,6 +132,31 @@ describe('queue page in a browser', () => {
     expect(after.placeId).toBe(before.placeId);
     expect(after.score).toBe(before.score);
     expect(await stack.fx.redis.zcard(eventKeys(stack.fx.prefix, evt).queue)).toBe(4);
+    await page.close();
+  }, T);
+
+  it('reconnects with backoff and keeps the place when the connection drops', async () => {
+    const { evt } = await stack.event({ queueAll: true });
+    await joinOthers(evt, 2);
+    const page = await stack.browser.newPage();
+    // Pass the page's WebSockets through to the real gate, keeping a handle to cut them.
+    const routes: WebSocketRoute[] = [];
+    await page.routeWebSocket(/\/ws$/, (ws) => {
+      routes.push(ws);
+      ws.connectToServer();
+    });
+    await page.goto(stack.pageUrl(evt));
+    await waitScreen(page, 'waiting');
+    const before = await page.evaluate(() => ({ ...document.getElementById('sluice')!.dataset }));
+    expect(before.score).toBe('3');
+    // The network drops: both ends of the socket close (1001 going away, as a proxy would).
+    await routes.at(-1)!.close({ code: 1001, reason: 'network drop' });
+    await until(async () => ((await page.textContent('#notice')) ?? '').includes('Reconnecting'), 20_000, 'reconnecting notice');
+    await until(async () => routes.length >= 2 && !(await page.isVisible('#notice')), 60_000, 'reconnected');
+    const after = await page.evaluate(() => ({ ...document.getElementById('sluice')!.dataset }));
+    expect(after.placeId).toBe(before.placeId);
+    expect(after.score).toBe(before.score);
+    expect(await stack.fx.redis.zcard(eventKeys(stack.fx.prefix, evt).queue)).toBe(3);
     await page.close();
   }, T);
 

@@ -77,6 +77,7 @@ export async function startStack(): Promise<Stack> {
   const gate = await startGate(config, { log: createLogger('gate-browser-test', 'silent') });
   const gateUrl = `http://127.0.0.1:${gate.port}`;
 
+
   const outDir = await mkdtemp(join(tmpdir(), 'sluice-page-dist-'));
   const built = await buildPage({ outDir });
   const { origin: pageOrigin, server: pageServer } = await serveStatic(outDir, built.files);
@@ -128,8 +129,9 @@ export async function startStack(): Promise<Stack> {
         products: [{ sku: 'SKU-1', name: 'Sneaker', priceCents: 100, stock: 100_000, limitPerShopper: 1 }],
         ...patch,
       });
-      // Wait until the gate has picked the event up, so the page does not race its creation.
-      await until(() => gate.ctx.events.get(evt), 10_000, `gate sees event ${evt}`);
+      // Wait until the gate has picked the event up and the admitter moved it out of
+      // `scheduled` (it does so on its next tick), so joins do not race the event's creation.
+      await until(() => gate.ctx.events.get(evt) && gate.ctx.events.get(evt)?.state !== 'scheduled', 15_000, `event ${evt} open`);
       return { rec, evt, store };
     },
     pageUrl(evt, extra = {}) {
