@@ -25,7 +25,11 @@ const jwksByUrl = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
 function jwks(url: string) {
   let set = jwksByUrl.get(url);
   if (!set) {
-    set = createRemoteJWKSet(new URL(url), { cooldownDuration: 5_000, cacheMaxAge: 300_000, timeoutDuration: 2_000 });
+    set = createRemoteJWKSet(new URL(url), {
+      cooldownDuration: 5_000,
+      cacheMaxAge: 300_000,
+      timeoutDuration: 2_000,
+    });
     jwksByUrl.set(url, set);
   }
   return set;
@@ -56,7 +60,9 @@ async function admittedSub(req: Request, env: Env): Promise<string | null> {
 }
 
 function refuse(req: Request, env: Env): Response {
-  const wantsPage = (req.method === 'GET' || req.method === 'HEAD') && (req.headers.get('accept') ?? '').includes('text/html');
+  const wantsPage =
+    (req.method === 'GET' || req.method === 'HEAD') &&
+    (req.headers.get('accept') ?? '').includes('text/html');
   if (wantsPage) {
     const location = queuePageUrl(env.QUEUE_PAGE_URL, {
       event: env.EVENT_ID,
@@ -65,16 +71,26 @@ function refuse(req: Request, env: Env): Response {
     });
     return new Response(null, { status: 303, headers: { location, 'cache-control': 'no-store' } });
   }
-  return new Response(JSON.stringify({ error: { code: 'TICKET_MISSING', message: 'An admission ticket is required.' } }), {
-    status: 401,
-    headers: { 'content-type': 'application/json', 'cache-control': 'no-store', 'www-authenticate': 'Bearer realm="sluice"' },
-  });
+  return new Response(
+    JSON.stringify({ error: { code: 'TICKET_MISSING', message: 'An admission ticket is required.' } }),
+    {
+      status: 401,
+      headers: {
+        'content-type': 'application/json',
+        'cache-control': 'no-store',
+        'www-authenticate': 'Bearer realm="sluice"',
+      },
+    },
+  );
 }
 
 export default {
   async fetch(request: Request, env: Env): Promise<Response> {
     const url = new URL(request.url);
-    const open = (env.PUBLIC_PATHS ?? '').split(',').filter(Boolean).some((p) => url.pathname.startsWith(p));
+    const open = (env.PUBLIC_PATHS ?? '')
+      .split(',')
+      .filter(Boolean)
+      .some((p) => url.pathname.startsWith(p));
     let sub: string | null = null;
     if (!open) {
       sub = await admittedSub(request, env);

@@ -19,20 +19,31 @@ export interface VerifyServerOptions {
   event: string;
 }
 
-export async function startVerifyServer(o: VerifyServerOptions): Promise<{ port: number; close(): Promise<void> }> {
+export async function startVerifyServer(
+  o: VerifyServerOptions,
+): Promise<{ port: number; close(): Promise<void> }> {
   const server = createServer((req, res) => {
     const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
     const requested = one(req.headers['x-sluice-event']);
     const event = requested && isEventId(requested) ? requested : o.event;
-    const token = ticketFromHeaders({ authorization: one(req.headers.authorization), cookie: one(req.headers.cookie) });
+    const token = ticketFromHeaders({
+      authorization: one(req.headers.authorization),
+      cookie: one(req.headers.cookie),
+    });
     if (!token) {
       res.writeHead(401, { 'x-sluice-error': 'TICKET_MISSING' }).end();
       return;
     }
-    verifyAdmission(token, { jwksUrl: o.jwksUrl, audience: o.audience, event, ...(o.issuer ? { issuer: o.issuer } : {}) }).then(
+    verifyAdmission(token, {
+      jwksUrl: o.jwksUrl,
+      audience: o.audience,
+      event,
+      ...(o.issuer ? { issuer: o.issuer } : {}),
+    }).then(
       // nginx can pass these on to the origin with auth_request_set.
       (c) => res.writeHead(204, { 'x-sluice-sub': c.sub, 'x-sluice-exp': String(c.exp) }).end(),
-      (err: { code?: string }) => res.writeHead(401, { 'x-sluice-error': err.code ?? 'TICKET_MALFORMED' }).end(),
+      (err: { code?: string }) =>
+        res.writeHead(401, { 'x-sluice-error': err.code ?? 'TICKET_MALFORMED' }).end(),
     );
   });
   await new Promise<void>((resolve) => server.listen(o.port ?? 0, o.host ?? '127.0.0.1', resolve));

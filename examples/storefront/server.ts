@@ -4,7 +4,12 @@
 // endpoint. `npm start` uses it as the demo's return URL; the browser tests land on it.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createAdmitEndpoint, requireAdmission, type AdmittedRequest, type TicketClaims } from '@sluice/shared';
+import {
+  createAdmitEndpoint,
+  requireAdmission,
+  type AdmittedRequest,
+  type TicketClaims,
+} from '@sluice/shared';
 
 export interface StorefrontOptions {
   host?: string;
@@ -40,7 +45,8 @@ export const STORE_PATH = '/demo-store/';
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
 
 function page(o: StorefrontOptions, cookieEndpoint: string): string {
-  const cookieAttrs = o.mode === 'cookie' ? ` data-mode="cookie" data-cookie-endpoint="${esc(cookieEndpoint)}"` : '';
+  const cookieAttrs =
+    o.mode === 'cookie' ? ` data-mode="cookie" data-cookie-endpoint="${esc(cookieEndpoint)}"` : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Demo store</title>

@@ -29,10 +29,16 @@ function hashed(name: string, ext: string, body: Uint8Array | string): string {
   return `${name}-${createHash('sha256').update(body).digest('base64url').slice(0, 10)}.${ext}`;
 }
 
-export async function buildPage(opts: { outDir?: string; gateUrl?: string; event?: string } = {}): Promise<PageBuild> {
+export async function buildPage(
+  opts: { outDir?: string; gateUrl?: string; event?: string } = {},
+): Promise<PageBuild> {
   const outDir = opts.outDir ?? join(here, 'dist');
   const result = await build({
-    entryPoints: { queue: join(here, 'src/main.ts'), sluice: join(here, 'src/sluice.ts'), styles: join(here, 'src/styles.css') },
+    entryPoints: {
+      queue: join(here, 'src/main.ts'),
+      sluice: join(here, 'src/sluice.ts'),
+      styles: join(here, 'src/styles.css'),
+    },
     bundle: true,
     minify: true,
     format: 'iife',
@@ -72,7 +78,10 @@ export async function buildPage(opts: { outDir?: string; gateUrl?: string; event
     writeFile(join(outDir, files.styles), css),
     writeFile(join(outDir, files.sluice), sluiceJs),
     writeFile(join(outDir, files.sluiceHashed), sluiceJs),
-    writeFile(join(outDir, 'manifest.json'), `${JSON.stringify({ files, cacheControl: CACHE_HEADERS }, null, 2)}\n`),
+    writeFile(
+      join(outDir, 'manifest.json'),
+      `${JSON.stringify({ files, cacheControl: CACHE_HEADERS }, null, 2)}\n`,
+    ),
     writeFile(join(outDir, '_headers'), headersFile(files)),
     writeFile(join(outDir, 'CDN.md'), cdnNotes(files)),
   ]);

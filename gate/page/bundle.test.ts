@@ -23,7 +23,8 @@ it('builds hashed assets under 50 KB gzipped, referenced by index.html', async (
   expect(names).toContain('CDN.md');
 
   let gz = 0;
-  for (const f of [b.files.html, b.files.script, b.files.styles]) gz += gzipSync(await readFile(join(dir, f))).length;
+  for (const f of [b.files.html, b.files.script, b.files.styles])
+    gz += gzipSync(await readFile(join(dir, f))).length;
   console.log(`queue page: ${gz} bytes gzipped (html + js + css)`);
   expect(gz).toBeLessThan(50 * 1024);
 });

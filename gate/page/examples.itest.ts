@@ -19,7 +19,14 @@ beforeAll(async () => {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ path: req.url, method: req.method, sub: req.headers['x-sluice-sub'] ?? null, body: Buffer.concat(chunks).toString() }));
+      res.end(
+        JSON.stringify({
+          path: req.url,
+          method: req.method,
+          sub: req.headers['x-sluice-sub'] ?? null,
+          body: Buffer.concat(chunks).toString(),
+        }),
+      );
     });
   });
   await new Promise<void>((r) => origin.listen(0, '127.0.0.1', r));
@@ -41,14 +48,21 @@ describe('edge worker (fetch handler)', () => {
     GATE_URL: 'https://gate.example',
     PUBLIC_PATHS: '/static/',
   });
-  const call = (path: string, init: RequestInit = {}) => worker.fetch(new Request(`https://shop.example${path}`, init), env());
+  const call = (path: string, init: RequestInit = {}) =>
+    worker.fetch(new Request(`https://shop.example${path}`, init), env());
 
   it('forwards a request with a valid ticket to the origin, with the verified place id', async () => {
     const t = await lab.ticket({ evt: 'drop1', placeId: 'pW' });
-    const res = await call('/drop/buy?q=1', { method: 'POST', body: 'sku=1', headers: { authorization: `Bearer ${t}` } });
+    const res = await call('/drop/buy?q=1', {
+      method: 'POST',
+      body: 'sku=1',
+      headers: { authorization: `Bearer ${t}` },
+    });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ path: '/drop/buy?q=1', method: 'POST', sub: 'pW', body: 'sku=1' });
-    const viaCookie = await call('/drop/', { headers: { cookie: `sluice_ticket=${await lab.ticket({ evt: 'drop1', placeId: 'pX' })}` } });
+    const viaCookie = await call('/drop/', {
+      headers: { cookie: `sluice_ticket=${await lab.ticket({ evt: 'drop1', placeId: 'pX' })}` },
+    });
     expect(((await viaCookie.json()) as { sub: string }).sub).toBe('pX');
   });
 
@@ -79,7 +93,12 @@ describe('edge worker (fetch handler)', () => {
 
 describe('nginx auth_request verify endpoint', () => {
   it('answers 204 with the place id for a valid ticket and 401 otherwise', async () => {
-    const s = await startVerifyServer({ jwksUrl: lab.jwksUrl, audience: lab.audience, issuer: lab.issuer, event: 'drop1' });
+    const s = await startVerifyServer({
+      jwksUrl: lab.jwksUrl,
+      audience: lab.audience,
+      issuer: lab.issuer,
+      event: 'drop1',
+    });
     try {
       const url = `http://127.0.0.1:${s.port}/verify`;
       const t = await lab.ticket({ evt: 'drop1', placeId: 'pN' });
@@ -92,7 +111,9 @@ describe('nginx auth_request verify endpoint', () => {
       expect(none.status).toBe(401);
       expect(none.headers.get('x-sluice-error')).toBe('TICKET_MISSING');
       // nginx names the event per location; a ticket for another event does not pass.
-      const other = await fetch(url, { headers: { authorization: `Bearer ${t}`, 'x-sluice-event': 'drop2' } });
+      const other = await fetch(url, {
+        headers: { authorization: `Bearer ${t}`, 'x-sluice-event': 'drop2' },
+      });
       expect(other.status).toBe(401);
       expect(other.headers.get('x-sluice-error')).toBe('TICKET_CLAIMS');
     } finally {

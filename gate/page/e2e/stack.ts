@@ -26,7 +26,10 @@ const TYPES: Record<string, string> = {
 };
 
 /** A static file server for the built page, standing in for a CDN on its own origin. */
-async function serveStatic(dir: string, files: PageBuild['files']): Promise<{ origin: string; server: Server }> {
+async function serveStatic(
+  dir: string,
+  files: PageBuild['files'],
+): Promise<{ origin: string; server: Server }> {
   const hashed = new Set([files.script, files.styles, files.sluiceHashed]);
   const server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
@@ -34,8 +37,15 @@ async function serveStatic(dir: string, files: PageBuild['files']): Promise<{ or
     if (rel.startsWith('..')) return void res.writeHead(400).end();
     try {
       const body = await readFile(join(dir, rel));
-      const cache = hashed.has(rel) ? CACHE_HEADERS.hashed : rel === files.sluice ? CACHE_HEADERS.sluice : CACHE_HEADERS.html;
-      res.writeHead(200, { 'content-type': TYPES[extname(rel)] ?? 'application/octet-stream', 'cache-control': cache });
+      const cache = hashed.has(rel)
+        ? CACHE_HEADERS.hashed
+        : rel === files.sluice
+          ? CACHE_HEADERS.sluice
+          : CACHE_HEADERS.html;
+      res.writeHead(200, {
+        'content-type': TYPES[extname(rel)] ?? 'application/octet-stream',
+        'cache-control': cache,
+      });
       res.end(body);
     } catch {
       res.writeHead(404).end();
@@ -77,7 +87,6 @@ export async function startStack(): Promise<Stack> {
   const gate = await startGate(config, { log: createLogger('gate-browser-test', 'silent') });
   const gateUrl = `http://127.0.0.1:${gate.port}`;
 
-
   const outDir = await mkdtemp(join(tmpdir(), 'sluice-page-dist-'));
   const built = await buildPage({ outDir });
   const { origin: pageOrigin, server: pageServer } = await serveStatic(outDir, built.files);
@@ -88,7 +97,16 @@ export async function startStack(): Promise<Stack> {
   const browser = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
     viewport: { width: 480, height: 760 },
     locale: 'en-US',
   });
@@ -131,7 +149,11 @@ export async function startStack(): Promise<Stack> {
       });
       // Wait until the gate has picked the event up and the admitter moved it out of
       // `scheduled` (it does so on its next tick), so joins do not race the event's creation.
-      await until(() => gate.ctx.events.get(evt) && gate.ctx.events.get(evt)?.state !== 'scheduled', 15_000, `event ${evt} open`);
+      await until(
+        () => gate.ctx.events.get(evt) && gate.ctx.events.get(evt)?.state !== 'scheduled',
+        15_000,
+        `event ${evt} open`,
+      );
       return { rec, evt, store };
     },
     pageUrl(evt, extra = {}) {

@@ -1,8 +1,19 @@
 // The page's connection to the gate: a WebSocket with jittered reconnects and the place token,
 // falling back to polling the HTTP endpoints when a WebSocket cannot be opened. Everything it
 // learns goes to `dispatch` as model actions; it holds no view state of its own.
-import { GatePaths, PLACE_HEADER, type PlaceStatus, type PublicEventInfo } from '@sluice/shared/protocol/http.ts';
-import type { ClientMessage, JoinMsg, ServerMessage, StateFrame, WelcomeMsg } from '@sluice/shared/protocol/ws.ts';
+import {
+  GatePaths,
+  PLACE_HEADER,
+  type PlaceStatus,
+  type PublicEventInfo,
+} from '@sluice/shared/protocol/http.ts';
+import type {
+  ClientMessage,
+  JoinMsg,
+  ServerMessage,
+  StateFrame,
+  WelcomeMsg,
+} from '@sluice/shared/protocol/ws.ts';
 import { EVENT_STATES, wsPath } from '@sluice/shared/protocol/ws.ts';
 import { backoffDelay, pollDelay } from './backoff.ts';
 import { decideClose } from './close-policy.ts';
@@ -131,8 +142,13 @@ export class QueueClient {
     const saved = loadPlace(this.d.session, this.d.config.event);
     if (saved) return { cid: this.cid, place: saved.place };
     if (this.powDifficulty <= 0) return { cid: this.cid };
-    const c = await this.getJson<{ challenge: string; difficulty: number }>(GatePaths.challenge(this.d.config.event));
-    return { cid: this.cid, pow: { challenge: c.challenge, nonce: await solvePow(c.challenge, c.difficulty) } };
+    const c = await this.getJson<{ challenge: string; difficulty: number }>(
+      GatePaths.challenge(this.d.config.event),
+    );
+    return {
+      cid: this.cid,
+      pow: { challenge: c.challenge, nonce: await solvePow(c.challenge, c.difficulty) },
+    };
   }
 
   /** Before the queue opens: come back at the opening time (jittered), or after the backoff. */
@@ -222,7 +238,8 @@ export class QueueClient {
       case 'error':
         if (msg.code === 'ORIGIN_FORBIDDEN') this.fail('errOrigin');
         else if (msg.code === 'UNKNOWN_EVENT') this.fail('errUnknownEvent');
-        else if (msg.code === 'RATE_LIMITED') this.d.dispatch({ t: 'error', key: 'errRateLimited', final: false });
+        else if (msg.code === 'RATE_LIMITED')
+          this.d.dispatch({ t: 'error', key: 'errRateLimited', final: false });
         break;
       default:
         break;
@@ -230,7 +247,11 @@ export class QueueClient {
   }
 
   private welcome(msg: WelcomeMsg): void {
-    savePlace(this.d.session, this.d.config.event, { place: msg.place, placeId: msg.placeId, score: msg.score });
+    savePlace(this.d.session, this.d.config.event, {
+      place: msg.place,
+      placeId: msg.placeId,
+      score: msg.score,
+    });
     this.d.dispatch({ t: 'link', link: this.polling ? 'polling' : 'ok' });
     this.d.dispatch({ t: 'welcome', msg });
   }
@@ -341,13 +362,18 @@ export class QueueClient {
       this.attempt = 0;
       this.welcome(msg);
     } catch (err) {
-      if (err instanceof HttpError && saved && (err.status === 400 || err.status === 401 || err.status === 410)) {
+      if (
+        err instanceof HttpError &&
+        saved &&
+        (err.status === 400 || err.status === 401 || err.status === 410)
+      ) {
         forgetPlace(this.d.session, this.d.config.event); // the token is no good: join afresh
       } else {
         await this.failed(err);
       }
       const notOpen = err instanceof HttpError && err.code === 'EVENT_NOT_OPEN';
-      if (!this.stopped) this.later(() => void this.pollJoin(), notOpen ? this.untilOpen() : this.nextDelay());
+      if (!this.stopped)
+        this.later(() => void this.pollJoin(), notOpen ? this.untilOpen() : this.nextDelay());
       return;
     }
     void this.pollTick();
@@ -359,7 +385,9 @@ export class QueueClient {
     if (!saved) return void this.pollJoin();
     try {
       const [place, frame] = await Promise.all([
-        this.getJson<PlaceStatus>(GatePaths.place(this.d.config.event), { headers: { [PLACE_HEADER]: saved.place } }),
+        this.getJson<PlaceStatus>(GatePaths.place(this.d.config.event), {
+          headers: { [PLACE_HEADER]: saved.place },
+        }),
         this.getJson<StateFrame>(GatePaths.status(this.d.config.event)),
       ]);
       this.attempt = 0;

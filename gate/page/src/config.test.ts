@@ -18,22 +18,40 @@ describe('readConfig', () => {
   });
 
   it('lets data attributes pinned in the HTML win over the query string', () => {
-    const r = readConfig('?event=other&gate=https://evil.example', { gateUrl: 'https://gate.example/', event: 'drop1' }, 'https://cdn.example');
+    const r = readConfig(
+      '?event=other&gate=https://evil.example',
+      { gateUrl: 'https://gate.example/', event: 'drop1' },
+      'https://cdn.example',
+    );
     expect(r.ok && r.config.gate).toBe('https://gate.example');
     expect(r.ok && r.config.event).toBe('drop1');
   });
 
   it('treats empty data attributes as unset', () => {
-    const r = readConfig('?event=drop1&gate=http://127.0.0.1:9', { gateUrl: '', event: '' }, 'https://cdn.example');
+    const r = readConfig(
+      '?event=drop1&gate=http://127.0.0.1:9',
+      { gateUrl: '', event: '' },
+      'https://cdn.example',
+    );
     expect(r.ok && r.config.gate).toBe('http://127.0.0.1:9');
   });
 
   it('refuses a missing or malformed event, a non-http gate, cookie mode without an endpoint', () => {
     expect(readConfig('', {}, 'https://cdn.example')).toEqual({ ok: false, problem: 'event' });
     expect(readConfig('?event=Bad_Id', {}, 'https://cdn.example')).toEqual({ ok: false, problem: 'event' });
-    expect(readConfig('?event=e&gate=javascript:alert(1)', {}, 'https://cdn.example')).toEqual({ ok: false, problem: 'gate' });
-    expect(readConfig('?event=e&mode=cookie', {}, 'https://cdn.example')).toEqual({ ok: false, problem: 'cookieEndpoint' });
-    const ok = readConfig('?event=e&mode=cookie&cookie_endpoint=https://shop.example/sluice/admit', {}, 'https://cdn.example');
+    expect(readConfig('?event=e&gate=javascript:alert(1)', {}, 'https://cdn.example')).toEqual({
+      ok: false,
+      problem: 'gate',
+    });
+    expect(readConfig('?event=e&mode=cookie', {}, 'https://cdn.example')).toEqual({
+      ok: false,
+      problem: 'cookieEndpoint',
+    });
+    const ok = readConfig(
+      '?event=e&mode=cookie&cookie_endpoint=https://shop.example/sluice/admit',
+      {},
+      'https://cdn.example',
+    );
     expect(ok.ok && ok.config.mode).toBe('cookie');
   });
 
@@ -45,7 +63,9 @@ describe('readConfig', () => {
 
 describe('chooseReturnUrl', () => {
   it('keeps a requested URL on the event return URL origin, else uses the event one', () => {
-    expect(chooseReturnUrl('https://shop.example/item/7?x=1', 'https://shop.example/')).toBe('https://shop.example/item/7?x=1');
+    expect(chooseReturnUrl('https://shop.example/item/7?x=1', 'https://shop.example/')).toBe(
+      'https://shop.example/item/7?x=1',
+    );
     expect(chooseReturnUrl('https://evil.example/', 'https://shop.example/')).toBe('https://shop.example/');
     expect(chooseReturnUrl(null, 'https://shop.example/')).toBe('https://shop.example/');
   });

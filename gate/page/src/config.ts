@@ -18,7 +18,9 @@ export interface PageConfig {
   cookieEndpoint: string | null;
 }
 
-export type ConfigResult = { ok: true; config: PageConfig } | { ok: false; problem: 'event' | 'gate' | 'cookieEndpoint' };
+export type ConfigResult =
+  | { ok: true; config: PageConfig }
+  | { ok: false; problem: 'event' | 'gate' | 'cookieEndpoint' };
 
 /** Data attribute names (on `<main id="sluice">`), as in `dataset`. */
 export const DataAttr = {
@@ -46,7 +48,11 @@ function httpUrl(v: string | null): string | null {
  * @param pageOrigin the page's own origin: the default gate when none is given (development,
  *   where the gate serves the page itself)
  */
-export function readConfig(search: string, data: Record<string, string | undefined>, pageOrigin: string): ConfigResult {
+export function readConfig(
+  search: string,
+  data: Record<string, string | undefined>,
+  pageOrigin: string,
+): ConfigResult {
   const q = new URLSearchParams(search);
   const pick = (attr: keyof typeof DataAttr): string | null => {
     const pinned = data[DataAttr[attr]];

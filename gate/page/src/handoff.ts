@@ -8,9 +8,18 @@ export type Handoff =
   | { kind: 'navigate'; href: string }
   | { kind: 'post'; action: string; fields: Record<string, string> };
 
-export function handoff(mode: HandoffMode, ticket: string, returnUrl: string, cookieEndpoint: string | null): Handoff {
+export function handoff(
+  mode: HandoffMode,
+  ticket: string,
+  returnUrl: string,
+  cookieEndpoint: string | null,
+): Handoff {
   if (mode === 'cookie' && cookieEndpoint) {
-    return { kind: 'post', action: cookieEndpoint, fields: { [ADMIT_FORM.ticket]: ticket, [ADMIT_FORM.returnTo]: returnUrl } };
+    return {
+      kind: 'post',
+      action: cookieEndpoint,
+      fields: { [ADMIT_FORM.ticket]: ticket, [ADMIT_FORM.returnTo]: returnUrl },
+    };
   }
   return { kind: 'navigate', href: withTicketFragment(returnUrl, ticket) };
 }

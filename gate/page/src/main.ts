@@ -75,7 +75,11 @@ function paint(): void {
     announced = { at: now, text: say };
   }
   // On a new final screen, move focus to its heading so keyboard and screen-reader users land there.
-  if (lastView && v.screen !== lastView.screen && (v.screen === 'left' || v.screen === 'error' || v.screen === 'soldout' || v.screen === 'closed')) {
+  if (
+    lastView &&
+    v.screen !== lastView.screen &&
+    (v.screen === 'left' || v.screen === 'error' || v.screen === 'soldout' || v.screen === 'closed')
+  ) {
     $('title').focus();
   }
   lastView = v;

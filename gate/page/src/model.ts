@@ -2,7 +2,15 @@
 // link changes go in, a Model comes out. Rendering (view.ts) and I/O (client.ts) stay outside.
 import type { EventState, StateFrame, WelcomeMsg } from '@sluice/shared/protocol/ws.ts';
 
-export type Screen = 'connecting' | 'countdown' | 'waiting' | 'admitted' | 'left' | 'soldout' | 'closed' | 'error';
+export type Screen =
+  | 'connecting'
+  | 'countdown'
+  | 'waiting'
+  | 'admitted'
+  | 'left'
+  | 'soldout'
+  | 'closed'
+  | 'error';
 export type ErrorKey = 'errUnknownEvent' | 'errOrigin' | 'errConfig' | 'errRateLimited' | 'errGeneric';
 export type Link = 'ok' | 'reconnecting' | 'polling';
 
@@ -74,7 +82,8 @@ function withBaseline(m: Model): Model {
 }
 
 export function reduce(m: Model, a: Action): Model {
-  if (a.t === 'reset') return { ...initialModel, event: m.event, startAt: m.startAt, clockOffsetMs: m.clockOffsetMs };
+  if (a.t === 'reset')
+    return { ...initialModel, event: m.event, startAt: m.startAt, clockOffsetMs: m.clockOffsetMs };
   // Once admitted, left or the sale is over, nothing a late message says changes the screen.
   if (FINAL.has(m.screen) && a.t !== 'link') return m;
   let next: Model;

@@ -17,7 +17,8 @@ export function leadingZeroBits(buf: Uint8Array): number {
 export async function solvePow(
   challenge: string,
   difficulty: number,
-  digest: (data: Uint8Array) => Promise<ArrayBuffer> = (d) => crypto.subtle.digest('SHA-256', d as BufferSource),
+  digest: (data: Uint8Array) => Promise<ArrayBuffer> = (d) =>
+    crypto.subtle.digest('SHA-256', d as BufferSource),
 ): Promise<string> {
   const enc = new TextEncoder();
   for (let n = 0; ; n++) {

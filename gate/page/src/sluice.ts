@@ -81,7 +81,9 @@ declare global {
         ...(data.gate ? { gate: data.gate } : {}),
         ...(data.lang ? { lang: data.lang } : {}),
         ...(data.mode === 'cookie' ? { mode: 'cookie' as const } : {}),
-        ...(data.cookieEndpoint ? { cookieEndpoint: new URL(data.cookieEndpoint, location.href).toString() } : {}),
+        ...(data.cookieEndpoint
+          ? { cookieEndpoint: new URL(data.cookieEndpoint, location.href).toString() }
+          : {}),
       }),
     );
   };

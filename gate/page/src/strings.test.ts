@@ -8,11 +8,14 @@ it('has English and at least one more language, each with every string filled in
   for (const lang of LANGUAGES) {
     const table = STRINGS[lang]!;
     expect(Object.keys(table).sort()).toEqual(keys);
-    for (const k of keys) expect(table[k as keyof typeof table].trim().length, `${lang}.${k}`).toBeGreaterThan(0);
+    for (const k of keys)
+      expect(table[k as keyof typeof table].trim().length, `${lang}.${k}`).toBeGreaterThan(0);
     // Placeholders must match the English ones, or a translation would print "{n}".
     for (const k of keys) {
       const ph = (s: string) => (s.match(/\{\w+\}/g) ?? []).sort();
-      expect(ph(table[k as keyof typeof table]), `${lang}.${k}`).toEqual(ph(STRINGS.en![k as keyof typeof table]));
+      expect(ph(table[k as keyof typeof table]), `${lang}.${k}`).toEqual(
+        ph(STRINGS.en![k as keyof typeof table]),
+      );
     }
   }
 });

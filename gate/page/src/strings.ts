@@ -80,7 +80,8 @@ const de: Strings = {
   errorTitle: 'Die Warteschlange kann nicht geöffnet werden',
   errUnknownEvent: 'Diesen Verkauf gibt es nicht. Bitte prüfen Sie den Link des Shops.',
   errOrigin: 'Diese Seite darf diese Warteschlange nicht öffnen. Bitte nutzen Sie den Link des Shops.',
-  errConfig: 'Diese Warteschlangen-Seite ist nicht richtig eingerichtet (Verkauf oder Gate-Adresse fehlt oder ist ungültig).',
+  errConfig:
+    'Diese Warteschlangen-Seite ist nicht richtig eingerichtet (Verkauf oder Gate-Adresse fehlt oder ist ungültig).',
   errRateLimited: 'Zu viele Versuche aus Ihrem Netz. Neuer Versuch in Kürze…',
   errGeneric: 'Etwas ist schiefgelaufen. Neuer Versuch…',
   announceAhead: '{n} Personen vor Ihnen. Geschätzte Wartezeit {wait}.',

@@ -28,7 +28,12 @@ export function peekTicket(token: string): PeekedClaims | null {
 }
 
 /** Whether a ticket looks usable for `event` at `nowMs` (with a margin for the trip to checkout). */
-export function looksValid(c: PeekedClaims | null, event: string, nowMs: number, marginS = 5): c is PeekedClaims {
+export function looksValid(
+  c: PeekedClaims | null,
+  event: string,
+  nowMs: number,
+  marginS = 5,
+): c is PeekedClaims {
   return c !== null && c.evt === event && c.exp - marginS > nowMs / 1000;
 }
 

@@ -10,8 +10,21 @@ const nf = (n: number) => String(n);
 
 function frame(p: Partial<StateFrame>): StateFrame {
   return {
-    t: 'state', evt: 'e', st: 'open', served: 0, tail: 100, len: 100, rate: 10, adm: 10, cfg: 10,
-    start: 1_000_000, seedHash: null, seed: null, now: 1_000_000, tick: 1, ...p,
+    t: 'state',
+    evt: 'e',
+    st: 'open',
+    served: 0,
+    tail: 100,
+    len: 100,
+    rate: 10,
+    adm: 10,
+    cfg: 10,
+    start: 1_000_000,
+    seedHash: null,
+    seed: null,
+    now: 1_000_000,
+    tick: 1,
+    ...p,
   };
 }
 
@@ -50,7 +63,11 @@ describe('formatting', () => {
 describe('model and view', () => {
   it('shows a countdown in the pre-queue, corrected by the server clock', () => {
     let m = reduce(initialModel, { t: 'welcome', msg: { placeId: 'p1', phase: 'prequeue', score: null } });
-    m = reduce(m, { t: 'state', frame: frame({ st: 'prequeue', start: 2_000_000, now: 1_940_000 }), localNow: 1_900_000 });
+    m = reduce(m, {
+      t: 'state',
+      frame: frame({ st: 'prequeue', start: 2_000_000, now: 1_940_000 }),
+      localNow: 1_900_000,
+    });
     expect(m.screen).toBe('countdown');
     // Local clock is 40 s behind the server: 60 s to go by the server clock.
     expect(render(m, 1_900_000, en, nf).countdown).toBe('1:00');
@@ -86,13 +103,21 @@ describe('model and view', () => {
     expect(admitted.screen).toBe('admitted');
     expect(reduce(admitted, { t: 'final', screen: 'closed' }).screen).toBe('admitted');
     const left = reduce(waiting(5, frame({})), { t: 'left' });
-    expect(render(left, 0, en, nf)).toMatchObject({ title: en.leftTitle, showRejoin: true, showLeave: false });
+    expect(render(left, 0, en, nf)).toMatchObject({
+      title: en.leftTitle,
+      showRejoin: true,
+      showLeave: false,
+    });
     expect(reduce(left, { t: 'reset' }).screen).toBe('connecting');
   });
 
   it('shows a final error clearly and a transient one as a notice', () => {
     const fatal = reduce(initialModel, { t: 'error', key: 'errOrigin', final: true });
-    expect(render(fatal, 0, en, nf)).toMatchObject({ screen: 'error', title: en.errorTitle, body: en.errOrigin });
+    expect(render(fatal, 0, en, nf)).toMatchObject({
+      screen: 'error',
+      title: en.errorTitle,
+      body: en.errOrigin,
+    });
     const transient = reduce(waiting(5, frame({})), { t: 'error', key: 'errRateLimited', final: false });
     expect(render(transient, 0, en, nf)).toMatchObject({ screen: 'waiting', notice: en.errRateLimited });
   });

@@ -130,7 +130,14 @@ export interface Announced {
  * updates at most every `gapMs` and only when the words changed, so a screen reader is not
  * flooded on every tick.
  */
-export function announcement(v: View, prev: Announced | null, prevScreen: View['screen'] | null, now: number, s: Strings, gapMs = 30_000): string | null {
+export function announcement(
+  v: View,
+  prev: Announced | null,
+  prevScreen: View['screen'] | null,
+  now: number,
+  s: Strings,
+  gapMs = 30_000,
+): string | null {
   if (v.screen !== prevScreen) {
     if (v.screen === 'waiting' && v.aheadCount !== null) return positionText(v, s);
     return [v.title, v.body].filter(Boolean).join('. ');

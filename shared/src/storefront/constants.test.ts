@@ -1,5 +1,11 @@
 import { expect, it } from 'vitest';
-import { queuePageUrl, readCookie, ticketFromFragment, ticketFromHeaders, withTicketFragment } from './constants.ts';
+import {
+  queuePageUrl,
+  readCookie,
+  ticketFromFragment,
+  ticketFromHeaders,
+  withTicketFragment,
+} from './constants.ts';
 
 it('puts the ticket in the fragment and reads it back', () => {
   const url = withTicketFragment('https://shop.example/drop?x=1#top', 'a.b-_.c');
@@ -19,7 +25,13 @@ it('reads the ticket from a Bearer header first, then the cookie', () => {
 });
 
 it('builds the queue page URL with the return URL encoded', () => {
-  const u = new URL(queuePageUrl('https://cdn.example/queue/', { event: 'drop1', gate: 'https://gate.example', returnUrl: 'https://shop.example/p?a=1&b=2' }));
+  const u = new URL(
+    queuePageUrl('https://cdn.example/queue/', {
+      event: 'drop1',
+      gate: 'https://gate.example',
+      returnUrl: 'https://shop.example/p?a=1&b=2',
+    }),
+  );
   expect(u.origin + u.pathname).toBe('https://cdn.example/queue/');
   expect(u.searchParams.get('event')).toBe('drop1');
   expect(u.searchParams.get('gate')).toBe('https://gate.example');

@@ -28,7 +28,14 @@ export const QueueParams = {
  */
 export function queuePageUrl(
   pageUrl: string,
-  p: { gate?: string; event: string; returnUrl?: string; lang?: string; mode?: 'fragment' | 'cookie'; cookieEndpoint?: string },
+  p: {
+    gate?: string;
+    event: string;
+    returnUrl?: string;
+    lang?: string;
+    mode?: 'fragment' | 'cookie';
+    cookieEndpoint?: string;
+  },
 ): string {
   const u = new URL(pageUrl);
   if (p.gate) u.searchParams.set(QueueParams.gate, p.gate);
@@ -82,7 +89,10 @@ export function readCookie(header: string | undefined | null, name: string): str
 }
 
 /** The ticket a request carries: `Authorization: Bearer <jwt>` first, else the ticket cookie. */
-export function ticketFromHeaders(h: { authorization?: string | undefined; cookie?: string | undefined }): string | null {
+export function ticketFromHeaders(h: {
+  authorization?: string | undefined;
+  cookie?: string | undefined;
+}): string | null {
   const auth = h.authorization;
   if (auth && /^Bearer\s+/i.test(auth)) {
     const t = auth.replace(/^Bearer\s+/i, '').trim();

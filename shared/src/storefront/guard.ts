@@ -28,7 +28,9 @@ export interface Rejection {
   body: string;
 }
 
-export type GuardResult = { ok: true; claims: TicketClaims } | { ok: false; error: SluiceError; rejection: Rejection };
+export type GuardResult =
+  | { ok: true; claims: TicketClaims }
+  | { ok: false; error: SluiceError; rejection: Rejection };
 
 /** Check one request: the ticket it carries must verify for the configured event. */
 export async function checkAdmission(req: GuardRequest, opts: GuardOptions): Promise<GuardResult> {

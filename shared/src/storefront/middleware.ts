@@ -16,12 +16,20 @@ const one = (v: string | string[] | undefined): string | undefined => (Array.isA
  * @example app.use('/checkout', requireAdmission({ jwksUrl, audience: 'sluice-checkout', event: 'drop1' }));
  */
 export function requireAdmission(opts: GuardOptions) {
-  return (req: IncomingMessage & AdmittedRequest, res: ServerResponse, next: (err?: unknown) => void): void => {
+  return (
+    req: IncomingMessage & AdmittedRequest,
+    res: ServerResponse,
+    next: (err?: unknown) => void,
+  ): void => {
     const g: GuardRequest = {
       method: req.method ?? 'GET',
       // Express rewrites req.url under a mount path; originalUrl is the full one.
       url: (req as { originalUrl?: string }).originalUrl ?? req.url ?? '/',
-      headers: { authorization: one(req.headers.authorization), cookie: one(req.headers.cookie), accept: one(req.headers.accept) },
+      headers: {
+        authorization: one(req.headers.authorization),
+        cookie: one(req.headers.cookie),
+        accept: one(req.headers.accept),
+      },
     };
     checkAdmission(g, opts).then(
       (r) => {
@@ -59,7 +67,11 @@ export function hyperExpressAdmission(opts: GuardOptions) {
     const g: GuardRequest = {
       method: req.method,
       url: req.url,
-      headers: { authorization: req.headers.authorization, cookie: req.headers.cookie, accept: req.headers.accept },
+      headers: {
+        authorization: req.headers.authorization,
+        cookie: req.headers.cookie,
+        accept: req.headers.accept,
+      },
     };
     checkAdmission(g, opts).then(
       (r) => {

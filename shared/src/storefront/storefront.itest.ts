@@ -47,7 +47,9 @@ describe('verifyAdmission', () => {
 
   it('honours an injected clock', async () => {
     const t = await lab.ticket({ evt: 'drop1', ttlS: 60 });
-    expect(await code(verifyAdmission(t, { ...opts(), now: () => Date.now() + 3_600_000 }))).toBe('TICKET_EXPIRED');
+    expect(await code(verifyAdmission(t, { ...opts(), now: () => Date.now() + 3_600_000 }))).toBe(
+      'TICKET_EXPIRED',
+    );
   });
 });
 
@@ -63,7 +65,11 @@ describe('Express middleware (requireAdmission)', () => {
     const app = express();
     app.use(
       '/drop',
-      requireAdmission({ ...opts(), queuePage: { url: 'https://cdn.example/queue/', gate: 'https://gate.example' }, publicOrigin: 'https://shop.example' }),
+      requireAdmission({
+        ...opts(),
+        queuePage: { url: 'https://cdn.example/queue/', gate: 'https://gate.example' },
+        publicOrigin: 'https://shop.example',
+      }),
     );
     app.get('/drop/buy', (req, res) => {
       res.json({ sub: (req as typeof req & AdmittedRequest).sluice?.sub });
@@ -91,12 +97,17 @@ describe('Express middleware (requireAdmission)', () => {
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toContain('Bearer');
     expect(await res.json()).toEqual({ error: { code: 'TICKET_MISSING', message: expect.any(String) } });
-    const forged = await fetch(`${base}/drop/buy`, { headers: { authorization: `Bearer ${await lab.forged('drop1')}` } });
+    const forged = await fetch(`${base}/drop/buy`, {
+      headers: { authorization: `Bearer ${await lab.forged('drop1')}` },
+    });
     expect(((await forged.json()) as { error: { code: string } }).error.code).toBe('TICKET_SIGNATURE');
   });
 
   it('sends a browser without a ticket to the queue page, coming back to the same URL', async () => {
-    const res = await fetch(`${base}/drop/buy?size=42`, { headers: { accept: 'text/html' }, redirect: 'manual' });
+    const res = await fetch(`${base}/drop/buy?size=42`, {
+      headers: { accept: 'text/html' },
+      redirect: 'manual',
+    });
     expect(res.status).toBe(303);
     const loc = new URL(res.headers.get('location')!);
     expect(loc.origin + loc.pathname).toBe('https://cdn.example/queue/');
@@ -126,7 +137,9 @@ describe('hyper-express middleware', () => {
     expect(await ok.json()).toEqual({ sub: 'pH' });
     const none = await fetch(`${base}/drop/buy`);
     expect(none.status).toBe(401);
-    const other = await fetch(`${base}/drop/buy`, { headers: { authorization: `Bearer ${await lab.ticket({ evt: 'other' })}` } });
+    const other = await fetch(`${base}/drop/buy`, {
+      headers: { authorization: `Bearer ${await lab.ticket({ evt: 'other' })}` },
+    });
     expect(((await other.json()) as { error: { code: string } }).error.code).toBe('TICKET_CLAIMS');
   });
 });

@@ -27,7 +27,13 @@ const verifiers = new Map<string, TicketVerifier>();
 
 function verifierFor(opts: AdmissionOptions): TicketVerifier {
   const issuer = opts.issuer ?? DEFAULT_TICKET_ISSUER;
-  const key = JSON.stringify([opts.jwksUrl, issuer, opts.audience, opts.clockToleranceS ?? 5, opts.now !== undefined]);
+  const key = JSON.stringify([
+    opts.jwksUrl,
+    issuer,
+    opts.audience,
+    opts.clockToleranceS ?? 5,
+    opts.now !== undefined,
+  ]);
   let v = opts.now === undefined ? verifiers.get(key) : undefined;
   if (!v) {
     v = new TicketVerifier({
