@@ -4,7 +4,8 @@
 export const CloseCode = {
   /** The shopper left the queue on purpose (after a `leave`). Do not reconnect. */
   LEFT: 4000,
-  /** A message was not valid JSON, not an object, not UTF-8 text, or of an unknown type. */
+  /** A message was binary, not valid JSON, not an object, or of an unknown type (a text frame
+   * that is not UTF-8 is cut off by uWS itself: the client sees 1006). */
   BAD_MESSAGE: 4001,
   /** A message exceeded the size limit (uWS itself may also close with 1009). */
   TOO_LARGE: 4002,
