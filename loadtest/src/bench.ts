@@ -43,7 +43,7 @@ export const PROFILES: Record<string, Profile> = {
     name: 'smoke', held: 50, arrivalRate: 500, holdSeconds: 1, echoSockets: 10, echoSeconds: 1, helloSeconds: 1,
     redisRequests: 2000, firstUseTickets: 400, checkoutMaxSeconds: 2, fixedRateSeconds: 1, shortRunSeconds: 1,
     drainSeconds: 5, verifySeconds: 0.5, tickMs: 250,
-    sale: { shoppers: 100, joinRate: 500, releaseRate: 100, stock: 20, p: 0.5, maxSaleSeconds: 20 },
+    sale: { shoppers: 100, joinRate: 500, releaseRate: 20, stock: 30, p: 0.5, maxSaleSeconds: 30 },
   },
   quick: {
     name: 'quick', held: 50_000, arrivalRate: 20_000, holdSeconds: 10, echoSockets: 200, echoSeconds: 3, helloSeconds: 5,
