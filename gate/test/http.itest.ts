@@ -22,6 +22,7 @@ describe('HTTP', () => {
       const evt = ev.config.id;
       await until(() => gate.ctx.events.get(evt)?.state === 'open', 5000, 'open');
       const origin = 'https://shop.example';
+      const json = { 'content-type': 'application/json' };
       const pre = await fetch(`${gate.http}${GatePaths.join(evt)}`, {
         method: 'OPTIONS',
         headers: { origin },
@@ -37,11 +38,11 @@ describe('HTTP', () => {
       expect(bad.status).toBe(403);
       expect(bad.headers.get('access-control-allow-origin')).toBeNull();
       expect((await fetch(`${gate.http}${GatePaths.status('nope')}`)).status).toBe(404);
-      expect((await fetch(`${gate.http}${GatePaths.join(evt)}`, { method: 'POST', body: '[1' })).status).toBe(
+      expect((await fetch(`${gate.http}${GatePaths.join(evt)}`, { method: 'POST', headers: json, body: '[1' })).status).toBe(
         400,
       );
       expect(
-        (await fetch(`${gate.http}${GatePaths.join(evt)}`, { method: 'POST', body: 'x'.repeat(5000) }))
+        (await fetch(`${gate.http}${GatePaths.join(evt)}`, { method: 'POST', headers: json, body: 'x'.repeat(5000) }))
           .status,
       ).toBe(413);
 
@@ -78,7 +79,7 @@ describe('HTTP', () => {
       );
       expect(admitted.ticket.split('.')).toHaveLength(3);
       const w2 = await (
-        await fetch(`${gate.http}${GatePaths.join(evt)}`, { method: 'POST', body: '{}' })
+        await fetch(`${gate.http}${GatePaths.join(evt)}`, { method: 'POST', headers: json, body: '{}' })
       ).json();
       const left = await fetch(`${gate.http}${GatePaths.leave(evt)}`, {
         method: 'POST',

@@ -155,12 +155,16 @@ export function eventRoutes(g: GateContext, app: TemplatedApp): void {
   });
 
   app.post(`${base}/join`, (res, req) => {
+    const contentType = req.getHeader('content-type');
     const r = prepare(g, res, req);
     if (!r) return;
     handleAsync(
       res,
       g.log,
       async (reply) => {
+        // JSON only: a text/plain or form post is what a page on another site can send without
+        // a CORS preflight.
+        if (!/^application\/json\s*(;|$)/i.test(contentType)) throw new SluiceError('UNSUPPORTED_MEDIA_TYPE');
         const body = parseJsonObject(await readBody(res, g.config.maxPayload));
         const now = g.now();
         if (joinShapeError(body)) throw new SluiceError('INVALID_BODY');
