@@ -55,7 +55,11 @@ async function main(): Promise<void> {
     CHECKOUT_PORT: String(ports.checkout),
     DASHBOARD_PORT: String(ports.dashboard),
     WORKER_METRICS_PORT: String(ports.worker),
-    STOREFRONT_PORT: String(ports.storefront),
+    STORE_PORT: String(ports.storefront),
+    STORE_HOST: '127.0.0.1',
+    STORE_PUBLIC_ORIGIN: storefrontUrl,
+    QUEUE_PAGE_URL: `${gateUrl}/queue/`,
+    EVENT_ID: 'demo',
     JWKS_URL: `http://127.0.0.1:${ports.gate}/.well-known/jwks.json`,
     CHECKOUT_CORS_ORIGINS: storefrontUrl,
     CHECKOUT_METRICS_URLS: `http://127.0.0.1:${ports.checkout}/metrics`,
@@ -78,8 +82,8 @@ async function main(): Promise<void> {
     ['worker', 'checkout/src/worker/main.ts', `http://127.0.0.1:${ports.worker}/readyz`],
     ['dashboard', 'dashboard/src/main.ts', `http://127.0.0.1:${ports.dashboard}/readyz`],
   ];
-  if (existsSync(`${root}examples/storefront/server.ts`)) {
-    plan.push(['storefront', 'examples/storefront/server.ts', `http://127.0.0.1:${ports.storefront}/healthz`]);
+  if (existsSync(`${root}examples/storefront/main.ts`)) {
+    plan.push(['storefront', 'examples/storefront/main.ts', `http://127.0.0.1:${ports.storefront}/`]);
   }
   for (const [name, entry] of plan) services.push(startService(name, entry, env, { root, logDir }));
   await Promise.all(plan.map(([, , ready], i) => waitReady(ready, services[i]!)));
@@ -87,7 +91,7 @@ async function main(): Promise<void> {
   say(`redis      ${redisDep.url} (${redisDep.source})`);
   say(`postgres   ${pgDep.url.replace(/:[^:@/]+@/, ':***@')} (${pgDep.source})`);
   say(`gate       ${gateUrl}  (WebSocket ${gateUrl.replace(/^http/, 'ws')}/v1/events/${demo.id}/ws)`);
-  say(`queue page ${gateUrl}/queue/?event=${demo.id}&gate=${encodeURIComponent(gateUrl)}`);
+  say(`queue page ${gateUrl}/queue/?event=${demo.id}`);
   say(`checkout   http://${host}:${ports.checkout}`);
   say(`dashboard  http://${host}:${ports.dashboard}`);
   if (services.some((s) => s.name === 'storefront')) say(`storefront ${storefrontUrl}`);

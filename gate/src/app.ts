@@ -84,6 +84,12 @@ export async function startGate(config: GateConfig, opts: StartOptions = {}): Pr
     metrics,
     ttlOf: (evt) => ctx.events.get(evt)?.config.ticketTtlS ?? 600,
   });
+  // Routes first: loading the events publishes their first state frame, and uWS must have its
+  // WebSocket route (and topic tree) before any publish, or the process crashes (segfault).
+  app.ws('/v1/events/:id/ws', wsBehavior(ctx));
+  eventRoutes(ctx, app);
+  opsRoutes(ctx, app);
+
   await issuer.reload();
   await ctx.events.refreshAll();
   await subscribe(ctx, sub);
@@ -91,10 +97,6 @@ export async function startGate(config: GateConfig, opts: StartOptions = {}): Pr
     if (message.includes('"kind":"keys"'))
       issuer.reload().catch((err) => log.warn({ err, channel }, 'keyring reload failed'));
   });
-
-  app.ws('/v1/events/:id/ws', wsBehavior(ctx));
-  eventRoutes(ctx, app);
-  opsRoutes(ctx, app);
 
   const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
     app.listen(config.host, config.port, (s) =>

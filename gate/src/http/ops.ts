@@ -78,7 +78,10 @@ async function pageFile(url: string): Promise<string | null> {
   } catch {
     return null;
   }
-  const rel = normalize(path).replace(/^([/\\])+/, '');
+  // The page is served at / and at /queue/ (the URL the launcher and demo storefront print).
+  const rel = normalize(path)
+    .replace(/^([/\\])+/, '')
+    .replace(/^queue(\/|$)/, '');
   const candidate = join(PAGE_DIR, rel);
   if (!candidate.startsWith(PAGE_DIR) && `${candidate}${sep}` !== PAGE_DIR) return null;
   for (const f of [candidate, extname(candidate) ? null : join(PAGE_DIR, 'index.html')]) {
