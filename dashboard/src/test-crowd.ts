@@ -1,0 +1,49 @@
+// A small simulated crowd for tests: `ws` clients that join an event's queue on a real gate and
+// keep what the gate tells them (welcome, state frames, admission).
+import WebSocket from 'ws';
+
+export interface Shopper {
+  ws: WebSocket;
+  admitted: boolean;
+  lastState: { cfg: number; adm: number; len: number; st: string } | null;
+}
+
+export function crowd(gateUrl: string, evt: string) {
+  const shoppers: Shopper[] = [];
+  let seq = 0;
+  let trickle: NodeJS.Timeout | undefined;
+  const join = (): Shopper => {
+    const ws = new WebSocket(`${gateUrl.replace(/^http/, 'ws')}/v1/events/${evt}/ws`);
+    const s: Shopper = { ws, admitted: false, lastState: null };
+    const cid = `c${process.pid}x${++seq}x${Math.random().toString(36).slice(2, 10)}`;
+    ws.on('open', () => ws.send(JSON.stringify({ t: 'join', cid })));
+    ws.on('message', (data) => {
+      const m = JSON.parse(String(data)) as { t: string; cfg: number; adm: number; len: number; st: string };
+      if (m.t === 'admitted') s.admitted = true;
+      if (m.t === 'state') s.lastState = m;
+    });
+    ws.on('error', () => {});
+    shoppers.push(s);
+    return s;
+  };
+  return {
+    shoppers,
+    join(n: number) {
+      for (let i = 0; i < n; i++) join();
+    },
+    /** Keep `perSecond` shoppers arriving until stopped. */
+    trickle(perSecond: number) {
+      clearInterval(trickle);
+      trickle = setInterval(() => join(), 1000 / perSecond);
+    },
+    stopTrickle() {
+      clearInterval(trickle);
+    },
+    admitted: () => shoppers.filter((s) => s.admitted).length,
+    latestState: () => shoppers.map((s) => s.lastState).find((x) => x !== null) ?? null,
+    close() {
+      clearInterval(trickle);
+      for (const s of shoppers) s.ws.terminate();
+    },
+  };
+}
