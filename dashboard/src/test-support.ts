@@ -85,12 +85,12 @@ export function eventBody(id: string, over: Record<string, unknown> = {}) {
 }
 
 /** Poll `fn` until it returns a truthy value or the deadline passes. */
-export async function until<T>(fn: () => Promise<T> | T, timeoutMs = 15_000, stepMs = 50): Promise<T> {
+export async function until<T>(fn: () => Promise<T> | T, timeoutMs = 15_000, stepMs = 50): Promise<NonNullable<T>> {
   const end = Date.now() + timeoutMs;
   let last: T;
   do {
     last = await fn();
-    if (last) return last;
+    if (last) return last as NonNullable<T>;
     await new Promise((r) => setTimeout(r, stepMs));
   } while (Date.now() < end);
   throw new Error(`condition not met within ${timeoutMs} ms (last: ${JSON.stringify(last)})`);
