@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   await migrate(pool);
   const redis = createRedis(redisDep.url);
   const origins = [gateUrl, storefrontUrl, `http://127.0.0.1:${ports.gate}`];
-  const demo = await seedDemo(redis, pool, prefix, { now: Date.now(), origins, returnUrl: `${storefrontUrl}/` });
+  const demo = await seedDemo(redis, pool, prefix, { now: Date.now(), origins, returnUrl: `${storefrontUrl}/demo-store/` });
   redis.disconnect();
   await pool.end();
 
@@ -83,7 +83,7 @@ async function main(): Promise<void> {
     ['dashboard', 'dashboard/src/main.ts', `http://127.0.0.1:${ports.dashboard}/readyz`],
   ];
   if (existsSync(`${root}examples/storefront/main.ts`)) {
-    plan.push(['storefront', 'examples/storefront/main.ts', `http://127.0.0.1:${ports.storefront}/`]);
+    plan.push(['storefront', 'examples/storefront/main.ts', `http://127.0.0.1:${ports.storefront}/demo-store/`]);
   }
   for (const [name, entry] of plan) services.push(startService(name, entry, env, { root, logDir }));
   await Promise.all(plan.map(([, , ready], i) => waitReady(ready, services[i]!)));
@@ -94,7 +94,7 @@ async function main(): Promise<void> {
   say(`queue page ${gateUrl}/queue/?event=${demo.id}`);
   say(`checkout   http://${host}:${ports.checkout}`);
   say(`dashboard  http://${host}:${ports.dashboard}`);
-  if (services.some((s) => s.name === 'storefront')) say(`storefront ${storefrontUrl}`);
+  if (services.some((s) => s.name === 'storefront')) say(`storefront ${storefrontUrl}/demo-store/`);
   say(`admin token: ${adminToken}`);
   say(`demo sale "${demo.id}": ${demo.products[0]!.stock} units, opens at ${new Date(demo.startAt).toISOString()}`);
   say(`logs in ${logDir}; Ctrl-C stops everything`);

@@ -1,0 +1,93 @@
+// `npm start` end to end: the launcher brings up every service with the demo sale, a shopper can
+// join over WebSocket, every service is ready, and Ctrl-C (SIGINT) stops everything.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { uniqueId } from '@sluice/shared/testing/index.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+async function portOpen(port: number): Promise<boolean> {
+  try {
+    await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(1000) });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+let launcher: ChildProcess | undefined;
+afterAll(() => {
+  if (launcher && launcher.exitCode === null) launcher.kill('SIGKILL');
+});
+
+describe('npm start', () => {
+  it('serves the demo and stops cleanly on Ctrl-C', async () => {
+    const ports = {
+      GATE_PORT: await freePort(),
+      CHECKOUT_PORT: await freePort(),
+      DASHBOARD_PORT: await freePort(),
+      WORKER_METRICS_PORT: await freePort(),
+      STOREFRONT_PORT: await freePort(),
+    };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      SLUICE_PREFIX: uniqueId('start'),
+      GATE_WORKERS: '2',
+      ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
+    };
+    delete env.GATE_PUBLIC_URL;
+    launcher = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    launcher.stdout!.on('data', (d) => {
+      out += d;
+    });
+    launcher.stderr!.on('data', (d) => {
+      out += d;
+    });
+    const deadline = Date.now() + 150_000;
+    while (!out.includes('admin token:') && Date.now() < deadline && launcher.exitCode === null) {
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(out).toContain('admin token:');
+    for (const name of ['gate', 'queue page', 'checkout', 'dashboard']) expect(out).toMatch(new RegExp(`^${name} +http`, 'm'));
+
+    for (const port of [ports.GATE_PORT, ports.CHECKOUT_PORT, ports.DASHBOARD_PORT, ports.WORKER_METRICS_PORT]) {
+      const res = await fetch(`http://127.0.0.1:${port}/readyz`);
+      expect(res.status).toBe(200);
+    }
+
+    const ws = new WebSocket(`ws://127.0.0.1:${ports.GATE_PORT}/v1/events/demo/ws`, { origin: `http://localhost:${ports.GATE_PORT}` });
+    const welcome = await new Promise<Record<string, unknown>>((resolve, reject) => {
+      ws.on('open', () => ws.send(JSON.stringify({ t: 'join', cid: uniqueId('cid') })));
+      ws.on('message', (data) => {
+        const msg = JSON.parse(String(data));
+        if (msg.t === 'welcome') resolve(msg);
+      });
+      ws.on('error', reject);
+      setTimeout(() => reject(new Error('no welcome')), 15_000);
+    });
+    expect(welcome.evt).toBe('demo');
+    expect(welcome.phase).toBe('prequeue');
+    const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
+
+    launcher.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => launcher!.once('exit', (c) => resolve(c)));
+    expect(code).toBe(0);
+    expect(await closed).toBe(4030); // CloseCode.GOING_AWAY: reconnect and keep the place
+    for (const port of Object.values(ports)) expect(await portOpen(port)).toBe(false);
+  }, 240_000);
+});
