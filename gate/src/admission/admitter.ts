@@ -170,11 +170,16 @@ export class Admitter {
     const prevAt = num(stats.at);
     const prevSpeed =
       stats.rate !== undefined ? { rate: Number(stats.rate), adm: Number(stats.adm ?? 0) } : null;
+    // Seed for a line that starts moving: the configured rate, scaled from shoppers to ticket
+    // numbers by how many numbers in the line are still held.
+    const density = tail > served && len > 0 ? Math.min(1, len / (tail - served)) : 1;
+    const cfgRate = rec.config.queueAll ? 0 : rec.config.rate;
     const speed = smoothSpeed(
       prevSpeed,
       prevAt === null ? 0 : now - prevAt,
       served - (num(stats.served) ?? 0),
       n,
+      { rate: cfgRate / density, adm: cfgRate },
     );
     const frame = buildFrame({ rec, served, tail, len, rate: speed.rate, adm: speed.adm, tick, now });
     const out2 = redis.pipeline().hset(k.stats, { rate: speed.rate, adm: speed.adm });

@@ -83,6 +83,18 @@ describe('smoothSpeed', () => {
     expect(s.rate).toBeCloseTo(20, 1);
     expect(s.adm).toBeCloseTo(20, 1);
   });
+  it('starts from the expected speed when the line starts moving, so early waits are not inflated', () => {
+    const start = { rate: 20, adm: 20 };
+    const stopped = { rate: 0, adm: 0 };
+    const first = smoothSpeed(stopped, 250, 5, 5, start);
+    expect(first.rate).toBeCloseTo(20, 5);
+    // Without the seed the first estimate is a small fraction of the real speed.
+    expect(smoothSpeed(stopped, 250, 5, 5).rate).toBeLessThan(2);
+    // A line that really moves slower than configured converges to its own speed.
+    let s = first;
+    for (let i = 0; i < 200; i++) s = smoothSpeed(s, 250, 1, 1, start);
+    expect(s.rate).toBeCloseTo(4, 1);
+  });
   it('decays towards zero when the line stops', () => {
     let s = { rate: 20, adm: 20 };
     for (let i = 0; i < 100; i++) s = smoothSpeed(s, 250, 0, 0);

@@ -85,7 +85,14 @@ export function smoothSpeed(
   dtMs: number,
   advanced: number,
   admitted: number,
+  /**
+   * Expected speed when the line starts moving (configured rate, in ticket numbers and
+   * shoppers per second). Without it the average would climb from zero after the start and the
+   * first wait estimates would be several times too long.
+   */
+  start?: LineSpeed,
 ): LineSpeed {
+  if (start && advanced > 0 && (!prev || prev.rate === 0)) prev = start;
   if (dtMs <= 0) return prev ?? { rate: 0, adm: 0 };
   const instRate = (advanced * 1000) / dtMs;
   const instAdm = (admitted * 1000) / dtMs;
