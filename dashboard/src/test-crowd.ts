@@ -40,7 +40,12 @@ export function crowd(gateUrl: string, evt: string) {
       clearInterval(trickle);
     },
     admitted: () => shoppers.filter((s) => s.admitted).length,
-    latestState: () => shoppers.map((s) => s.lastState).find((x) => x !== null) ?? null,
+    /** The last state frame a still-waiting shopper received (admitted sockets stop getting frames). */
+    latestState: () =>
+      shoppers
+        .filter((s) => !s.admitted)
+        .map((s) => s.lastState)
+        .findLast((x) => x !== null) ?? null,
     close() {
       clearInterval(trickle);
       for (const s of shoppers) s.ws.terminate();

@@ -149,9 +149,17 @@ export class Controls {
   private trackApplied(s: LiveSample): void {
     const fresh = s.gates.filter((g) => g.fresh);
     for (const [id, p] of this.pending) {
+      const el = document.getElementById(`status-${id}`);
+      if (p.kind === 'keys' && fresh.length > 0 && fresh.every((g) => g.keys === null)) {
+        // Gates reload the keyring on the control message but do not (yet) report which key they use.
+        if (el) {
+          el.dataset.applied = 'unreported';
+          el.textContent = `${p.label}: current in Redis; gate processes do not report the key they sign with`;
+        }
+        continue;
+      }
       const done = fresh.filter((g) => (p.kind === 'event' ? (g.applied ?? 0) >= p.target : (g.keys ?? 0) >= p.target));
       if (p.doneAt === undefined && fresh.length > 0 && done.length === fresh.length) p.doneAt = Date.now();
-      const el = document.getElementById(`status-${id}`);
       if (!el) continue;
       el.dataset.applied = p.doneAt !== undefined ? 'all' : `${done.length}/${fresh.length}`;
       el.textContent =
