@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { CloseCode, createLogger, createRedis, eventKeys, type Logger } from '@sluice/shared';
 import uWS, { type us_listen_socket } from 'uWebSockets.js';
-import { IpLimiter } from './abuse/ip-limit.ts';
+import { JoinLimiter } from './abuse/ip-limit.ts';
 import { Admitter } from './admission/admitter.ts';
 import { onEventChange, subscribe } from './broadcast/fanout.ts';
 import type { GateConfig, GateContext } from './context.ts';
@@ -62,7 +62,7 @@ export async function startGate(config: GateConfig, opts: StartOptions = {}): Pr
     issuer,
     metrics,
     placeSecret: await loadPlaceSecret(redis, config.prefix),
-    ipLimiter: new IpLimiter(config.joinRatePerIp),
+    ipLimiter: new JoinLimiter(redis, config.prefix, config.joinRatePerIp),
     absence: new AbsenceMarker(redis, config.prefix),
     frames: new Map(),
     ready: false,

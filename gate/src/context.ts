@@ -1,7 +1,7 @@
 // Everything one gate instance shares between its modules (built by app.ts).
 import type { ConfigOf, gateSchema, Logger, Redis } from '@sluice/shared';
 import type { TemplatedApp } from 'uWebSockets.js';
-import type { IpLimiter } from './abuse/ip-limit.ts';
+import type { JoinLimiter } from './abuse/ip-limit.ts';
 import type { EventCache } from './control/events.ts';
 import type { GateMetrics } from './http/metrics.ts';
 import type { AbsenceMarker } from './queue/join.ts';
@@ -23,7 +23,8 @@ export interface GateContext {
   issuer: TicketIssuer;
   delivery: TicketDelivery;
   placeSecret: Buffer;
-  ipLimiter: IpLimiter;
+  /** Joins per client address, counted over every gate process. */
+  ipLimiter: JoinLimiter;
   absence: AbsenceMarker;
   metrics: GateMetrics;
   /** Last state frame per event, serialised as broadcast. */

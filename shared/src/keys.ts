@@ -59,6 +59,8 @@ export function eventKeys(prefix: string, evt: string) {
     admitChannel: `${b}:admit`,
     /** channel: admitter -> gates, the public state frame per tick */
     tickChannel: `${b}:tick`,
+    /** hash: `w` -> start of the current window (ms), `a:<client address>` -> joins in it */
+    joinsByIp: `${b}:joins-by-ip`,
   } as const;
 }
 

@@ -44,7 +44,7 @@ function prepare(g: GateContext, res: HttpResponse, req: HttpRequest): Req | nul
   const evt = req.getParameter(0) ?? '';
   const origin = req.getHeader('origin');
   const place = req.getHeader(PLACE_HEADER);
-  const ip = remoteIp(res);
+  const ip = remoteIp(g, res, req);
   const rec = isEventId(evt) ? g.events.get(evt) : undefined;
   const cors: Headers = { vary: 'Origin' };
   if (!rec) {
@@ -168,7 +168,7 @@ export function eventRoutes(g: GateContext, app: TemplatedApp): void {
         const body = parseJsonObject(await readBody(res, g.config.maxPayload));
         const now = g.now();
         if (joinShapeError(body)) throw new SluiceError('INVALID_BODY');
-        if (!g.ipLimiter.take(r.ip, now)) throw new SluiceError('RATE_LIMITED');
+        if (!(await g.ipLimiter.take(r.evt, r.ip, now))) throw new SluiceError('RATE_LIMITED');
         let resume = '';
         if (body.place !== undefined) {
           resume = verifyPlace(g.placeSecret, r.evt, body.place) ?? '';

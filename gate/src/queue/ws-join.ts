@@ -34,7 +34,15 @@ export async function handleJoin(g: GateContext, ws: Socket, msg: JoinMsg): Prom
   const now = g.now();
   const shape = joinShapeError(msg);
   if (shape) return end(CloseCode.BAD_MESSAGE, shape);
-  if (!g.ipLimiter.take(d.ip, now)) return end(CloseCode.RATE_LIMITED, 'too many joins from this address');
+  // Marked as joining across the await, so a second join meanwhile is refused (ws.ts).
+  d.joining = true;
+  let allowed: boolean;
+  try {
+    allowed = await g.ipLimiter.take(d.evt, d.ip, now);
+  } finally {
+    d.joining = false;
+  }
+  if (!allowed) return end(CloseCode.RATE_LIMITED, 'too many joins from this address');
   const rec = g.events.get(d.evt);
   if (!rec) return end(CloseCode.UNKNOWN_EVENT, 'no such event');
   let resume = '';

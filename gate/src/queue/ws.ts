@@ -15,6 +15,7 @@ import uWS, {
   type us_socket_context_t,
   type WebSocketBehavior,
 } from 'uWebSockets.js';
+import { clientAddress } from '../abuse/client-address.ts';
 import { originAllowed } from '../abuse/origin.ts';
 import type { GateContext } from '../context.ts';
 import { sendError } from '../http/respond.ts';
@@ -30,8 +31,11 @@ export const RANK_INTERVAL_MS = 5_000;
 /** A socket must send its join within this time. */
 export const JOIN_TIMEOUT_MS = 10_000;
 
-export function remoteIp(res: HttpResponse): string {
-  return Buffer.from(res.getRemoteAddressAsText()).toString();
+/** The client address of a request (read synchronously: `req` dies after the handler). */
+export function remoteIp(g: GateContext, res: HttpResponse, req: HttpRequest): string {
+  const peer = Buffer.from(res.getRemoteAddressAsText()).toString();
+  if (!g.config.trustProxy) return peer;
+  return clientAddress(peer, req.getHeader('x-real-ip'), req.getHeader('x-forwarded-for'), true);
 }
 
 export function wsBehavior(g: GateContext): WebSocketBehavior<SocketData> {
@@ -60,7 +64,7 @@ function upgrade(g: GateContext, res: HttpResponse, req: HttpRequest, ctx: us_so
   const key = req.getHeader('sec-websocket-key');
   const protocol = req.getHeader('sec-websocket-protocol');
   const extensions = req.getHeader('sec-websocket-extensions');
-  const ip = remoteIp(res);
+  const ip = remoteIp(g, res, req);
   if (g.shuttingDown) {
     sendError(res, 'UNAVAILABLE');
     return;

@@ -35,7 +35,15 @@ export const gateSchema = {
     min: 1024,
     max: 16_777_216,
   }),
-  joinRatePerIp: int('GATE_JOIN_RATE_PER_IP', 30, 'Joins allowed per client address per 10 s', { min: 1, max: 1_000_000 }),
+  joinRatePerIp: int('GATE_JOIN_RATE_PER_IP', 30, 'Joins allowed per client address per 10 s, over all gate processes', {
+    min: 1,
+    max: 1_000_000,
+  }),
+  trustProxy: bool(
+    'GATE_TRUST_PROXY',
+    false,
+    'Behind a reverse proxy: take the client address from X-Real-IP, else the last X-Forwarded-For hop',
+  ),
   leaderTtlMs: int('GATE_LEADER_TTL_MS', 2000, 'Admitter lease; a dead admitter is replaced after this', {
     min: 500,
     max: 10_000,
