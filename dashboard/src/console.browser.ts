@@ -4,13 +4,15 @@
 // change nothing. A screenshot of the console during the sale goes to test-artifacts/ (and to
 // docs/console.png with UPDATE_SCREENSHOT=1).
 import { mkdirSync } from 'node:fs';
-import { createLogger, eventKeys, gateSchema, getEvent, loadConfig } from '@sluice/shared';
+import { checkoutSchema, createLogger, eventKeys, gateSchema, getEvent, loadConfig, workerSchema } from '@sluice/shared';
+import { type CheckoutApp, startCheckout } from '../../checkout/src/app.ts';
+import { type OrderWorker, startWorker } from '../../checkout/src/worker/worker.ts';
 import { TEST_REDIS_URL } from '@sluice/shared/testing/index.ts';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningGate, startGate } from '../../gate/src/app.ts';
 import { crowd } from './test-crowd.ts';
-import { ADMIN, eventBody, type Rig, startRig, until, VIEWER } from './test-support.ts';
+import { ADMIN, eventBody, type Rig, schemaUrl, startRig, until, VIEWER } from './test-support.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url);
@@ -19,10 +21,12 @@ const T = 180_000;
 
 let rig: Rig;
 let gate: RunningGate;
+let checkout: CheckoutApp;
+let worker: OrderWorker;
 let browser: Browser;
 let shoppers: ReturnType<typeof crowd>;
 
-const text = (page: Page, id: string) => page.locator(`#${id}`).innerText(); // rendered text, as an operator reads it
+const text = async (page: Page, id: string) => (await page.locator(`#${id}`).textContent()) ?? '';
 const admittedTotal = async () => Number((await rig.redis.hget(eventKeys(rig.prefix, EVT).stats, 'admittedTotal')) ?? 0);
 
 /** Admissions per second measured from the gate's own counter over `ms`. */
@@ -45,18 +49,43 @@ async function login(token: string): Promise<Page> {
 }
 
 beforeAll(async () => {
-  rig = await startRig();
-  const gcfg = loadConfig(gateSchema, {
-    REDIS_URL: TEST_REDIS_URL,
-    SLUICE_PREFIX: rig.prefix,
-    GATE_HOST: '127.0.0.1',
-    GATE_PORT: '0',
-    GATE_SERVE_PAGE: 'false',
-    GATE_TICK_MS: '100',
-    GATE_JOIN_RATE_PER_IP: '1000000',
-    LOG_LEVEL: 'silent',
+  // The gate, checkout API and order worker on the same Redis prefix and schema as the dashboard,
+  // which scrapes checkout's /metrics for the latency chart.
+  rig = await startRig({}, 1000, async ({ prefix, schema, pool }) => {
+    const common = { REDIS_URL: TEST_REDIS_URL, SLUICE_PREFIX: prefix, LOG_LEVEL: 'silent' };
+    gate = await startGate(
+      loadConfig(gateSchema, {
+        ...common,
+        GATE_HOST: '127.0.0.1',
+        GATE_PORT: '0',
+        GATE_SERVE_PAGE: 'false',
+        GATE_TICK_MS: '100',
+        GATE_JOIN_RATE_PER_IP: '1000000',
+      }),
+      { log: createLogger('gate-console-test', 'silent') },
+    );
+    checkout = await startCheckout(
+      loadConfig(checkoutSchema, {
+        ...common,
+        DATABASE_URL: schemaUrl(schema),
+        CHECKOUT_HOST: '127.0.0.1',
+        CHECKOUT_PORT: '0',
+        JWKS_URL: `http://127.0.0.1:${gate.port}/.well-known/jwks.json`,
+      }),
+      { pool, log: createLogger('checkout-console-test', 'silent') },
+    );
+    worker = await startWorker(
+      loadConfig(workerSchema, {
+        ...common,
+        DATABASE_URL: schemaUrl(schema),
+        WORKER_METRICS_PORT: '0',
+        PAYMENT_LATENCY_MS: '30',
+        PAYMENT_DECLINE_RATE: '0.1',
+      }),
+      { pool, log: createLogger('worker-console-test', 'silent') },
+    );
+    return { CHECKOUT_METRICS_URLS: `http://127.0.0.1:${checkout.port}/metrics` };
   });
-  gate = await startGate(gcfg, { log: createLogger('gate-console-test', 'silent') });
   const now = Date.now();
   const created = await rig.call('POST', '/v1/events', {
     token: ADMIN,
@@ -76,12 +105,14 @@ beforeAll(async () => {
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
   });
-  shoppers = crowd(`http://127.0.0.1:${gate.port}`, EVT);
+  shoppers = crowd(`http://127.0.0.1:${gate.port}`, EVT, { url: `http://127.0.0.1:${checkout.port}`, sku: 'SNEAKER-1' });
 }, T);
 
 afterAll(async () => {
   shoppers?.close();
   await browser?.close();
+  await worker?.close();
+  await checkout?.close();
   await gate?.close();
   await rig?.close();
 }, T);
@@ -129,6 +160,9 @@ describe('ops console', () => {
     const after = await admissionRate(2000);
     expect(after).toBeGreaterThan(before * 3);
     await until(async () => Number((await text(page, 'fig-admitted')).split(' ')[0]) > 10, 30_000);
+    // Admitted shoppers buy: orders are confirmed (and some declined) and checkout latency shows.
+    await until(async () => Number((await text(page, 'fig-orders')).split(' / ')[0]) > 0, 60_000);
+    await until(async () => /\d ms$/.test(await text(page, 'fig-latency')), 60_000);
 
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.waitForTimeout(1500);

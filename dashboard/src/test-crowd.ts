@@ -8,7 +8,8 @@ export interface Shopper {
   lastState: { cfg: number; adm: number; len: number; st: string } | null;
 }
 
-export function crowd(gateUrl: string, evt: string) {
+/** `checkout`: when given, an admitted shopper buys one unit of `sku` there with its ticket. */
+export function crowd(gateUrl: string, evt: string, checkout?: { url: string; sku: string }) {
   const shoppers: Shopper[] = [];
   let seq = 0;
   let trickle: NodeJS.Timeout | undefined;
@@ -18,8 +19,11 @@ export function crowd(gateUrl: string, evt: string) {
     const cid = `c${process.pid}x${++seq}x${Math.random().toString(36).slice(2, 10)}`;
     ws.on('open', () => ws.send(JSON.stringify({ t: 'join', cid })));
     ws.on('message', (data) => {
-      const m = JSON.parse(String(data)) as { t: string; cfg: number; adm: number; len: number; st: string };
-      if (m.t === 'admitted') s.admitted = true;
+      const m = JSON.parse(String(data)) as { t: string; cfg: number; adm: number; len: number; st: string; ticket?: string };
+      if (m.t === 'admitted' && !s.admitted) {
+        s.admitted = true;
+        if (checkout && m.ticket) buy(checkout, m.ticket);
+      }
       if (m.t === 'state') s.lastState = m;
     });
     ws.on('error', () => {});
@@ -51,4 +55,14 @@ export function crowd(gateUrl: string, evt: string) {
       for (const s of shoppers) s.ws.terminate();
     },
   };
+}
+
+function buy(checkout: { url: string; sku: string }, ticket: string): void {
+  fetch(`${checkout.url}/v1/checkout`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${ticket}` },
+    body: JSON.stringify({ sku: checkout.sku, qty: 1 }),
+  })
+    .then((r) => r.arrayBuffer())
+    .catch(() => {});
 }

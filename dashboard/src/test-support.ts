@@ -1,6 +1,6 @@
 // Test helpers: a dashboard started in-process on port 0 against a fresh Redis prefix and
 // PostgreSQL schema, plus a small HTTP client. Used by the *.itest.ts and *.browser.ts files.
-import { createLogger, dashboardSchema, loadConfig } from '@sluice/shared';
+import { createLogger, dashboardSchema, loadConfig, type Pool as DbPool } from '@sluice/shared';
 import { dbFixture, redisFixture, TEST_DATABASE_URL, TEST_REDIS_URL } from '@sluice/shared/testing/index.ts';
 import { type Dashboard, startDashboard } from './app.ts';
 
@@ -14,9 +14,15 @@ export function schemaUrl(schema: string): string {
   return `${TEST_DATABASE_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
 }
 
-export async function startRig(env: Record<string, string> = {}, sampleMs = 1000) {
+export async function startRig(
+  env: Record<string, string> = {},
+  sampleMs = 1000,
+  /** Start other services on the same prefix and schema first; returns extra dashboard env. */
+  before?: (fx: { prefix: string; schema: string; pool: DbPool }) => Promise<Record<string, string>>,
+) {
   const r = await redisFixture();
   const db = await dbFixture();
+  const extra = before ? await before({ prefix: r.prefix, schema: db.schema, pool: db.pool }) : {};
   const config = loadConfig(dashboardSchema, {
     REDIS_URL: TEST_REDIS_URL,
     DATABASE_URL: schemaUrl(db.schema),
@@ -27,6 +33,7 @@ export async function startRig(env: Record<string, string> = {}, sampleMs = 1000
     VIEWER_TOKEN: VIEWER,
     LOG_LEVEL: 'silent',
     ...env,
+    ...extra,
   });
   const dash: Dashboard = await startDashboard(config, { logger: createLogger('dashboard-test', 'silent'), sampleMs });
   const base = `http://127.0.0.1:${dash.port}`;
