@@ -95,7 +95,10 @@ export async function startGate(config: GateConfig, opts: StartOptions = {}): Pr
   await subscribe(ctx, sub);
   sub.on('message', (channel: string, message: string) => {
     if (message.includes('"kind":"keys"'))
-      issuer.reload().catch((err) => log.warn({ err, channel }, 'keyring reload failed'));
+      issuer
+        .reload()
+        .then(() => ctx.events.report(sockets.open, now(), issuer.keyVersion()))
+        .catch((err) => log.warn({ err, channel }, 'keyring reload failed'));
   });
 
   const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
@@ -131,7 +134,7 @@ export async function startGate(config: GateConfig, opts: StartOptions = {}): Pr
       ctx.delivery.prune();
       ctx.events
         .refreshAll()
-        .then(() => ctx.events.report(sockets.open, now()))
+        .then(() => ctx.events.report(sockets.open, now(), issuer.keyVersion()))
         .catch((err) => log.warn({ err }, 'event refresh failed'));
     }, 1000),
     setInterval(() => keepPresent(ctx).catch(() => {}), 5000),

@@ -23,7 +23,7 @@ export async function subscribe(g: GateContext, sub: Redis): Promise<void> {
     if (channel !== control) return;
     g.events
       .onControl(message)
-      .then(() => g.events.report(g.sockets.open, g.now()))
+      .then(() => g.events.report(g.sockets.open, g.now(), g.issuer.keyVersion()))
       .catch((err) => g.log.warn({ err }, 'applying a control message failed'));
   });
   await sub.psubscribe(`${g.prefix}:{*}:tick`, `${g.prefix}:{*}:admit`);

@@ -81,9 +81,11 @@ export class EventCache {
   }
 
   /** Write this process's applied versions and socket count to the `gates` hash. */
-  async report(sockets: number, now: number): Promise<void> {
+  async report(sockets: number, now: number, keyVersion?: number): Promise<void> {
     const versions: Record<string, number> = {};
     for (const [id, rec] of this.events) versions[id] = rec.version;
+    // '*' is the signing key in use, so the console can show a rotation applied everywhere.
+    if (keyVersion !== undefined) versions['*'] = keyVersion;
     await this.redis.hset(
       globalKeys(this.prefix).gates,
       this.gateId,

@@ -40,6 +40,11 @@ export class TicketIssuer {
     this.jwksBody = JSON.stringify(this.keyring.jwks);
   }
 
+  /** createdAt of the key this process signs with (reported as `versions['*']`). */
+  keyVersion(): number | undefined {
+    return this.keyring?.current.createdAt;
+  }
+
   /** The JWKS document, serialised once per reload. */
   jwks(): string {
     return this.jwksBody;

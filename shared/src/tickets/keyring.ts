@@ -22,6 +22,8 @@ export interface KeyRecord {
 export interface SigningKey {
   kid: string;
   key: CryptoKey;
+  /** When this key was made (ms); gates report it as the key version they sign with. */
+  createdAt?: number;
 }
 
 export interface Keyring {
@@ -90,5 +92,5 @@ export async function loadKeyring(redis: Redis, prefix: string, now = Date.now()
     .filter((r) => r.kid === currentKid || (r.publishUntil !== null && r.publishUntil > now))
     .sort((a, b) => b.createdAt - a.createdAt)
     .map((r) => r.publicJwk);
-  return { current: { kid: currentKid, key }, jwks: { keys: published } };
+  return { current: { kid: currentKid, key, createdAt: cur.createdAt }, jwks: { keys: published } };
 }
