@@ -1,15 +1,22 @@
-// Rewrites the configuration table in README.md from the schemas (`npm run docs:config`).
+// Rewrites the generated parts of README.md (`npm run docs:config`): the configuration table
+// from the schemas, and the CDN hosting section from gate/page/CDN.md.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { configTable } from './config-table.ts';
 
 const START = '<!-- config-table:start -->';
 const END = '<!-- config-table:end -->';
 
+function between(doc: string, start: string, end: string, content: string): string {
+  const a = doc.indexOf(start);
+  const b = doc.indexOf(end);
+  if (a < 0 || b < a) throw new Error(`README.md has no ${start} … ${end} markers`);
+  return `${doc.slice(0, a + start.length)}\n${content.trim()}\n${doc.slice(b)}`;
+}
+
 export function withConfigTable(readme: string): string {
-  const a = readme.indexOf(START);
-  const b = readme.indexOf(END);
-  if (a < 0 || b < a) throw new Error('README.md has no config-table markers');
-  return `${readme.slice(0, a + START.length)}\n${configTable()}\n${readme.slice(b)}`;
+  const cdn = readFileSync(new URL('../gate/page/CDN.md', import.meta.url), 'utf8');
+  const withTable = between(readme, START, END, configTable());
+  return between(withTable, '<!-- cdn:start -->', '<!-- cdn:end -->', cdn);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
