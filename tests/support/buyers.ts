@@ -1,0 +1,46 @@
+// A crowd of buyers for fault cases: `concurrency` loops, each buying with a fresh ticket until
+// stopped or `max` attempts were made, recording every answer with its time.
+import { buy, type BuyResult, type OpenSale } from './sale.ts';
+import { sleep } from './wait.ts';
+
+export interface Attempt extends BuyResult {
+  at: number;
+  placeId: string;
+}
+
+export interface Buyers {
+  attempts: Attempt[];
+  accepted(): Attempt[];
+  stop(): Promise<void>;
+  /** Resolves when `max` attempts were made (or stop()). */
+  done: Promise<void>;
+}
+
+export function startBuyers(
+  base: () => string,
+  sale: OpenSale,
+  o: { concurrency: number; max: number; pauseMs?: number; tag?: string },
+): Buyers {
+  const attempts: Attempt[] = [];
+  let stopped = false;
+  let n = 0;
+  const loops = Array.from({ length: o.concurrency }, async () => {
+    while (!stopped && n < o.max) {
+      const placeId = `${o.tag ?? 'buyer'}-${n++}`;
+      const at = Date.now();
+      const r = await buy(base(), await sale.ticket(placeId), '{"sku":"SKU-1","qty":1}', 5000);
+      attempts.push({ ...r, at, placeId });
+      if (o.pauseMs) await sleep(o.pauseMs);
+    }
+  });
+  const done = Promise.all(loops).then(() => {});
+  return {
+    attempts,
+    accepted: () => attempts.filter((a) => a.status === 202),
+    done,
+    async stop() {
+      stopped = true;
+      await done;
+    },
+  };
+}
