@@ -1,5 +1,6 @@
 // A crowd of buyers for fault cases: `concurrency` loops, each buying with a fresh ticket until
-// stopped or `max` attempts were made, recording every answer with its time.
+// stopped, `max` attempts were made or an answer carried `stopOnCode` (e.g. SOLD_OUT), recording
+// every answer with its time.
 import { buy, type BuyResult, type OpenSale } from './sale.ts';
 import { sleep } from './wait.ts';
 
@@ -19,7 +20,7 @@ export interface Buyers {
 export function startBuyers(
   base: () => string,
   sale: OpenSale,
-  o: { concurrency: number; max: number; pauseMs?: number; tag?: string },
+  o: { concurrency: number; max: number; pauseMs?: number; tag?: string; stopOnCode?: string },
 ): Buyers {
   const attempts: Attempt[] = [];
   let stopped = false;
@@ -30,6 +31,7 @@ export function startBuyers(
       const at = Date.now();
       const r = await buy(base(), await sale.ticket(placeId), '{"sku":"SKU-1","qty":1}', 5000);
       attempts.push({ ...r, at, placeId });
+      if (o.stopOnCode && r.code === o.stopOnCode) stopped = true;
       if (o.pauseMs) await sleep(o.pauseMs);
     }
   });
