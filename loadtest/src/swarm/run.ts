@@ -134,7 +134,7 @@ export async function startSwarm(o: SwarmOptions): Promise<Swarm> {
       const reps = await Promise.all(
         workers.map((w) => {
           w.send({ t: 'report' });
-          return w.next<WorkerReport>((m) => m.t === 'report', 60_000);
+          return w.next<WorkerReport>((m) => m.t === 'report', 180_000);
         }),
       );
       return mergeReports(reps);
