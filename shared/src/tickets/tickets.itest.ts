@@ -46,8 +46,9 @@ describe('tickets', () => {
     const payload = JSON.parse(Buffer.from(p, 'base64url').toString());
     const forged = `${h}.${Buffer.from(JSON.stringify({ ...payload, sub: 'p2', jti: 'p2' })).toString('base64url')}.${s}`;
     expect(await codeOf(v.verify(forged, 'demo'))).toBe('TICKET_SIGNATURE');
-    const flipped = `${h}.${p}.${s.slice(0, -2)}${s.endsWith('A') ? 'B' : 'A'}${s.slice(-1)}`;
-    expect(await codeOf(v.verify(flipped, 'demo'))).toMatch(/TICKET_SIGNATURE|TICKET_MALFORMED/);
+    // Change one character in the middle of the signature (never a no-op).
+    const flipped = `${h}.${p}.${s.slice(0, 20)}${s[20] === 'A' ? 'B' : 'A'}${s.slice(21)}`;
+    expect(await codeOf(v.verify(flipped, 'demo'))).toBe('TICKET_SIGNATURE');
   });
 
   it('refuses the classic attacks with their documented codes', async () => {
