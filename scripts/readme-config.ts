@@ -1,6 +1,8 @@
 // Rewrites the generated parts of README.md (`npm run docs:config`): the configuration table
-// from the schemas, and the CDN hosting section from gate/page/CDN.md.
+// from the schemas, the CDN hosting section from gate/page/CDN.md, and the load-test figures
+// from loadtest/results/latest.json.
 import { readFileSync, writeFileSync } from 'node:fs';
+import { benchSummary } from './bench-summary.ts';
 import { configTable } from './config-table.ts';
 
 const START = '<!-- config-table:start -->';
@@ -16,7 +18,8 @@ function between(doc: string, start: string, end: string, content: string): stri
 export function withConfigTable(readme: string): string {
   const cdn = readFileSync(new URL('../gate/page/CDN.md', import.meta.url), 'utf8');
   const withTable = between(readme, START, END, configTable());
-  return between(withTable, '<!-- cdn:start -->', '<!-- cdn:end -->', cdn);
+  const withCdn = between(withTable, '<!-- cdn:start -->', '<!-- cdn:end -->', cdn);
+  return between(withCdn, '<!-- bench:start -->', '<!-- bench:end -->', benchSummary());
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
