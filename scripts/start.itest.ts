@@ -9,14 +9,14 @@ import { uniqueId } from '@sluice/shared/testing/index.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
+// Ports below the kernel's ephemeral range (32768+), so no outgoing connection of a parallel
+// test can take one between this check and the service's listen.
 function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  const port = 20_000 + Math.floor(Math.random() * 12_000);
+  return new Promise((resolve) => {
     const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
+    s.once('error', () => resolve(freePort()));
+    s.listen(port, '0.0.0.0', () => s.close(() => resolve(port)));
   });
 }
 
