@@ -6,13 +6,17 @@ import { until } from './helpers.ts';
 
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 
+/**
+ * A free port below the kernel's ephemeral range (32768+): a port the OS hands out for port 0
+ * can be taken as the source port of some parallel test's outgoing connection before the
+ * spawned process listens on it.
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  const port = 20_000 + Math.floor(Math.random() * 12_000);
+  return new Promise((resolve) => {
     const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
-    });
+    s.once('error', () => resolve(freePort()));
+    s.listen(port, '0.0.0.0', () => s.close(() => resolve(port)));
   });
 }
 
