@@ -75,6 +75,12 @@ export const checkoutSchema = {
     min: 50,
     max: 10_000,
   }),
+  workers: int(
+    'CHECKOUT_WORKERS',
+    1,
+    'Checkout API processes sharing the port (0 = one per core; 1 = a single process, no supervisor)',
+    { min: 0, max: 256 },
+  ),
 } as const;
 
 export const workerSchema = {
