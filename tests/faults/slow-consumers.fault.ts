@@ -84,7 +84,14 @@ it('drops 2,000 sockets that never read, with bounded memory, while a normal sho
   const connectS = (Date.now() - t0) / 1000;
   expect(replies.find((l) => l.startsWith('ready'))).toBe(`ready ${SLOW}`);
   // They were really held (the ones connected first may be dropped already when connecting took long).
-  await until(async () => (peakSockets = Math.max(peakSockets, await socketsOpen())) >= SLOW / 2, 20_000, 'the gate holding the slow sockets');
+  await until(
+    async () => {
+      peakSockets = Math.max(peakSockets, await socketsOpen());
+      return peakSockets >= SLOW / 2;
+    },
+    20_000,
+    'the gate holding the slow sockets',
+  );
 
   // Broadcasting continues; the slow sockets fill their buffers and are dropped.
   let peakRss = workersRss();
