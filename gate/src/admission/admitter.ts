@@ -17,7 +17,7 @@ import {
 } from '@sluice/shared';
 import { buildFrame } from '../broadcast/frame.ts';
 import { Lease } from './lease.ts';
-import { planRelease, smoothSpeed } from './plan.ts';
+import { planRelease, SPEED_WINDOW_MS, smoothSpeed } from './plan.ts';
 
 export interface AdmitterOptions {
   redis: Redis;
@@ -157,7 +157,7 @@ export class Admitter {
     if (err) throw err;
     const r = out as (number | string)[];
     if (Number(r[0]) === LuaCode.NOT_LEADER) return this.deposed(evt);
-    const [n, served, len, tail, , tick] = r.slice(0, 6).map(Number) as [
+    const [, served, len, tail, admittedTotal, tick] = r.slice(0, 6).map(Number) as [
       number,
       number,
       number,
@@ -167,22 +167,40 @@ export class Admitter {
     ];
     const admitted = r.slice(6).map(String);
 
-    const prevAt = num(stats.at);
     const prevSpeed =
       stats.rate !== undefined ? { rate: Number(stats.rate), adm: Number(stats.adm ?? 0) } : null;
     // Seed for a line that starts moving: the configured rate, scaled from shoppers to ticket
     // numbers by how many numbers in the line are still held.
     const density = tail > served && len > 0 ? Math.min(1, len / (tail - served)) : 1;
     const cfgRate = rec.config.queueAll ? 0 : rec.config.rate;
-    const speed = smoothSpeed(
-      prevSpeed,
-      prevAt === null ? 0 : now - prevAt,
-      served - (num(stats.served) ?? 0),
-      n,
-      { rate: cfgRate / density, adm: cfgRate },
-    );
-    const frame = buildFrame({ rec, served, tail, len, rate: speed.rate, adm: speed.adm, tick, now });
-    const out2 = redis.pipeline().hset(k.stats, { rate: speed.rate, adm: speed.adm });
+    // The speed is measured over windows of SPEED_WINDOW_MS, not per tick: at a few shoppers
+    // per second most ticks admit nobody, and a per-tick average would wobble the wait shown to
+    // every shopper up and down between admissions.
+    const win = { at: num(stats.spdAt), served: num(stats.spdServed), adm: num(stats.spdAdm) };
+    let speed = prevSpeed ?? { rate: 0, adm: 0 };
+    const update: Record<string, number> = {};
+    if (win.at === null || win.served === null || win.adm === null || now < win.at) {
+      Object.assign(update, { spdAt: now, spdServed: served, spdAdm: admittedTotal });
+    } else if (now - win.at >= SPEED_WINDOW_MS) {
+      speed = smoothSpeed(prevSpeed, now - win.at, served - win.served, admittedTotal - win.adm, {
+        rate: cfgRate / density,
+        adm: cfgRate,
+      });
+      Object.assign(update, {
+        rate: speed.rate,
+        adm: speed.adm,
+        spdAt: now,
+        spdServed: served,
+        spdAdm: admittedTotal,
+      });
+    }
+    // While the token bucket is what limits the release, the line moves at the configured rate
+    // by construction: publish that (in ticket numbers), not the noisy measurement, so the wait
+    // a shopper sees falls steadily. When capacity or stock limit it, publish the measured speed.
+    const lineRate = plan.limitedBy === 'rate' && cfgRate > 0 ? cfgRate / density : speed.rate;
+    const frame = buildFrame({ rec, served, tail, len, rate: lineRate, adm: speed.adm, tick, now });
+    const out2 = redis.pipeline();
+    if (Object.keys(update).length) out2.hset(k.stats, update);
     if (admitted.length) out2.publish(k.admitChannel, JSON.stringify({ fence, at: now, ids: admitted }));
     out2.publish(k.tickChannel, JSON.stringify(frame));
     await out2.exec();

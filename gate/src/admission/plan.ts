@@ -35,6 +35,8 @@ export interface ReleasePlan {
 }
 
 const EPS = 1e-9;
+/** Longest gap between ticks whose tokens a late tick may still release. */
+export const MAX_CATCH_UP_MS = 1000;
 
 export function refill(
   tokens: number | null,
@@ -53,7 +55,12 @@ export function refill(
  *   // → { release: 5, tokens: 5, limitedBy: 'rate' }
  */
 export function planRelease(i: ReleaseInput): ReleasePlan {
-  const tokens = refill(i.tokens, i.at, i.now, i.rate, Math.max(i.burst, (i.rate * i.tickMs) / 1000));
+  // The bucket holds at least one tick's worth, and a late tick (a busy event loop, a slow
+  // Redis) may take what accrued since the last one, up to MAX_CATCH_UP_MS: otherwise every
+  // late tick would silently lower the release rate below the configured one.
+  const elapsed = i.at === null ? 0 : Math.min(Math.max(0, i.now - i.at), MAX_CATCH_UP_MS);
+  const size = Math.max(i.burst, (i.rate * Math.max(i.tickMs, elapsed)) / 1000);
+  const tokens = refill(i.tokens, i.at, i.now, i.rate, size);
   if (i.state !== 'open' || i.queueAll) return { release: 0, tokens, limitedBy: 'halted' };
   const budgets: [number, Limit][] = [
     [Math.floor(tokens + EPS), 'rate'],
@@ -75,6 +82,8 @@ export interface LineSpeed {
 
 /** Smoothing time constant of the published speeds, ms. */
 export const SPEED_TAU_MS = 3000;
+/** The speeds are measured over windows of this length (several ticks). */
+export const SPEED_WINDOW_MS = 1000;
 
 /**
  * Exponentially smoothed speed of the line after one tick of `dtMs` that advanced the served
