@@ -13,6 +13,7 @@ import { runFlashSale } from './flash-sale/run.ts';
 import { runGateHold } from './gate/hold.ts';
 import { startGateCluster } from './gate/launch.ts';
 import { runCannon } from './lib/cannon.ts';
+import { runWrk, wrkAvailable } from './lib/wrk.ts';
 import { machineInfo } from './lib/proc.ts';
 import { openStores, REDIS_URL } from './lib/stores.ts';
 import { markdown, writeCharts } from './report/write.ts';
@@ -36,25 +37,29 @@ export interface Profile {
   verifySeconds: number;
   sale: { shoppers: number; joinRate: number; releaseRate: number; stock: number; p: number; maxSaleSeconds: number };
   tickMs: number;
+  /** CHECKOUT_WORKERS for the checkout API (0 = one per core); the baseline and the verify ceiling use as many processes. */
+  checkoutWorkers: number;
+  /** Longest wait for a server's RSS to settle before a memory reading. */
+  settleMaxMs: number;
 }
 
 export const PROFILES: Record<string, Profile> = {
   smoke: {
     name: 'smoke', held: 50, arrivalRate: 500, holdSeconds: 1, echoSockets: 10, echoSeconds: 1, helloSeconds: 1,
     redisRequests: 2000, firstUseTickets: 400, checkoutMaxSeconds: 2, fixedRateSeconds: 1, shortRunSeconds: 1,
-    drainSeconds: 5, verifySeconds: 0.5, tickMs: 250,
+    drainSeconds: 5, verifySeconds: 0.5, tickMs: 250, checkoutWorkers: 0, settleMaxMs: 1000,
     sale: { shoppers: 100, joinRate: 500, releaseRate: 20, stock: 30, p: 0.5, maxSaleSeconds: 30 },
   },
   quick: {
     name: 'quick', held: 50_000, arrivalRate: 20_000, holdSeconds: 10, echoSockets: 200, echoSeconds: 3, helloSeconds: 5,
-    redisRequests: 100_000, firstUseTickets: 150_000, checkoutMaxSeconds: 25, fixedRateSeconds: 10, shortRunSeconds: 5,
-    drainSeconds: 15, verifySeconds: 3, tickMs: 250,
+    redisRequests: 100_000, firstUseTickets: 60_000, checkoutMaxSeconds: 15, fixedRateSeconds: 10, shortRunSeconds: 5,
+    drainSeconds: 10, verifySeconds: 3, tickMs: 250, checkoutWorkers: 0, settleMaxMs: 10_000,
     sale: { shoppers: 20_000, joinRate: 10_000, releaseRate: 2000, stock: 5000, p: 0.5, maxSaleSeconds: 60 },
   },
   full: {
     name: 'full', held: 100_000, arrivalRate: 20_000, holdSeconds: 20, echoSockets: 500, echoSeconds: 5, helloSeconds: 10,
     redisRequests: 300_000, firstUseTickets: 400_000, checkoutMaxSeconds: 60, fixedRateSeconds: 30, shortRunSeconds: 10,
-    drainSeconds: 40, verifySeconds: 5, tickMs: 250,
+    drainSeconds: 40, verifySeconds: 5, tickMs: 250, checkoutWorkers: 0, settleMaxMs: 15_000,
     sale: { shoppers: 100_000, joinRate: 10_000, releaseRate: 5000, stock: 20_000, p: 0.5, maxSaleSeconds: 120 },
   },
 };
@@ -78,7 +83,7 @@ export async function runBench(p: Profile, log: (m: string) => void = console.lo
     profile: p.name, startedAt: new Date(t0).toISOString(), durationS: 0, machine, loadAvgAtEnd: [],
     heldConnections: null, gateBytesPerConnection: null, baselineWsBytesPerConnection: null, baselineUwsBytesPerConnection: null,
     joinsPerSecond: null, joinP99Ms: null, broadcastP99Ms: null, checkoutPerSecond: null, checkoutP99Ms: null,
-    verifyCeilingPerSecond: null, baselineCheckoutPerSecond: null, rejectsPerSecond: null, baselineRejectsPerSecond: null,
+    verifyCeilingPerSecond: null, baselineCheckoutPerSecond: null, rejectsPerSecond: null, rejectsUnknownKeyPerSecond: null, baselineRejectsPerSecond: null,
     repeatPerSecond: null, ordersPerSecond: null, admissionErrorPct: null, fifoInversions: null, oversold: null, etaErrorPct: null,
     timeToSellOutS: null, uwsHelloPerSecond: null, uwsEchoPerSecond: null, wsEchoPerSecond: null, redisPurchasePerSecond: null,
     details: {}, errors: {},
@@ -95,13 +100,13 @@ export async function runBench(p: Profile, log: (m: string) => void = console.lo
   const stores = await openStores('bench');
   try {
     await phase('baseline uws hold', async () => {
-      const h = await measureHold({ impl: 'uws', total: p.held, ratePerS: p.arrivalRate, echoSockets: p.echoSockets, echoSeconds: p.echoSeconds });
+      const h = await measureHold({ impl: 'uws', total: p.held, ratePerS: p.arrivalRate, echoSockets: p.echoSockets, echoSeconds: p.echoSeconds, settleMaxMs: p.settleMaxMs });
       r.details.uwsHold = h;
       r.baselineUwsBytesPerConnection = h.bytesPerConnection;
       r.uwsEchoPerSecond = h.echo?.msgsPerSecond ?? null;
     });
     await phase('baseline ws hold', async () => {
-      const h = await measureHold({ impl: 'ws', total: p.held, ratePerS: p.arrivalRate, echoSockets: p.echoSockets, echoSeconds: p.echoSeconds });
+      const h = await measureHold({ impl: 'ws', total: p.held, ratePerS: p.arrivalRate, echoSockets: p.echoSockets, echoSeconds: p.echoSeconds, settleMaxMs: p.settleMaxMs });
       r.details.wsHold = h;
       r.baselineWsBytesPerConnection = h.bytesPerConnection;
       r.wsEchoPerSecond = h.echo?.msgsPerSecond ?? null;
@@ -112,6 +117,11 @@ export async function runBench(p: Profile, log: (m: string) => void = console.lo
         const c = await runCannon({ url: `http://127.0.0.1:${ports[0]}`, method: 'GET', path: '/hello', connections: 100, processes: 2, seconds: p.helloSeconds, maxSeconds: p.helloSeconds + 5 });
         r.details.uwsHello = c;
         r.uwsHelloPerSecond = c.perSecond;
+        if (wrkAvailable()) {
+          const w = await runWrk({ url: `http://127.0.0.1:${ports[0]}`, method: 'GET', path: '/hello', seconds: p.helloSeconds, connections: 100, threads: 2 });
+          r.details.uwsHelloWrk = w;
+          r.uwsHelloPerSecond = w.perSecond;
+        }
       } finally {
         await Promise.all(servers.map((s) => s.stop()));
       }
@@ -126,23 +136,26 @@ export async function runBench(p: Profile, log: (m: string) => void = console.lo
       const c = await runCheckoutSuite(stores, {
         firstUseTickets: p.firstUseTickets, maxSeconds: p.checkoutMaxSeconds, fixedRateSeconds: p.fixedRateSeconds,
         junkSeconds: p.shortRunSeconds, repeatSeconds: p.shortRunSeconds, drainSeconds: p.drainSeconds,
-        loadProcesses: 2, connections: 100, verifySeconds: p.verifySeconds, baseline: true,
+        loadProcesses: 2, connections: 100, verifySeconds: p.verifySeconds, baseline: true, workers: p.checkoutWorkers,
       }, (m) => log(`   ${m}`));
       r.details.checkout = c;
       r.checkoutPerSecond = c.firstUse.perSecond;
       r.checkoutP99Ms = c.fixedRate?.corrected.p99 ?? null;
       r.verifyCeilingPerSecond = c.verifyCeiling.perSecond;
-      r.rejectsPerSecond = c.junk.perSecond;
+      // Junk: wrk's figures when wrk is installed (autocannon costs the shared cores as much as the
+      // server it drives on this path), the same tool for Sluice and the baseline.
+      r.rejectsPerSecond = c.wrk?.junk.perSecond ?? c.junk.perSecond;
+      r.rejectsUnknownKeyPerSecond = c.wrk?.junkUnknownKey.perSecond ?? c.junkUnknownKey.perSecond;
       r.repeatPerSecond = c.repeat.perSecond;
       r.baselineCheckoutPerSecond = c.baseline?.firstUse.perSecond ?? null;
-      r.baselineRejectsPerSecond = c.baseline?.junk.perSecond ?? null;
+      r.baselineRejectsPerSecond = (c.wrk ? c.baseline?.wrkJunk?.perSecond : c.baseline?.junk.perSecond) ?? null;
       r.ordersPerSecond = c.orders?.perSecond ?? null;
     });
     const gateWorkers = Math.max(2, Math.ceil(Math.max(p.held, p.sale.shoppers) / MAX_SOCKETS_PER_WORKER));
     await phase('gate hold', async () => {
       const gate = await startGateCluster(stores, { workers: Math.max(2, Math.ceil(p.held / MAX_SOCKETS_PER_WORKER)), tickMs: p.tickMs });
       try {
-        const g = await runGateHold(stores, gate, { evt: 'hold', total: p.held, ratePerS: p.arrivalRate, holdSeconds: p.holdSeconds, joinTimeoutMs: Math.max(60_000, (p.held / p.arrivalRate) * 6000) });
+        const g = await runGateHold(stores, gate, { evt: 'hold', total: p.held, ratePerS: p.arrivalRate, holdSeconds: p.holdSeconds, joinTimeoutMs: Math.max(120_000, (p.held / p.arrivalRate) * 6000), settleMaxMs: p.settleMaxMs });
         r.details.gateHold = g;
         r.heldConnections = g.held;
         r.gateBytesPerConnection = g.bytesPerConnection;
@@ -158,10 +171,10 @@ export async function runBench(p: Profile, log: (m: string) => void = console.lo
       try {
         const s = await runFlashSale(stores, gate, {
           evt: 'sale', shoppers: p.sale.shoppers, joinRatePerS: p.sale.joinRate, releaseRate: p.sale.releaseRate,
-          stock: p.sale.stock, buyProbability: p.sale.p, maxSaleSeconds: p.sale.maxSaleSeconds,
+          stock: p.sale.stock, buyProbability: p.sale.p, maxSaleSeconds: p.sale.maxSaleSeconds, checkoutWorkers: p.checkoutWorkers,
         }, (m) => log(`   ${m}`));
         r.details.flashSale = s;
-        r.admissionErrorPct = s.admissionErrorPct;
+        r.admissionErrorPct = Number.isFinite(s.admissionErrorPct) ? s.admissionErrorPct : null;
         r.fifoInversions = s.fifoInversions;
         r.oversold = s.oversold;
         r.etaErrorPct = Number.isFinite(s.eta.meanPct) ? s.eta.meanPct : null;

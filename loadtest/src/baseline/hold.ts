@@ -1,8 +1,9 @@
 // Baseline: raw uWS and `ws` servers holding the same number of idle WebSockets as the gate.
-// Memory per connection = growth of the server processes' VmRSS / sockets held.
+// Memory per connection: slope of the servers' settled VmRSS between half and all sockets held.
 import { round } from '../lib/hist.ts';
-import { type Child, rssBytes, sleep, spawnTs } from '../lib/proc.ts';
+import { type Child, sleep, spawnTs } from '../lib/proc.ts';
 import { MAX_SOCKETS_PER_WORKER, startSwarm, type SwarmResult } from '../swarm/run.ts';
+import { holdInTwoSteps, type TwoStepHold } from '../swarm/two-step.ts';
 
 export interface HoldResult {
   impl: 'uws' | 'ws';
@@ -11,7 +12,9 @@ export interface HoldResult {
   held: number;
   rssBeforeBytes: number;
   rssAfterBytes: number;
+  /** Slope between the settled RSS with half and with all sockets held (see swarm/two-step.ts). */
   bytesPerConnection: number;
+  memory: TwoStepHold;
   joinsPerSecond: number;
   joinP99Ms: number;
   echo?: { sockets: number; seconds: number; msgsPerSecond: number; rttP50Ms: number; rttP99Ms: number };
@@ -19,8 +22,8 @@ export interface HoldResult {
 }
 
 export async function startServers(impl: 'uws' | 'ws', processes: number): Promise<{ servers: Child[]; ports: number[] }> {
-  const servers = Array.from({ length: processes }, () => spawnTs('baseline/ws-server.ts', ['--impl', impl]));
-  const ready = await Promise.all(servers.map((s) => s.next<{ port: number }>((m) => m.t === 'ready', 30_000)));
+  const servers = Array.from({ length: processes }, () => spawnTs('baseline/ws-server.ts', ['--impl', impl], { execArgv: ['--expose-gc'] }));
+  const ready = await Promise.all(servers.map((s) => s.next<{ port: number }>((m) => m.t === 'ready', 120_000, 'ready message')));
   return { servers, ports: ready.map((r) => r.port) };
 }
 
@@ -35,36 +38,46 @@ export async function measureHold(o: {
   echoSockets?: number;
   echoSeconds?: number;
   joinTimeoutMs?: number;
+  settleMaxMs?: number;
 }): Promise<HoldResult> {
   // Each server process must stay under the 20,000-file limit.
   const processes = Math.max(1, Math.ceil(o.total / MAX_SOCKETS_PER_WORKER));
   const { servers, ports } = await startServers(o.impl, processes);
   try {
-    await sleep(500);
-    const before = servers.reduce((s, c) => s + rssBytes(c.pid), 0);
-    const swarm = await startSwarm({
-      targets: ports.map((port) => ({ host: '127.0.0.1', port, path: '/ws' })),
-      total: o.total,
-      ratePerS: o.ratePerS,
-    });
+    const held = await holdInTwoSteps(
+      {
+        targets: ports.map((port) => ({ host: '127.0.0.1', port, path: '/ws' })),
+        total: o.total,
+        ratePerS: o.ratePerS,
+        joinTimeoutMs: o.joinTimeoutMs ?? 120_000,
+        settleMaxMs: o.settleMaxMs,
+      },
+      () => servers.map((c) => c.pid),
+      async () => {
+        await Promise.all(
+          servers.map((c) => {
+            c.send({ t: 'gc' });
+            return c.next((m) => m.t === 'gc-done', 30_000, 'gc-done');
+          }),
+        );
+      },
+    );
     let rep: SwarmResult;
-    let after: number;
     try {
-      await swarm.waitJoined(o.total, o.joinTimeoutMs ?? 120_000);
-      await sleep(1000);
-      after = servers.reduce((s, c) => s + rssBytes(c.pid), 0);
-      rep = await swarm.report();
+      rep = await held.report();
     } finally {
-      await swarm.close();
+      await held.close();
     }
+    const m = held.memory;
     const result: HoldResult = {
       impl: o.impl,
       processes,
       requested: o.total,
       held: rep.joined - rep.closedByServer,
-      rssBeforeBytes: before,
-      rssAfterBytes: after,
-      bytesPerConnection: rep.joined > 0 ? Math.round((after - before) / rep.joined) : 0,
+      rssBeforeBytes: m.rssEmptyBytes,
+      rssAfterBytes: m.rssFullBytes,
+      bytesPerConnection: m.bytesPerConnection,
+      memory: m,
       joinsPerSecond: rep.joinsPerSecond,
       joinP99Ms: rep.join.p99,
       errors: rep.errors,

@@ -11,7 +11,7 @@ export interface VerifyCeiling {
 export async function measureVerifyCeiling(processes: number, seconds: number): Promise<VerifyCeiling> {
   const kids = Array.from({ length: processes }, () => spawnTs('baseline/verify-worker.ts', [String(seconds)]));
   try {
-    await Promise.all(kids.map((k) => k.next((m) => m.t === 'ready', 30_000)));
+    await Promise.all(kids.map((k) => k.next((m) => m.t === 'ready', 120_000, 'ready message')));
     for (const k of kids) k.send({ t: 'go' });
     const done = await Promise.all(
       kids.map((k) => k.next<{ n: number; ok: number; elapsedS: number }>((m) => m.t === 'done', seconds * 1000 + 30_000)),

@@ -70,6 +70,11 @@ if (impl === 'uws') {
 
 process.on('message', (m: { t?: string }) => {
   if (m.t === 'count') process.send?.({ t: 'count', sockets });
+  // Memory readings ask for a full GC first (started with --expose-gc), so they see live memory.
+  if (m.t === 'gc') {
+    (globalThis as { gc?: () => void }).gc?.();
+    process.send?.({ t: 'gc-done' });
+  }
 });
 process.on('SIGTERM', () => process.exit(0));
 process.on('disconnect', () => process.exit(0));

@@ -36,7 +36,7 @@ export async function mintTickets(
   const kids = Array.from({ length: n }, () => spawnTs('checkout/mint-worker.ts'));
   const files: string[] = [];
   try {
-    await Promise.all(kids.map((k) => k.next((m) => m.t === 'ready', 30_000)));
+    await Promise.all(kids.map((k) => k.next((m) => m.t === 'ready', 120_000, 'ready message')));
     await Promise.all(
       kids.map((k, i) => {
         const from = Math.floor((o.count * i) / n);

@@ -10,8 +10,11 @@ import { createEvent, eventKeys, persistEvent } from '@sluice/shared';
 import { measureVerifyCeiling, type VerifyCeiling } from '../baseline/verify-ceiling.ts';
 import { type CannonResult, runCannon } from '../lib/cannon.ts';
 import { type OpenLoopResult, runOpenLoop } from '../lib/open-loop.ts';
-import { cpuSeconds, REPO_DIR, sleep, spawnModule, spawnTs } from '../lib/proc.ts';
+import { runWrk, type WrkResult, wrkAvailable } from '../lib/wrk.ts';
+import { availableParallelism } from 'node:os';
+import { REPO_DIR, sleep, spawnModule, spawnTs, treeCpuSeconds } from '../lib/proc.ts';
 import type { Stores } from '../lib/stores.ts';
+import { startCheckoutCluster } from './launch.ts';
 import { type MintedSet, mintTickets, newKeyPair, removeMinted } from './mint.ts';
 
 export interface CheckoutSuiteOptions {
@@ -29,6 +32,8 @@ export interface CheckoutSuiteOptions {
   connections: number;
   verifySeconds: number;
   baseline: boolean;
+  /** CHECKOUT_WORKERS for the checkout API, and processes of the baseline and verify ceiling (0 = one per core). */
+  workers: number;
 }
 
 export interface CheckoutSuiteResult {
@@ -38,8 +43,12 @@ export interface CheckoutSuiteResult {
   fixedRate: OpenLoopResult | null;
   repeat: CannonResult;
   junk: CannonResult & { serverCpuCores: number };
+  /** Well-formed tickets whose kid is in no keyring: refused by the cheap checks, before any crypto. */
+  junkUnknownKey: CannonResult & { serverCpuCores: number };
+  /** The same junk runs driven by wrk (C), which costs the shared cores far less than autocannon; null without wrk. */
+  wrk: { junk: WrkResult & { serverCpuCores: number }; junkUnknownKey: WrkResult & { serverCpuCores: number } } | null;
   verifyCeiling: VerifyCeiling;
-  baseline: { alg: 'ES256'; firstUse: CannonResult & { serverCpuCores: number }; junk: CannonResult } | null;
+  baseline: { alg: 'ES256'; processes: number; firstUse: CannonResult & { serverCpuCores: number }; junk: CannonResult; wrkJunk: WrkResult | null } | null;
   orders: { persisted: number; seconds: number; perSecond: number; accepted: number } | null;
 }
 
@@ -62,6 +71,7 @@ async function setupEvent(s: Stores, evt: string): Promise<void> {
 
 export async function runCheckoutSuite(s: Stores, o: CheckoutSuiteOptions, log: (m: string) => void): Promise<CheckoutSuiteResult> {
   const evt = 'ckbench';
+  const hasWrk = wrkAvailable();
   await setupEvent(s, evt);
   const ed = newKeyPair('EdDSA', 'bench-ed');
   const edJunk = newKeyPair('EdDSA', 'bench-ed'); // same kid, other key: signature fails
@@ -74,32 +84,32 @@ export async function runCheckoutSuite(s: Stores, o: CheckoutSuiteOptions, log: 
   };
   try {
     log(`minting ${o.firstUseTickets} first-use tickets`);
-    const first = await mint('EdDSA', ed.privateJwk, 'bench-ed', 'f', o.firstUseTickets);
-    const junk = await mint('EdDSA', edJunk.privateJwk, 'bench-ed', 'j', 2000);
-    const repeat = await mint('EdDSA', ed.privateJwk, 'bench-ed', 'r', 2000);
+    // The sets are minted at once: start-up of the mint processes, not signing, dominates the
+    // small sets. (Each set has one file per load process: the runs use one autocannon each.)
+    const [first, junk, repeat, unknownKey] = await Promise.all([
+      mint('EdDSA', ed.privateJwk, 'bench-ed', 'f', o.firstUseTickets),
+      mint('EdDSA', edJunk.privateJwk, 'bench-ed', 'j', 2000),
+      mint('EdDSA', ed.privateJwk, 'bench-ed', 'r', 2000),
+      mint('EdDSA', edJunk.privateJwk, 'bench-unknown', 'u', 2000),
+    ]);
 
-    const server = spawnTs('checkout/serve.ts', [], {
-      env: {
-        ...s.env,
-        CHECKOUT_HOST: '127.0.0.1',
-        CHECKOUT_PORT: '0',
-        RESERVATION_TTL_S: '3600',
-        CHECKOUT_MAX_INFLIGHT: '100000',
-        CHECKOUT_REDIS_TIMEOUT_MS: '5000',
-        BENCH_JWKS: JSON.stringify({ keys: [ed.publicJwk] }),
-      },
+    const processes = o.workers === 0 ? availableParallelism() : o.workers;
+    const server = await startCheckoutCluster(s, {
+      workers: processes,
+      jwks: { keys: [ed.publicJwk] },
+      env: { RESERVATION_TTL_S: '3600', CHECKOUT_MAX_INFLIGHT: '100000', CHECKOUT_REDIS_TIMEOUT_MS: '5000' },
     });
     let result: Omit<CheckoutSuiteResult, 'verifyCeiling' | 'baseline' | 'orders'>;
     try {
-      const { port } = await server.next<{ port: number }>((m) => m.t === 'ready', 60_000);
+      const port = server.port;
       const url = `http://127.0.0.1:${port}`;
       const common = { url, method: 'POST' as const, path: '/v1/checkout', body: BODY, processes: o.loadProcesses, connections: o.connections };
       // Warm-up (JIT, connections, script cache) with the repeat set: their first use.
       await runCannon({ ...common, ticketsFiles: repeat.files, seconds: 0, maxSeconds: 30 });
       log('first-use run');
-      const cpu0 = cpuSeconds(server.pid);
+      const cpu0 = server.cpuSeconds();
       const firstUse = await runCannon({ ...common, ticketsFiles: first.files, seconds: 0, maxSeconds: o.maxSeconds });
-      const firstCpu = (cpuSeconds(server.pid) - cpu0) / firstUse.seconds;
+      const firstCpu = (server.cpuSeconds() - cpu0) / firstUse.seconds;
       const rate = o.fixedRate ?? Math.max(100, Math.floor(firstUse.perSecond / 2));
       let fixedRate: OpenLoopResult | null = null;
       if (o.fixedRateSeconds > 0) {
@@ -121,16 +131,33 @@ export async function runCheckoutSuite(s: Stores, o: CheckoutSuiteOptions, log: 
       log('repeat run');
       const rep = await runCannon({ ...common, ticketsFiles: repeat.files, cycle: true, seconds: o.repeatSeconds, maxSeconds: o.repeatSeconds + 5 });
       log('junk run');
-      const cpu1 = cpuSeconds(server.pid);
+      const cpu1 = server.cpuSeconds();
       const j = await runCannon({ ...common, ticketsFiles: junk.files, cycle: true, seconds: o.junkSeconds, maxSeconds: o.junkSeconds + 5 });
-      const junkCpu = (cpuSeconds(server.pid) - cpu1) / j.seconds;
+      const junkCpu = (server.cpuSeconds() - cpu1) / j.seconds;
+      log('junk run, unknown key');
+      const cpu2 = server.cpuSeconds();
+      const u = await runCannon({ ...common, ticketsFiles: unknownKey.files, cycle: true, seconds: o.junkSeconds, maxSeconds: o.junkSeconds + 5 });
+      const unknownCpu = (server.cpuSeconds() - cpu2) / u.seconds;
+      let wrk: CheckoutSuiteResult['wrk'] = null;
+      if (hasWrk) {
+        log('junk runs with wrk');
+        const w = { url, method: 'POST' as const, path: '/v1/checkout', body: BODY, seconds: o.junkSeconds, connections: o.connections, threads: 2 };
+        const c3 = server.cpuSeconds();
+        const wj = await runWrk({ ...w, ticketsFile: junk.files[0] });
+        const c4 = server.cpuSeconds();
+        const wu = await runWrk({ ...w, ticketsFile: unknownKey.files[0] });
+        const c5 = server.cpuSeconds();
+        wrk = { junk: { ...wj, serverCpuCores: round2((c4 - c3) / wj.seconds) }, junkUnknownKey: { ...wu, serverCpuCores: round2((c5 - c4) / wu.seconds) } };
+      }
       result = {
-        processes: 1,
+        processes,
         ticketsMintedPerSecond: Math.round(first.count / first.seconds),
         firstUse: { ...firstUse, serverCpuCores: round2(firstCpu) },
         fixedRate,
         repeat: rep,
         junk: { ...j, serverCpuCores: round2(junkCpu) },
+        junkUnknownKey: { ...u, serverCpuCores: round2(unknownCpu) },
+        wrk,
       };
     } finally {
       await server.stop();
@@ -144,21 +171,26 @@ export async function runCheckoutSuite(s: Stores, o: CheckoutSuiteOptions, log: 
       // Its own event, so its reservations do not count in the Sluice worker's drain.
       const bEvt = 'ckbase';
       await setupEvent(s, bEvt);
-      const bFirst = await mint('ES256', es.privateJwk, 'bench-es', 'b', Math.min(o.firstUseTickets, 400_000), bEvt);
-      const bJunk = await mint('ES256', esJunk.privateJwk, 'bench-es', 'bj', 2000, bEvt);
-      const bWarm = await mint('ES256', es.privateJwk, 'bench-es', 'bw', 2000, bEvt);
+      const [bFirst, bJunk, bWarm] = await Promise.all([
+        mint('ES256', es.privateJwk, 'bench-es', 'b', Math.min(o.firstUseTickets, 400_000), bEvt),
+        mint('ES256', esJunk.privateJwk, 'bench-es', 'bj', 2000, bEvt),
+        mint('ES256', es.privateJwk, 'bench-es', 'bw', 2000, bEvt),
+      ]);
       const b = spawnTs('baseline/express-checkout.ts', [], {
-        env: { ...s.env, BASELINE_PUBLIC_JWK: JSON.stringify(es.publicJwk), BASELINE_PROCESSES: '1' },
+        env: { ...s.env, BASELINE_PUBLIC_JWK: JSON.stringify(es.publicJwk), BASELINE_PROCESSES: String(processes) },
       });
       try {
         const { port } = await b.next<{ port: number }>((m) => m.t === 'ready', 60_000);
         const common = { url: `http://127.0.0.1:${port}`, method: 'POST' as const, path: '/v1/checkout', body: BODY, processes: o.loadProcesses, connections: o.connections };
         await runCannon({ ...common, ticketsFiles: bWarm.files, seconds: 0, maxSeconds: 30 });
-        const c0 = cpuSeconds(b.pid);
+        const c0 = treeCpuSeconds(b.pid);
         const bf = await runCannon({ ...common, ticketsFiles: bFirst.files, seconds: 0, maxSeconds: o.maxSeconds });
-        const bCpu = (cpuSeconds(b.pid) - c0) / bf.seconds;
+        const bCpu = (treeCpuSeconds(b.pid) - c0) / bf.seconds;
         const bj = await runCannon({ ...common, ticketsFiles: bJunk.files, cycle: true, seconds: o.junkSeconds, maxSeconds: o.junkSeconds + 5 });
-        baseline = { alg: 'ES256', firstUse: { ...bf, serverCpuCores: round2(bCpu) }, junk: bj };
+        const wrkJunk = hasWrk
+          ? await runWrk({ url: common.url, method: 'POST', path: '/v1/checkout', body: BODY, seconds: o.junkSeconds, connections: o.connections, threads: 2, ticketsFile: bJunk.files[0] })
+          : null;
+        baseline = { alg: 'ES256', processes, firstUse: { ...bf, serverCpuCores: round2(bCpu) }, junk: bj, wrkJunk };
       } finally {
         await b.stop();
       }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { countInversions, etaError, rateErrorPct, releaseRate } from './fairness.ts';
+import { countInversions, etaError, rateErrorPct, releaseRate, windowRateError } from './fairness.ts';
 
 describe('fairness measures', () => {
   it('counts inversions, ignoring shoppers released in the same tick', () => {
@@ -14,6 +14,24 @@ describe('fairness measures', () => {
     expect(releaseRate(at)).toBeCloseTo(100, 6);
     expect(rateErrorPct(99, 100)).toBeCloseTo(1, 6);
     expect(releaseRate([1])).toBe(0);
+  });
+
+  it('measures the rate error over rate-bound ticks only', () => {
+    // 100/s in 250 ms ticks: a first batch of 50 (the full bucket), then 25 per tick; the
+    // queue runs dry at t = 2000 (a short last batch of 3), a tick after endBefore is ignored.
+    const at: number[] = [];
+    for (let i = 0; i < 50; i++) at.push(1000);
+    for (let t = 1250; t <= 1750; t += 250) for (let i = 0; i < 25; i++) at.push(t);
+    at.push(2000, 2000, 2000, 9000);
+    const w = windowRateError(at, 100, 5000)!;
+    expect(w.seconds).toBeCloseTo(0.75, 6);
+    expect(w.admitted).toBe(75);
+    expect(w.errorPct).toBeCloseTo(0, 6);
+    // A release 20% slow over the window shows as a 20% error.
+    const slow = windowRateError([0, 250, 250, 250, 250, 500, 500, 500, 500, 750], 20, 10_000)!;
+    expect(slow.admitted).toBe(8);
+    expect(slow.errorPct).toBeCloseTo(20, 6);
+    expect(windowRateError([0, 250], 20, 10_000)).toBeNull();
   });
 
   it('computes the wait-estimate error over real waits only', () => {

@@ -63,3 +63,42 @@ export function etaError(
     n: errs.length,
   };
 }
+
+export interface RateWindow {
+  /** Admissions counted (ticks after the first, up to the window's last tick). */
+  admitted: number;
+  /** First tick → last counted tick, seconds. */
+  seconds: number;
+  ticks: number;
+  /** rate × seconds: what a token bucket refilling at `rate` hands out over the window. */
+  expected: number;
+  achievedRate: number;
+  errorPct: number;
+}
+
+/**
+ * Admission-rate error over the window where only the rate limited the release: admissions are
+ * grouped by the admitter tick that released them (server time, shared by one tick's batch).
+ * The first tick's batch is the bucket's initial content and is not counted; the window ends
+ * at the last tick strictly before `endBefore` (when capacity, stock or an empty queue could
+ * have bound) and that tick is dropped too, as it may be partly bound. Error =
+ * |admitted − rate × seconds| / (rate × seconds).
+ * @example windowRateError([0,0,250,250,500,750], 8, Infinity) // ticks 250, 500 counted over 0.5 s → 3 vs 4 expected
+ */
+export function windowRateError(admittedAts: readonly number[], rate: number, endBefore: number): RateWindow | null {
+  const perTick = new Map<number, number>();
+  for (const t of admittedAts) if (t < endBefore) perTick.set(t, (perTick.get(t) ?? 0) + 1);
+  const ticks = [...perTick.keys()].sort((a, b) => a - b).slice(0, -1);
+  if (ticks.length < 2 || rate <= 0) return null;
+  const seconds = (ticks[ticks.length - 1]! - ticks[0]!) / 1000;
+  const admitted = ticks.slice(1).reduce((s, t) => s + perTick.get(t)!, 0);
+  const expected = rate * seconds;
+  return {
+    admitted,
+    seconds,
+    ticks: ticks.length,
+    expected,
+    achievedRate: seconds > 0 ? admitted / seconds : 0,
+    errorPct: expected > 0 ? (Math.abs(admitted - expected) / expected) * 100 : 0,
+  };
+}

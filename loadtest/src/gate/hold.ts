@@ -1,11 +1,13 @@
 // Gate hold run: N shoppers join an open event whose release is stopped (queueAll), so every
 // socket stays waiting and receives every tick. Measures join rate and latency, gate RSS per
-// held connection, and per-tick broadcast delay while all sockets are held.
+// held connection (slope between half and all held, settled readings), and per-tick broadcast
+// delay while all sockets are held.
 import { createEvent, eventKeys, wsPath } from '@sluice/shared';
 import { round } from '../lib/hist.ts';
 import { pollUntil, sleep } from '../lib/proc.ts';
 import type { Stores } from '../lib/stores.ts';
-import { startSwarm, type SwarmResult } from '../swarm/run.ts';
+import type { SwarmResult } from '../swarm/run.ts';
+import { holdInTwoSteps, type TwoStepHold } from '../swarm/two-step.ts';
 import { BENCH_ORIGIN, type GateCluster } from './launch.ts';
 
 export interface GateHoldResult {
@@ -16,7 +18,9 @@ export interface GateHoldResult {
   arrivalRatePerS: number;
   rssBeforeBytes: number;
   rssAfterBytes: number;
+  /** Slope of the gate workers' settled RSS between half and all sockets held. */
   bytesPerConnection: number;
+  memory: TwoStepHold;
   holdSeconds: number;
   swarm: SwarmResult;
 }
@@ -24,7 +28,7 @@ export interface GateHoldResult {
 export async function runGateHold(
   s: Stores,
   gate: GateCluster,
-  o: { evt: string; total: number; ratePerS: number; holdSeconds: number; joinTimeoutMs: number },
+  o: { evt: string; total: number; ratePerS: number; holdSeconds: number; joinTimeoutMs: number; settleMaxMs?: number },
 ): Promise<GateHoldResult> {
   const now = Date.now();
   await createEvent(s.redis, s.prefix, {
@@ -41,32 +45,35 @@ export async function runGateHold(
   const k = eventKeys(s.prefix, o.evt);
   await pollUntil(async () => (await s.redis.hget(k.event, 'state')) === 'open', 30_000, 100);
   await sleep(1500);
-  const before = gate.workersRss();
-  const swarm = await startSwarm({
-    targets: [{ host: '127.0.0.1', port: gate.port, path: wsPath(o.evt) }],
-    total: o.total,
-    ratePerS: o.ratePerS,
-    origin: BENCH_ORIGIN,
-  });
+  const held = await holdInTwoSteps(
+    {
+      targets: [{ host: '127.0.0.1', port: gate.port, path: wsPath(o.evt) }],
+      total: o.total,
+      ratePerS: o.ratePerS,
+      origin: BENCH_ORIGIN,
+      joinTimeoutMs: o.joinTimeoutMs,
+      settleMaxMs: o.settleMaxMs,
+    },
+    () => gate.workerPids,
+  );
   try {
-    await swarm.waitJoined(o.total, o.joinTimeoutMs);
-    await sleep(2000);
-    const after = gate.workersRss();
     await sleep(o.holdSeconds * 1000);
-    const rep = await swarm.report();
+    const rep = await held.report();
+    const m = held.memory;
     return {
       requested: o.total,
       held: rep.joined - rep.closedByServer,
       gateWorkers: gate.workerPids.length,
       swarmWorkers: rep.workers,
       arrivalRatePerS: o.ratePerS,
-      rssBeforeBytes: before,
-      rssAfterBytes: after,
-      bytesPerConnection: rep.joined > 0 ? Math.round((after - before) / rep.joined) : 0,
+      rssBeforeBytes: m.rssEmptyBytes,
+      rssAfterBytes: m.rssFullBytes,
+      bytesPerConnection: m.bytesPerConnection,
+      memory: m,
       holdSeconds: round(o.holdSeconds),
       swarm: rep,
     };
   } finally {
-    await swarm.close();
+    await held.close();
   }
 }

@@ -53,7 +53,10 @@ export async function startGateCluster(s: Stores, o: { workers: number; tickMs: 
   });
   try {
     // Generous: on a loaded 2-core machine tsx start-up of several workers takes a while.
-    await pollUntil(async () => childPids(main.pid).length >= o.workers && (await healthy(port)), 180_000, 250).catch(
+    await pollUntil(async () => {
+      if (main.exited() !== null) throw new Error(`gate exited (${main.exited()}): ${main.stderr()}`);
+      return childPids(main.pid).length >= o.workers && (await healthy(port));
+    }, 180_000, 250).catch(
       (err: Error) => {
         throw new Error(`gate on port ${port} not ready (${childPids(main.pid).length}/${o.workers} workers): ${err.message}`);
       },

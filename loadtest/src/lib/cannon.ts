@@ -25,7 +25,7 @@ export async function runCannon(
   const n = job.ticketsFiles ? job.ticketsFiles.length : job.processes;
   const kids = Array.from({ length: n }, () => spawnTs('lib/cannon-worker.ts'));
   try {
-    await Promise.all(kids.map((k) => k.next((m) => m.t === 'ready', 30_000)));
+    await Promise.all(kids.map((k) => k.next((m) => m.t === 'ready', 120_000, 'ready message')));
     const t0 = Date.now();
     const outs = await Promise.all(
       kids.map((k, i) => {

@@ -27,7 +27,7 @@ export async function runOpenLoop(
   const n = job.ticketsFiles ? job.ticketsFiles.length : job.processes;
   const kids = Array.from({ length: n }, () => spawnTs('lib/open-loop-worker.ts'));
   try {
-    await Promise.all(kids.map((k) => k.next((m) => m.t === 'ready', 30_000)));
+    await Promise.all(kids.map((k) => k.next((m) => m.t === 'ready', 120_000, 'ready message')));
     const outs = await Promise.all(
       kids.map((k, i) => {
         const { processes: _p, ticketsFiles, ...rest } = job;

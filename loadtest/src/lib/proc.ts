@@ -13,8 +13,12 @@ export interface Child {
   proc: ChildProcess;
   pid: number;
   /** Next IPC message matching `pred`, or reject after `timeoutMs` / on exit. */
-  next<T = Record<string, unknown>>(pred: (m: Record<string, unknown>) => boolean, timeoutMs: number): Promise<T>;
+  next<T = Record<string, unknown>>(pred: (m: Record<string, unknown>) => boolean, timeoutMs: number, what?: string): Promise<T>;
   send(msg: unknown): void;
+  /** The last lines the process wrote to stderr. */
+  stderr(): string;
+  /** Exit code or signal once the process has exited, else null. */
+  exited(): number | string | null;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process is gone. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -34,7 +38,7 @@ export function spawnTs(
     cwd: opts.cwd ?? REPO_DIR,
     stdio: opts.silent === false ? 'inherit' : ['ignore', 'ignore', 'pipe', 'ipc'],
   });
-  return wrapChild(proc);
+  return wrapChild(proc, relPath);
 }
 
 /** Fork any module path (absolute) the same way, e.g. the gate's main.ts. */
@@ -49,10 +53,10 @@ export function spawnModule(
     cwd: REPO_DIR,
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });
-  return wrapChild(proc);
+  return wrapChild(proc, absPath.replace(REPO_DIR, ''));
 }
 
-function wrapChild(proc: ChildProcess): Child {
+function wrapChild(proc: ChildProcess, name: string): Child {
   const stderr: string[] = [];
   proc.stderr?.on('data', (d: Buffer) => {
     stderr.push(d.toString());
@@ -70,17 +74,17 @@ function wrapChild(proc: ChildProcess): Child {
   return {
     proc,
     pid: proc.pid ?? -1,
-    next<T>(pred: (m: Record<string, unknown>) => boolean, timeoutMs: number): Promise<T> {
+    next<T>(pred: (m: Record<string, unknown>) => boolean, timeoutMs: number, what = 'a message'): Promise<T> {
       const i = inbox.findIndex(pred);
       if (i >= 0) return Promise.resolve(inbox.splice(i, 1)[0] as T);
       return new Promise<T>((resolve, reject) => {
         const w = { pred, resolve: (m: unknown) => done(() => resolve(m as T)) };
         const timer = setTimeout(
-          () => done(() => reject(new Error(`child ${proc.pid} timed out; stderr: ${stderr.join('').slice(-2000)}`))),
+          () => done(() => reject(new Error(`${name} (pid ${proc.pid}) sent no ${what} within ${timeoutMs} ms; stderr: ${stderr.join('').slice(-2000)}`))),
           timeoutMs,
         );
         const onExit = (code: number | null) =>
-          done(() => reject(new Error(`child ${proc.pid} exited (${code}); stderr: ${stderr.join('').slice(-2000)}`)));
+          done(() => reject(new Error(`${name} (pid ${proc.pid}) exited (${code}) before ${what}; stderr: ${stderr.join('').slice(-2000)}`)));
         proc.once('exit', onExit);
         function done(f: () => void) {
           clearTimeout(timer);
@@ -95,6 +99,8 @@ function wrapChild(proc: ChildProcess): Child {
     send(msg: unknown) {
       if (proc.connected) proc.send(msg as object);
     },
+    stderr: () => stderr.join('').slice(-2000),
+    exited: () => proc.exitCode ?? proc.signalCode ?? null,
     async stop(graceMs = 5000) {
       if (proc.exitCode !== null || proc.signalCode !== null) return;
       proc.kill('SIGTERM');
@@ -134,6 +140,44 @@ export function treeRss(pid: number): { total: number; pids: number[] } {
   const pids = [pid];
   for (let i = 0; i < pids.length && i < 1000; i++) pids.push(...childPids(pids[i]!));
   return { total: pids.reduce((s, p) => s + rssBytes(p), 0), pids };
+}
+
+/** VmRSS summed over `pids`. */
+export function sumRss(pids: readonly number[]): number {
+  return pids.reduce((s, p) => s + rssBytes(p), 0);
+}
+
+/**
+ * Steady-state resident memory of `pids` (summed): sample every `everyMs` until the last
+ * `samples` readings lie within `tolerance` of each other (allocations after a burst of
+ * connections settle, GC runs), then return their median. Gives up after `maxMs` and returns the
+ * median of the last readings, with `settled: false`.
+ */
+export async function settledRss(
+  pids: readonly number[],
+  o: { samples?: number; everyMs?: number; tolerance?: number; maxMs?: number } = {},
+): Promise<{ bytes: number; settled: boolean; waitedMs: number }> {
+  const n = o.samples ?? 5;
+  // Five samples must fit well inside the limit (the smoke profile allows 1 s).
+  const every = o.everyMs ?? Math.min(500, Math.max(50, (o.maxMs ?? 20_000) / 10));
+  const tol = o.tolerance ?? 0.005;
+  const t0 = Date.now();
+  const last: number[] = [];
+  for (;;) {
+    last.push(sumRss(pids));
+    if (last.length > n) last.shift();
+    const sorted = [...last].sort((a, b) => a - b);
+    const median = sorted[Math.floor(sorted.length / 2)]!;
+    const waitedMs = Date.now() - t0;
+    if (last.length === n && sorted[n - 1]! - sorted[0]! <= median * tol) return { bytes: median, settled: true, waitedMs };
+    if (waitedMs > (o.maxMs ?? 20_000)) return { bytes: median, settled: false, waitedMs };
+    await sleep(every);
+  }
+}
+
+/** CPU seconds (user + system) used by a process and all its descendants still alive. */
+export function treeCpuSeconds(pid: number): number {
+  return treeRss(pid).pids.reduce((s, p) => s + cpuSeconds(p), 0);
 }
 
 /** CPU seconds (user + system) a process has used, from /proc/<pid>/stat. */

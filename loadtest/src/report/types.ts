@@ -6,6 +6,7 @@ import type { FlashSaleResult } from '../flash-sale/run.ts';
 import type { GateHoldResult } from '../gate/hold.ts';
 import type { CannonResult } from '../lib/cannon.ts';
 import type { MachineInfo } from '../lib/proc.ts';
+import type { WrkResult } from '../lib/wrk.ts';
 
 /** The figures the issue asks for, null where a phase did not run or failed. */
 export interface Headline {
@@ -20,7 +21,10 @@ export interface Headline {
   checkoutP99Ms: number | null;
   verifyCeilingPerSecond: number | null;
   baselineCheckoutPerSecond: number | null;
+  /** Junk tickets with the right signature shape but wrong signature (pays the verify). */
   rejectsPerSecond: number | null;
+  /** Junk tickets whose kid is in no keyring: refused before any crypto. */
+  rejectsUnknownKeyPerSecond: number | null;
   baselineRejectsPerSecond: number | null;
   repeatPerSecond: number | null;
   ordersPerSecond: number | null;
@@ -46,6 +50,7 @@ export interface BenchResult extends Headline {
     uwsHold?: HoldResult;
     wsHold?: HoldResult;
     uwsHello?: CannonResult;
+    uwsHelloWrk?: WrkResult;
     redis?: RedisCeiling;
     gateHold?: GateHoldResult;
     checkout?: CheckoutSuiteResult;

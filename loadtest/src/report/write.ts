@@ -56,6 +56,8 @@ export function writeCharts(r: BenchResult, dir: string): string[] {
     { label: 'Sluice gate', value: r.gateBytesPerConnection ?? Number.NaN },
     { label: 'raw uWS', value: r.baselineUwsBytesPerConnection ?? Number.NaN },
     { label: 'ws', value: r.baselineWsBytesPerConnection ?? Number.NaN },
+    { label: 'raw uWS, forced GC', value: r.details.uwsHold?.memory.afterGc?.bytesPerConnection ?? Number.NaN },
+    { label: 'ws, forced GC', value: r.details.wsHold?.memory.afterGc?.bytesPerConnection ?? Number.NaN },
   ];
   files.push(['memory.svg', barChart({ title: 'Server RSS per held WebSocket', unit: 'B', bars: mem })]);
   const thr = [
@@ -63,8 +65,10 @@ export function writeCharts(r: BenchResult, dir: string): string[] {
     { label: 'Express first-use checkout', value: r.baselineCheckoutPerSecond ?? Number.NaN },
     { label: 'Ed25519 verify ceiling', value: r.verifyCeilingPerSecond ?? Number.NaN },
     { label: 'Redis purchase script', value: r.redisPurchasePerSecond ?? Number.NaN },
-    { label: 'Sluice junk rejected', value: r.rejectsPerSecond ?? Number.NaN },
+    { label: 'Sluice junk rejected (bad signature)', value: r.rejectsPerSecond ?? Number.NaN },
+    { label: 'Sluice junk rejected (unknown kid)', value: r.rejectsUnknownKeyPerSecond ?? Number.NaN },
     { label: 'Express junk rejected', value: r.baselineRejectsPerSecond ?? Number.NaN },
+    { label: 'raw uWS hello world', value: r.uwsHelloPerSecond ?? Number.NaN },
   ];
   files.push(['throughput.svg', barChart({ title: 'Requests per second', unit: '/s', bars: thr })]);
   mkdirSync(dir, { recursive: true });
@@ -89,13 +93,14 @@ export function markdown(r: BenchResult, charts: string[]): string {
   for (const c of t) L.push(`| ${c.what} | ${c.target} | ${c.measured} | ${c.met === null ? '–' : c.met ? 'yes' : '**no**'} | ${c.gap} |`);
   L.push('');
   L.push('## Side by side', '', '| figure | Sluice | baseline | ratio |', '|---|---|---|---|');
-  L.push(`| memory per held WebSocket | ${f(r.gateBytesPerConnection, ' B')} (gate) | ${f(r.baselineWsBytesPerConnection, ' B')} (ws), ${f(r.baselineUwsBytesPerConnection, ' B')} (raw uWS) | ${x(r.gateBytesPerConnection, r.baselineWsBytesPerConnection)} of ws |`);
+  L.push(`| memory per held WebSocket (settled RSS, slope from half to all held, no forced GC) | ${f(r.gateBytesPerConnection, ' B')} (gate) | ${f(r.baselineWsBytesPerConnection, ' B')} (ws), ${f(r.baselineUwsBytesPerConnection, ' B')} (raw uWS) | ${x(r.gateBytesPerConnection, r.baselineWsBytesPerConnection)} of ws |`);
   L.push(`| first-use checkouts/s | ${f(r.checkoutPerSecond)} | ${f(r.baselineCheckoutPerSecond)} (Express+jsonwebtoken ES256+ioredis+BullMQ) | ${x(r.checkoutPerSecond, r.baselineCheckoutPerSecond)} |`);
-  L.push(`| first-use checkouts / bare Ed25519 verify ceiling | ${f(r.checkoutPerSecond)} | ${f(r.verifyCeilingPerSecond)} (${d.checkout?.verifyCeiling.processes ?? '?'} process) | ${x(r.checkoutPerSecond, r.verifyCeilingPerSecond)} |`);
-  L.push(`| junk tickets rejected/s | ${f(r.rejectsPerSecond)} | ${f(r.baselineRejectsPerSecond)} | ${x(r.rejectsPerSecond, r.baselineRejectsPerSecond)} |`);
+  L.push(`| first-use checkouts / bare Ed25519 verify ceiling | ${f(r.checkoutPerSecond)} | ${f(r.verifyCeilingPerSecond)} (${d.checkout?.verifyCeiling.processes ?? '?'} processes) | ${x(r.checkoutPerSecond, r.verifyCeilingPerSecond)} |`);
+  L.push(`| junk tickets rejected/s (known kid, wrong signature${d.checkout?.wrk ? ', wrk' : ''}) | ${f(r.rejectsPerSecond)} | ${f(r.baselineRejectsPerSecond)} | ${x(r.rejectsPerSecond, r.baselineRejectsPerSecond)} |`);
+  L.push(`| junk tickets rejected/s (kid in no keyring${d.checkout?.wrk ? ', wrk' : ''}) | ${f(r.rejectsUnknownKeyPerSecond)} | ${f(r.baselineRejectsPerSecond)} (the baseline checks no kid: same work as a wrong signature) | ${x(r.rejectsUnknownKeyPerSecond, r.baselineRejectsPerSecond)} |`);
   L.push(`| purchase script: checkout vs redis-benchmark | ${f(r.checkoutPerSecond)} | ${f(r.redisPurchasePerSecond)} (EVALSHA purchase-8.lua, 50 clients) | ${x(r.checkoutPerSecond, r.redisPurchasePerSecond)} |`);
   L.push(`| WebSocket echo msgs/s (raw uWS vs ws) | ${f(r.uwsEchoPerSecond)} | ${f(r.wsEchoPerSecond)} | ${x(r.uwsEchoPerSecond, r.wsEchoPerSecond)} |`);
-  L.push(`| raw uWS hello-world HTTP req/s | ${f(r.uwsHelloPerSecond)} | | |`, '');
+  L.push(`| raw uWS hello-world HTTP req/s (${d.uwsHelloWrk ? 'wrk' : 'autocannon'}; the most any HTTP path can show here) | ${f(r.uwsHelloPerSecond)} | | |`, '');
 
   if (d.gateHold) {
     const g = d.gateHold;
@@ -103,9 +108,23 @@ export function markdown(r: BenchResult, charts: string[]): string {
     L.push(
       `${f(g.requested)} shoppers requested at ${f(g.arrivalRatePerS)}/s against ${g.gateWorkers} gate processes, from ${g.swarmWorkers} swarm processes; ` +
         `${f(g.held)} held (${f(g.swarm.failed)} failed: ${JSON.stringify(g.swarm.errors)}). Joins: ${f(g.swarm.joinsPerSecond)}/s over ${g.swarm.joinWindowS} s, ` +
-        `latency p50 ${f(g.swarm.join.p50, ' ms', 1)}, p99 ${f(g.swarm.join.p99, ' ms', 1)}. Gate workers' RSS ${f(g.rssBeforeBytes / 2 ** 20, ' MiB', 1)} → ${f(g.rssAfterBytes / 2 ** 20, ' MiB', 1)}: ` +
-        `${f(g.bytesPerConnection, ' B')} per connection. Tick delay over ${g.holdSeconds} s with every socket held: p50 ${f(g.swarm.broadcast.p50, ' ms', 1)}, p99 ${f(g.swarm.broadcast.p99, ' ms', 1)}, max ${f(g.swarm.broadcast.max, ' ms', 1)} ` +
+        `latency p50 ${f(g.swarm.join.p50, ' ms', 1)}, p99 ${f(g.swarm.join.p99, ' ms', 1)}. Gate workers' settled RSS (summed over ${g.gateWorkers} processes) ${f(g.memory.rssEmptyBytes / 2 ** 20, ' MiB', 1)} empty → ${f(g.memory.rssHalfBytes / 2 ** 20, ' MiB', 1)} with ${f(g.memory.joinedFirstHalf)} held → ${f(g.memory.rssFullBytes / 2 ** 20, ' MiB', 1)} with all held: ` +
+        `${f(g.bytesPerConnection, ' B')} per connection (slope over the second half; ${f(g.memory.bytesPerConnectionFromEmpty, ' B')} counted from empty, warm-up included${g.memory.settled.every(Boolean) ? '' : '; a reading did not settle within its limit, median of the last samples used'}). ` +
+        `Tick delay over ${g.holdSeconds} s with every socket held: p50 ${f(g.swarm.broadcast.p50, ' ms', 1)}, p99 ${f(g.swarm.broadcast.p99, ' ms', 1)}, max ${f(g.swarm.broadcast.max, ' ms', 1)} ` +
         `(${f(g.swarm.broadcast.count)} deliveries). The delay includes the swarm's own time to read the frame: at this scale the clients share the two cores with the gate.`,
+      '',
+    );
+  }
+  for (const h of [d.uwsHold, d.wsHold]) {
+    if (!h) continue;
+    L.push(
+      `Baseline ${h.impl === 'uws' ? 'raw uWS' : '`ws`'} (${h.processes} processes, one welcome per join, nothing else): ${f(h.held)} of ${f(h.requested)} sockets held, joins ${f(h.joinsPerSecond)}/s, p99 ${f(h.joinP99Ms, ' ms', 1)}; ` +
+        `settled RSS ${f(h.memory.rssEmptyBytes / 2 ** 20, ' MiB', 1)} → ${f(h.memory.rssHalfBytes / 2 ** 20, ' MiB', 1)} → ${f(h.memory.rssFullBytes / 2 ** 20, ' MiB', 1)}: ${f(h.bytesPerConnection, ' B')} per connection ` +
+        `(${f(h.memory.bytesPerConnectionFromEmpty, ' B')} from empty)` +
+        (h.memory.afterGc
+          ? `; after a forced full GC at each step ${f(h.memory.afterGc.rssEmptyBytes / 2 ** 20, ' MiB', 1)} → ${f(h.memory.afterGc.rssHalfBytes / 2 ** 20, ' MiB', 1)} → ${f(h.memory.afterGc.rssFullBytes / 2 ** 20, ' MiB', 1)}: ${f(h.memory.afterGc.bytesPerConnection, ' B')} per connection (${f(h.memory.afterGc.bytesPerConnectionFromEmpty, ' B')} from empty)`
+          : '') +
+        (h.echo ? `; echo on ${h.echo.sockets} sockets ${f(h.echo.msgsPerSecond)} msgs/s, RTT p99 ${f(h.echo.rttP99Ms, ' ms', 1)}.` : '.'),
       '',
     );
   }
@@ -113,9 +132,10 @@ export function markdown(r: BenchResult, charts: string[]): string {
     const c = d.checkout;
     L.push('## Checkout', '');
     L.push(
-      `First use (distinct never-seen ticket per request, closed loop, ${c.firstUse.connections} connections from ${c.firstUse.processes} autocannon processes): ` +
+      `The checkout API runs as ${c.processes} processes on one port (CHECKOUT_WORKERS; its supervisor forks them, SO_REUSEPORT spreads connections). ` +
+        `First use (distinct never-seen ticket per request, closed loop, ${c.firstUse.connections} connections from ${c.firstUse.processes} autocannon processes): ` +
         `${f(c.firstUse.perSecond)}/s for ${c.firstUse.seconds} s, ${JSON.stringify(c.firstUse.statusCodes)}, latency p50 ${c.firstUse.latencyMs.p50} ms, p99 ${c.firstUse.latencyMs.p99} ms; ` +
-        `checkout process CPU ${c.firstUse.serverCpuCores} cores. Reused tickets: ${c.firstUse.reused}.`,
+        `checkout processes' CPU ${c.firstUse.serverCpuCores} cores. Reused tickets: ${c.firstUse.reused}.`,
       '',
     );
     if (c.fixedRate) {
@@ -131,19 +151,35 @@ export function markdown(r: BenchResult, charts: string[]): string {
     L.push(
       `Repeat requests (same tickets again: verified-ticket cache hit, then TICKET_USED from the script): ${f(c.repeat.perSecond)}/s, ${JSON.stringify(c.repeat.statusCodes)}, p99 ${c.repeat.latencyMs.p99} ms.`,
       '',
-      `Junk (well-formed, known kid, wrong Ed25519 signature): ${f(c.junk.perSecond)}/s, ${JSON.stringify(c.junk.statusCodes)}, p99 ${c.junk.latencyMs.p99} ms, checkout CPU ${c.junk.serverCpuCores} cores. ` +
-        'Every junk ticket costs a full signature check (failures are not cached), so this path is bounded by the same verify ceiling as first use.',
+      `Junk (well-formed, known kid, wrong Ed25519 signature), autocannon: ${f(c.junk.perSecond)}/s, ${JSON.stringify(c.junk.statusCodes)}, p99 ${c.junk.latencyMs.p99} ms, checkout CPU ${c.junk.serverCpuCores} cores. ` +
+        'Such a ticket passes every cheap check (shape, alg, kid, exp, nbf, iss/aud/evt) and costs a full signature check (failures are not cached), so this path is bounded by the same verify ceiling as first use. ' +
+        `Junk whose kid is in no keyring (refused before any crypto), autocannon: ${f(c.junkUnknownKey.perSecond)}/s, ${JSON.stringify(c.junkUnknownKey.statusCodes)}, p99 ${c.junkUnknownKey.latencyMs.p99} ms, checkout CPU ${c.junkUnknownKey.serverCpuCores} cores.`,
       '',
     );
+    if (c.wrk) {
+      L.push(
+        `The same junk runs with wrk (2 threads, ${c.wrk.junk.connections} connections; C, so the load generator takes less of the shared cores): wrong signature ${f(c.wrk.junk.perSecond)}/s ` +
+          `(${f(c.wrk.junk.non2xx)} of ${f(c.wrk.junk.requests)} answered non-2xx, p99 ${c.wrk.junk.latencyMs.p99} ms, checkout CPU ${c.wrk.junk.serverCpuCores} cores); ` +
+          `unknown kid ${f(c.wrk.junkUnknownKey.perSecond)}/s (${f(c.wrk.junkUnknownKey.non2xx)} of ${f(c.wrk.junkUnknownKey.requests)} non-2xx, p99 ${c.wrk.junkUnknownKey.latencyMs.p99} ms, checkout CPU ${c.wrk.junkUnknownKey.serverCpuCores} cores). These are the headline rejection figures.`,
+        '',
+      );
+    }
     if (c.baseline) {
       L.push(
         `Baseline (Express 5 + jsonwebtoken 9 + ioredis + BullMQ, same purchase script; jsonwebtoken has no EdDSA, so its tickets are ES256, which node:crypto verifies faster than Ed25519 here): ` +
           `first use ${f(c.baseline.firstUse.perSecond)}/s (${JSON.stringify(c.baseline.firstUse.statusCodes)}, p99 ${c.baseline.firstUse.latencyMs.p99} ms, CPU ${c.baseline.firstUse.serverCpuCores} cores); ` +
-          `junk ${f(c.baseline.junk.perSecond)}/s (${JSON.stringify(c.baseline.junk.statusCodes)}).`,
+          `junk ${f(c.baseline.junk.perSecond)}/s (${JSON.stringify(c.baseline.junk.statusCodes)})` +
+          (c.baseline.wrkJunk ? `, with wrk ${f(c.baseline.wrkJunk.perSecond)}/s (${f(c.baseline.wrkJunk.non2xx)} of ${f(c.baseline.wrkJunk.requests)} non-2xx)` : '') +
+          `. ${c.baseline.processes} processes (node:cluster), as many as the checkout.`,
         '',
       );
     }
-    L.push(`Bare Ed25519 verification (node:crypto, ${c.verifyCeiling.processes} process, ${c.verifyCeiling.seconds} s): ${f(c.verifyCeiling.perSecond)}/s.`, '');
+    L.push(
+      `Bare Ed25519 verification (node:crypto, synchronous, ${c.verifyCeiling.processes} processes at once, ${c.verifyCeiling.seconds} s, nothing else running): ${f(c.verifyCeiling.perSecond)}/s ` +
+        `(${c.verifyCeiling.perProcess.map((v) => f(v)).join(' + ')}). A first-use checkout pays one such verification (through jose and WebCrypto) plus HTTP and the purchase script, ` +
+        'while the load generator shares the same cores, so first-use throughput cannot exceed this figure.',
+      '',
+    );
     if (c.orders) {
       L.push(
         `Order worker drain: ${f(c.orders.persisted)} of ${f(c.orders.accepted)} accepted orders written to PostgreSQL in ${c.orders.seconds} s: ${f(c.orders.perSecond)} orders/s.`,
@@ -158,7 +194,12 @@ export function markdown(r: BenchResult, charts: string[]): string {
       `${f(s.options.shoppers)} shoppers joined the pre-queue (${f(s.joinsPerSecond)}/s), stock ${f(s.options.stock)}, release ${f(s.options.releaseRate)}/s, buy probability ${s.options.buyProbability}. ` +
         `Admitted ${f(s.admitted)}, buyers ${f(s.buyers)}, accepted ${f(s.accepted)}, refused ${JSON.stringify(s.refused)}. PostgreSQL: ${f(s.confirmed)} confirmed ` +
         `(min(stock, buyers) = ${f(Math.min(s.options.stock, s.buyers))}: ${s.confirmedMatches ? 'matches' : '**does not match**'}), oversold ${s.oversold}, reconcile ${s.reconcileOk ? 'passes' : '**fails**'}. ` +
-        `Release rate achieved ${f(s.achievedReleaseRate, '/s', 1)} (error ${f(s.admissionErrorPct, '%', 2)}), FIFO inversions ${s.fifoInversions}, ` +
+        (s.rateWindow
+          ? `Admission rate: the event has burst ${f(s.rateWindow.burst)}, maxActive ${f(s.rateWindow.maxActive)}, overbook ${s.rateWindow.overbook}, so only the rate binds until the stock budget could; ` +
+            `over the ${s.rateWindow.ticks} admitter ticks before that point (${s.rateWindow.endReason}; the first tick's batch is the bucket's initial content and is not counted, the last may be partial and is dropped) ` +
+            `${f(s.rateWindow.admitted)} shoppers were admitted in ${s.rateWindow.seconds} s against rate × time = ${f(s.rateWindow.expected, '', 1)}: ${f(s.rateWindow.achievedRate, '/s', 1)}, error ${f(s.rateWindow.errorPct, '%', 2)}. `
+          : 'Admission rate: too few rate-bound ticks to measure. ') +
+        `(First to last admission before the sell-out, every limit included: ${f(s.spanReleaseRate, '/s', 1)}.) FIFO inversions ${s.fifoInversions}, ` +
         `wait-estimate error mean ${f(s.eta.meanPct, '%', 1)} / median ${f(s.eta.medianPct, '%', 1)} over ${s.eta.n} shoppers, sold out ${s.timeToSellOutS === null ? 'not reached' : `${s.timeToSellOutS} s after the start`}. ` +
         `Checkout latency seen by shoppers p50 ${f(s.checkoutLatency.p50, ' ms', 1)}, p99 ${f(s.checkoutLatency.p99, ' ms', 1)}.`,
       '',

@@ -59,6 +59,8 @@ export interface WorkerReport {
   upgraded: number;
   joined: number;
   failed: number;
+  /** Handshakes abandoned (stalled or refused) and tried again with a new socket. */
+  retries: number;
   closedByServer: number;
   errors: Record<string, number>;
   closeCodes: Record<string, number>;

@@ -12,7 +12,10 @@ import type { Admission, Progress, TickSample, WorkerConfig, WorkerReport } from
 interface Conn {
   sock: net.Socket;
   i: number;
+  /** First attempt (join latency counts from here, retries included) and the current one. */
   openedAt: number;
+  attemptAt: number;
+  attempts: number;
   welcomeAt: number;
   scoreAt: number;
   score: number | null;
@@ -45,6 +48,13 @@ let lastWelcomeAt = 0;
 let echoMsgs = 0;
 let admittedCount = 0;
 let stopping = false;
+let retries = 0;
+/** Sockets opened and not yet welcomed: checked each second for a stalled handshake. */
+const pendingConns = new Set<Conn>();
+/** A handshake with no welcome after this long is abandoned and retried (a loaded server's
+ * full accept queue drops the client's ACK; the kernel's own retries then take minutes). */
+const ATTEMPT_TIMEOUT_MS = 20_000;
+const MAX_ATTEMPTS = 3;
 let lastFrame: { served: number; rate: number; cfg: number } | null = null;
 let pendingAdmissions: Admission[] = [];
 const frameCache = { raw: Buffer.alloc(0), msg: null as Record<string, unknown> | null };
@@ -77,6 +87,7 @@ function onMessage(c: Conn, payload: Buffer, now: number): void {
     case 'welcome': {
       if (c.welcomeAt === 0) {
         c.welcomeAt = now;
+        pendingConns.delete(c);
         c.placeId = String(msg.placeId ?? '');
         joined++;
         lastWelcomeAt = now;
@@ -184,8 +195,7 @@ function onData(c: Conn, chunk: Buffer): void {
     }
     if (ans.status !== 101) {
       bump(errors, `http:${ans.status}`);
-      failed++;
-      c.sock.destroy();
+      giveUpOrRetry(c);
       return;
     }
     c.upgraded = true;
@@ -209,15 +219,13 @@ function onData(c: Conn, chunk: Buffer): void {
 }
 
 function open(i: number): void {
-  const target = cfg.targets[i % cfg.targets.length]!;
-  const localAddress = cfg.localAddresses[i % cfg.localAddresses.length];
   const now = Date.now();
   if (firstOpenAt === 0) firstOpenAt = now;
-  const sock = net.connect({ host: target.host, port: target.port, localAddress, noDelay: true });
-  const c: Conn = {
-    sock,
+  const c = {
     i,
     openedAt: now,
+    attemptAt: now,
+    attempts: 0,
     welcomeAt: 0,
     scoreAt: 0,
     score: null,
@@ -226,9 +234,23 @@ function open(i: number): void {
     upgraded: false,
     rest: null,
     echoSentAt: 0,
-  };
+  } as unknown as Conn;
   conns.push(c);
   opened++;
+  attempt(c);
+}
+
+/** One connection attempt for `c` (a fresh socket; the handlers ignore a socket once replaced). */
+function attempt(c: Conn): void {
+  const target = cfg.targets[c.i % cfg.targets.length]!;
+  const localAddress = cfg.localAddresses[(c.i + c.attempts) % cfg.localAddresses.length];
+  c.attempts++;
+  c.attemptAt = Date.now();
+  c.upgraded = false;
+  c.rest = null;
+  pendingConns.add(c);
+  const sock = net.connect({ host: target.host, port: target.port, localAddress, noDelay: true });
+  c.sock = sock;
   sock.once('connect', () => {
     sock.write(
       `GET ${target.path} HTTP/1.1\r\nHost: ${target.host}:${target.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
@@ -237,15 +259,45 @@ function open(i: number): void {
         '\r\n',
     );
   });
-  sock.on('data', (d: Buffer) => onData(c, d));
+  sock.on('data', (d: Buffer) => {
+    if (c.sock === sock) onData(c, d);
+  });
   sock.on('error', (err: NodeJS.ErrnoException) => {
+    if (c.sock !== sock) return;
     bump(errors, err.code ?? err.message);
-    if (c.welcomeAt === 0) failed++;
+    if (c.welcomeAt === 0) giveUpOrRetry(c);
   });
   sock.on('close', () => {
+    if (c.sock !== sock) return;
     if (!stopping && c.welcomeAt > 0) closedByServer++;
+    else if (!stopping && c.welcomeAt === 0 && pendingConns.has(c)) giveUpOrRetry(c);
   });
 }
+
+/** A handshake failed or stalled: retry with a new socket, or count it failed after MAX_ATTEMPTS. */
+function giveUpOrRetry(c: Conn): void {
+  if (!pendingConns.has(c) || stopping) return;
+  const old = c.sock;
+  if (c.attempts < MAX_ATTEMPTS) {
+    retries++;
+    attempt(c);
+  } else {
+    pendingConns.delete(c);
+    failed++;
+  }
+  old.destroy();
+}
+
+setInterval(() => {
+  if (stopping || pendingConns.size === 0) return;
+  const now = Date.now();
+  for (const c of [...pendingConns]) {
+    if (now - c.attemptAt > ATTEMPT_TIMEOUT_MS) {
+      bump(errors, 'handshake-timeout');
+      giveUpOrRetry(c);
+    }
+  }
+}, 1000).unref();
 
 function startOpening(): void {
   const t0 = Date.now();
@@ -270,6 +322,7 @@ function report(): WorkerReport {
     upgraded,
     joined,
     failed,
+    retries,
     closedByServer,
     errors,
     closeCodes,
