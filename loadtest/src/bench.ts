@@ -51,9 +51,9 @@ export const PROFILES: Record<string, Profile> = {
     sale: { shoppers: 100, joinRate: 500, releaseRate: 20, stock: 30, p: 0.5, maxSaleSeconds: 30 },
   },
   quick: {
-    name: 'quick', held: 50_000, arrivalRate: 20_000, holdSeconds: 10, echoSockets: 200, echoSeconds: 3, helloSeconds: 5,
-    redisRequests: 100_000, firstUseTickets: 60_000, checkoutMaxSeconds: 15, fixedRateSeconds: 10, shortRunSeconds: 5,
-    drainSeconds: 10, verifySeconds: 3, tickMs: 250, checkoutWorkers: 0, settleMaxMs: 10_000,
+    name: 'quick', held: 50_000, arrivalRate: 20_000, holdSeconds: 5, echoSockets: 200, echoSeconds: 3, helloSeconds: 4,
+    redisRequests: 100_000, firstUseTickets: 60_000, checkoutMaxSeconds: 15, fixedRateSeconds: 8, shortRunSeconds: 4,
+    drainSeconds: 8, verifySeconds: 3, tickMs: 250, checkoutWorkers: 0, settleMaxMs: 8000,
     sale: { shoppers: 20_000, joinRate: 10_000, releaseRate: 2000, stock: 5000, p: 0.5, maxSaleSeconds: 60 },
   },
   full: {

@@ -66,10 +66,10 @@ export async function runFlashSale(s: Stores, gate: GateCluster, o: FlashSaleOpt
   const now = Date.now();
   // So that only the rate binds while the admission error is measured: capacity above every
   // shopper, the largest overbook allowed (the stock budget is units left × overbook − active),
-  // and a bucket of two seconds so a tick delayed by a loaded machine does not lose tokens
-  // (with burst = one tick's worth, any late tick would: a trial run on this machine, with other
-  // work on it, saw 830 ms between ticks and lost 20 % of the rate with a half-second bucket).
-  const burst = Math.max(1, Math.ceil(o.releaseRate * 2));
+  // and a bucket of one tick's worth (the admitter releases what accrued when a tick is late, up
+  // to 1 s). A bigger bucket would hide late ticks but hands out its content at once on the
+  // first tick, which skews every wait estimate.
+  const burst = Math.max(1, Math.ceil(o.releaseRate / 4));
   const maxActive = o.shoppers * 2;
   const overbook = 100;
   await ensureKeyring(s.redis, s.prefix, now);

@@ -36,18 +36,21 @@ export function writeCharts(r: BenchResult, dir: string): string[] {
     lat.push({ name: 'tick → socket', points: gh.swarm.broadcastCdf });
   }
   if (lat.length) files.push(['latency.svg', lineChart({ title: 'Latency distributions (CDF)', xLabel: 'ms (log)', yLabel: 'fraction ≤ x', series: lat, logX: true })]);
-  if (gh?.swarm.ticks.length) {
-    const t0 = gh.swarm.ticks[0]!.now;
+  // Only ticks that reached (nearly) every held socket: the steady state the headline p99 uses
+  // (ticks during the joins reach fewer sockets on a machine busy with handshakes).
+  const fullTicks = gh ? gh.swarm.ticks.filter((t) => t.n >= gh.swarm.joined * 0.99) : [];
+  if (gh && fullTicks.length) {
+    const t0 = fullTicks[0]!.now;
     files.push([
       'broadcast.svg',
       lineChart({
-        title: `Per-tick delay to ${gh.held} held sockets`,
+        title: `Per-tick delay while all ${gh.held} sockets are held (${fullTicks.length} ticks)`,
         xLabel: 's',
         yLabel: 'ms',
         series: [
-          { name: 'p50 across sockets', points: gh.swarm.ticks.map((t) => [(t.now - t0) / 1000, t.p50]) },
-          { name: 'p99', points: gh.swarm.ticks.map((t) => [(t.now - t0) / 1000, t.p99]) },
-          { name: 'last socket', points: gh.swarm.ticks.map((t) => [(t.now - t0) / 1000, t.max]) },
+          { name: 'p50 across sockets', points: fullTicks.map((t) => [(t.now - t0) / 1000, t.p50]) },
+          { name: 'p99', points: fullTicks.map((t) => [(t.now - t0) / 1000, t.p99]) },
+          { name: 'last socket', points: fullTicks.map((t) => [(t.now - t0) / 1000, t.max]) },
         ],
       }),
     ]);
@@ -65,8 +68,8 @@ export function writeCharts(r: BenchResult, dir: string): string[] {
     { label: 'Express first-use checkout', value: r.baselineCheckoutPerSecond ?? Number.NaN },
     { label: 'Ed25519 verify ceiling', value: r.verifyCeilingPerSecond ?? Number.NaN },
     { label: 'Redis purchase script', value: r.redisPurchasePerSecond ?? Number.NaN },
-    { label: 'Sluice junk rejected (bad signature)', value: r.rejectsPerSecond ?? Number.NaN },
-    { label: 'Sluice junk rejected (unknown kid)', value: r.rejectsUnknownKeyPerSecond ?? Number.NaN },
+    { label: 'Sluice junk, bad signature', value: r.rejectsPerSecond ?? Number.NaN },
+    { label: 'Sluice junk, unknown kid', value: r.rejectsUnknownKeyPerSecond ?? Number.NaN },
     { label: 'Express junk rejected', value: r.baselineRejectsPerSecond ?? Number.NaN },
     { label: 'raw uWS hello world', value: r.uwsHelloPerSecond ?? Number.NaN },
   ];
