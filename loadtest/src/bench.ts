@@ -2,7 +2,7 @@
 // machine, baselines included, with its own stores (unique Redis prefix, fresh PostgreSQL schema)
 // and its own services. Writes <timestamp>.json, latest.json, REPORT.md and SVG charts.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -214,6 +214,14 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     process.exit(2);
   }
   const out = arg('--out') ?? fileURLToPath(new URL('../results/', import.meta.url));
+  if (process.argv.includes('--render')) {
+    // Re-render REPORT.md and the charts from <out>/latest.json (no measuring).
+    const r = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8')) as BenchResult;
+    const charts = writeCharts(r, out);
+    writeFileSync(join(out, 'REPORT.md'), markdown(r, charts));
+    console.log(`rendered ${join(out, 'REPORT.md')}`);
+    process.exit(0);
+  }
   const r = await runBench(profile);
   const w = writeResults(r, out);
   console.log(`wrote ${w.json}, ${w.report}, charts ${w.charts.join(', ')}`);

@@ -34,7 +34,8 @@ export async function supervise(count: number, config: CheckoutConfig, log: Logg
     const child = fork(ENTRY, [], { execArgv: ['--import', 'tsx'], env, stdio: 'inherit' });
     workers.add(child);
     child.on('message', (m: { type?: string; port?: number }) => {
-      if (m?.type === LISTENING_MESSAGE) log.info({ worker: child.pid, port: m.port }, 'checkout worker listening');
+      if (m?.type === LISTENING_MESSAGE)
+        log.info({ worker: child.pid, port: m.port }, 'checkout worker listening');
     });
     child.on('exit', (code, signal) => {
       workers.delete(child);

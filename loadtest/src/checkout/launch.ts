@@ -31,7 +31,9 @@ async function serveJwks(jwks: unknown): Promise<{ url: string; server: Server }
 /** Listening sockets on `port` (one per worker with SO_REUSEPORT), from `ss`. */
 function listeners(port: number): number {
   try {
-    return execFileSync('ss', ['-Hltn', `sport = :${port}`], { encoding: 'utf8' }).split('\n').filter((l) => l.trim()).length;
+    return execFileSync('ss', ['-Hltn', `sport = :${port}`], { encoding: 'utf8' })
+      .split('\n')
+      .filter((l) => l.trim()).length;
   } catch {
     return 0;
   }
@@ -66,11 +68,17 @@ export async function startCheckoutCluster(
   });
   const expected = o.workers === 1 ? 0 : o.workers === 0 ? availableParallelism() : o.workers;
   try {
-    await pollUntil(async () => {
-      if (main.exited() !== null) throw new Error(`checkout exited (${main.exited()}): ${main.stderr()}`);
-      return childPids(main.pid).length >= expected && (await ready(port));
-    }, 180_000, 250).catch((err: Error) => {
-      throw new Error(`checkout on port ${port} not ready (${childPids(main.pid).length}/${expected} workers): ${err.message}`);
+    await pollUntil(
+      async () => {
+        if (main.exited() !== null) throw new Error(`checkout exited (${main.exited()}): ${main.stderr()}`);
+        return childPids(main.pid).length >= expected && (await ready(port));
+      },
+      180_000,
+      250,
+    ).catch((err: Error) => {
+      throw new Error(
+        `checkout on port ${port} not ready (${childPids(main.pid).length}/${expected} workers): ${err.message}`,
+      );
     });
     // Every worker must be listening before load starts (each has its own SO_REUSEPORT socket).
     await pollUntil(() => listeners(port) >= Math.max(1, expected), 60_000, 250);

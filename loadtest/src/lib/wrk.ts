@@ -73,13 +73,32 @@ export async function runWrk(o: {
     const out = await new Promise<string>((resolve, reject) => {
       execFile(
         'wrk',
-        ['-t', String(o.threads), '-c', String(o.connections), '-d', `${o.seconds}s`, '--timeout', '10s', '-s', script, o.url],
+        [
+          '-t',
+          String(o.threads),
+          '-c',
+          String(o.connections),
+          '-d',
+          `${o.seconds}s`,
+          '--timeout',
+          '10s',
+          '-s',
+          script,
+          o.url,
+        ],
         {
-          env: { ...process.env, WRK_TICKETS: o.ticketsFile ?? '', WRK_METHOD: o.method, WRK_PATH: o.path, WRK_BODY: o.body ?? '' },
+          env: {
+            ...process.env,
+            WRK_TICKETS: o.ticketsFile ?? '',
+            WRK_METHOD: o.method,
+            WRK_PATH: o.path,
+            WRK_BODY: o.body ?? '',
+          },
           timeout: (o.seconds + 30) * 1000,
           maxBuffer: 1 << 20,
         },
-        (err, stdout, stderr) => (err ? reject(new Error(`wrk failed: ${err.message} ${stderr}`)) : resolve(stdout)),
+        (err, stdout, stderr) =>
+          err ? reject(new Error(`wrk failed: ${err.message} ${stderr}`)) : resolve(stdout),
       );
     });
     const m = /WRKJSON(\{.*\})/.exec(out);

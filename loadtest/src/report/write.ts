@@ -214,7 +214,60 @@ export function markdown(r: BenchResult, charts: string[]): string {
     for (const [k, v] of Object.entries(r.errors)) L.push(`- ${k}: ${v.slice(0, 400)}`);
     L.push('');
   }
+  L.push(...bounds(r), '');
   L.push('## Charts', '');
   for (const c of charts) L.push(`![${c}](${c})`, '');
   return L.join('\n');
+}
+
+/** "What bounds the misses": statements computed from the run's own figures. */
+function bounds(r: BenchResult): string[] {
+  const d = r.details;
+  const L: string[] = ['## What bounds the misses', ''];
+  const ck = d.checkout;
+  if (ck) {
+    const perCore = ck.firstUse.serverCpuCores > 0 ? ck.firstUse.perSecond / ck.firstUse.serverCpuCores : Number.NaN;
+    L.push(
+      `- First-use checkout: ${f(ck.firstUse.perSecond)}/s with the checkout processes using ${ck.firstUse.serverCpuCores} of ${r.machine.cores} cores ` +
+        `(${f(perCore)}/s per checkout core); the rest of the machine runs the load generator, Redis and the kernel's loopback. ` +
+        `Each first use costs one Ed25519 verification: the bare ceiling is ${f(ck.verifyCeiling.perSecond)}/s with all ${ck.verifyCeiling.processes} cores doing nothing else ` +
+        `(${f(ck.verifyCeiling.perSecond / ck.verifyCeiling.processes)}/s per core), so 10,000/s would need the verification alone to take ${f((10_000 / ck.verifyCeiling.perSecond) * ck.verifyCeiling.processes, '', 1)} cores here. ` +
+        'Closing the gap takes cores the load generator does not share, and a cheaper verification path (the checkout verifies through jose and WebCrypto; the ceiling above is node:crypto called directly).',
+    );
+    L.push(
+      `- Junk rejection: a well-formed ticket with a known kid and a wrong signature pays the same verification (${f(r.rejectsPerSecond)}/s); ` +
+        `refused before any crypto (kid in no keyring) it is ${f(r.rejectsUnknownKeyPerSecond)}/s` +
+        (ck.wrk ? ` at ${ck.wrk.junkUnknownKey.serverCpuCores} checkout cores (${f(ck.wrk.junkUnknownKey.perSecond / ck.wrk.junkUnknownKey.serverCpuCores)}/s per core: HTTP parsing, the error object and the JSON answer in hyper-express)` : '') +
+        `, against a raw uWS hello world of ${f(r.uwsHelloPerSecond)}/s on the same machine with the same load generator.`,
+    );
+    if (ck.fixedRate) {
+      L.push(
+        `- Checkout p99 at half rate: ${f(ck.fixedRate.corrected.p99, ' ms', 1)} corrected, ${f(ck.fixedRate.uncorrected.p99, ' ms', 1)} uncorrected, p50 ${f(ck.fixedRate.corrected.p50, ' ms', 2)}: ` +
+          `corrected and uncorrected tails agree, so the sender kept its schedule; with the median that low, the tail is consistent with scheduling delays on ${r.machine.cores} cores shared by the load generator, Redis and the checkout processes with their crypto threads.`,
+      );
+    }
+    if (ck.orders) L.push(`- Orders persisted: ${f(ck.orders.perSecond)}/s from one order worker process sharing the cores with PostgreSQL.`);
+  }
+  const s = d.flashSale;
+  if (s) {
+    const ticks = s.samples.filter((x) => x.now >= s.startAt).map((x) => x.now);
+    const gaps = ticks.slice(1).map((t, i) => t - ticks[i]!);
+    if (gaps.length) {
+      const mean = gaps.reduce((a, b) => a + b, 0) / gaps.length;
+      L.push(
+        `- Admission-rate error: ${f(s.admissionErrorPct, '%', 2)}. State frames (one per admitter tick) arrived every ${f(mean, ' ms')} on average during the sale, longest gap ${f(Math.max(...gaps), ' ms')}, ` +
+          "against the gate's configured tick (GATE_TICK_MS); the admitter releases what accrued when a tick is late, but at most 1 s worth, so every gap past 1 s loses rate. " +
+          `The busy machine (swarm, gate, ${d.checkout?.processes ?? 'the'} checkout processes, order worker, Redis, PostgreSQL on ${r.machine.cores} cores) delays the ticks.`,
+      );
+    }
+  }
+  const g = d.gateHold;
+  if (g) {
+    L.push(
+      `- Joins and broadcast: the gate took ${f(g.swarm.joinsPerSecond)}/s joins (raw uWS with the same swarm: ${f(d.uwsHold?.joinsPerSecond)}/s, \`ws\`: ${f(d.wsHold?.joinsPerSecond)}/s) ` +
+        `and delivered a tick to all ${f(g.held)} sockets with p99 ${f(g.swarm.broadcast.p99, ' ms')}; the swarm's ${g.swarmWorkers} processes read every frame on the same ${r.machine.cores} cores as the ${g.gateWorkers} gate processes. ` +
+        `Held connections: the quick profile holds ${f(g.requested)}; 100,000 is the full profile's size (\`--profile full\`).`,
+    );
+  }
+  return L;
 }

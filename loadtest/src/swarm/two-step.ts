@@ -21,7 +21,13 @@ export interface TwoStepHold {
   /** (rssFull − rssEmpty) / all sockets joined: includes warm-up allocations. */
   bytesPerConnectionFromEmpty: number;
   /** The same readings taken right after a forced full GC, when the servers allow it. */
-  afterGc: { rssEmptyBytes: number; rssHalfBytes: number; rssFullBytes: number; bytesPerConnection: number; bytesPerConnectionFromEmpty: number } | null;
+  afterGc: {
+    rssEmptyBytes: number;
+    rssHalfBytes: number;
+    rssFullBytes: number;
+    bytesPerConnection: number;
+    bytesPerConnectionFromEmpty: number;
+  } | null;
 }
 
 export interface HeldSwarm {
@@ -87,7 +93,8 @@ export async function holdInTwoSteps(
       joinedFirstHalf: joinedA,
       joinedSecondHalf: joinedB,
       bytesPerConnection: joinedB > 0 ? Math.round((r2.bytes - r1.bytes) / joinedB) : 0,
-      bytesPerConnectionFromEmpty: joinedA + joinedB > 0 ? Math.round((r2.bytes - r0.bytes) / (joinedA + joinedB)) : 0,
+      bytesPerConnectionFromEmpty:
+        joinedA + joinedB > 0 ? Math.round((r2.bytes - r0.bytes) / (joinedA + joinedB)) : 0,
       afterGc:
         afterGc.length === 3 && joinedB > 0
           ? {
@@ -106,7 +113,11 @@ export async function holdInTwoSteps(
         const reps = (await Promise.all(swarms.map((s) => s.workerReports()))).flat();
         const merged = mergeReports(reps);
         const windowS = windows.reduce((a, b) => a + b, 0);
-        return { ...merged, joinWindowS: round(windowS), joinsPerSecond: windowS > 0 ? Math.round(merged.joined / windowS) : 0 };
+        return {
+          ...merged,
+          joinWindowS: round(windowS),
+          joinsPerSecond: windowS > 0 ? Math.round(merged.joined / windowS) : 0,
+        };
       },
       close,
     };
