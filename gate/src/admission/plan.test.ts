@@ -39,11 +39,20 @@ describe('planRelease', () => {
     expect(Math.abs(total - expected)).toBeLessThanOrEqual(1);
   });
 
-  it('caps at burst, however late the tick', () => {
+  it('caps at burst plus at most one tick of lateness, however late the tick', () => {
     expect(refill(0, 0, 3_600_000, 20, 10)).toBe(10);
-    expect(planRelease({ ...base, tokens: 0, at: 0, now: 3_600_000 }).release).toBe(10);
-    // rate 5/s, burst 1, 50 ms ticks, a tick 600 ms late: one shopper, not three.
-    expect(planRelease({ ...base, rate: 5, burst: 1, tickMs: 50, tokens: 0, at: base.now - 600 }).release).toBe(1);
+    // rate 20, burst 10, 250 ms ticks: 10 + 20 × 0.25 after a long gap.
+    expect(planRelease({ ...base, tokens: 0, at: 0, now: 3_600_000 }).release).toBe(15);
+    // rate 5/s, burst 1, 50 ms ticks: 100 ms late → 1 + 5 × 0.05 tokens, 600 ms late → the same cap.
+    const late = (ms: number) => planRelease({ ...base, rate: 5, burst: 1, tickMs: 50, tokens: 0, at: base.now - ms }).tokens;
+    expect(late(100)).toBeCloseTo(0.5, 6);
+    expect(late(600)).toBeCloseTo(1.25, 6);
+  });
+
+  it('lets a tick that is late by less than a tick release everything that accrued', () => {
+    // rate 2000/s, burst one tick (500), 250 ms ticks; a tick 400 ms after the last: 800 owed.
+    const p = planRelease({ ...base, rate: 2000, burst: 500, tokens: 0, at: base.now - 400 });
+    expect(p.release).toBe(800);
   });
 
   it('holds at least one tick of tokens, so a small burst does not lower the rate', () => {
