@@ -256,7 +256,7 @@ function bounds(r: BenchResult): string[] {
       const mean = gaps.reduce((a, b) => a + b, 0) / gaps.length;
       L.push(
         `- Admission-rate error: ${f(s.admissionErrorPct, '%', 2)}. State frames (one per admitter tick) arrived every ${f(mean, ' ms')} on average during the sale, longest gap ${f(Math.max(...gaps), ' ms')}, ` +
-          "against the gate's configured tick (GATE_TICK_MS); the admitter releases what accrued when a tick is late, but at most 1 s worth, so every gap past 1 s loses rate. " +
+          "against the gate's configured tick (GATE_TICK_MS); a late tick releases what accrued while it was late, but at most one more tick's worth (so a burst stays a hard limit), so every gap longer than two ticks loses rate. " +
           `The busy machine (swarm, gate, ${d.checkout?.processes ?? 'the'} checkout processes, order worker, Redis, PostgreSQL on ${r.machine.cores} cores) delays the ticks.`,
       );
     }
