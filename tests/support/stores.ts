@@ -94,6 +94,9 @@ export async function privateRedis(): Promise<PrivateRedis> {
     }
   };
   const start = async () => {
+    // Idempotent: a second server on the same port would fail to bind and leave the first
+    // one running with no handle to stop it.
+    if (proc && proc.exitCode === null && proc.signalCode === null) return;
     proc = spawn(
       'redis-server',
       [
