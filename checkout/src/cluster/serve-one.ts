@@ -2,12 +2,13 @@
 // and fail readiness, drain requests, close BullMQ, Redis, PostgreSQL). Used by main.ts when
 // CHECKOUT_WORKERS is 1 and by each forked worker of the supervisor otherwise.
 import type { Logger } from '@sluice/shared';
+import { LISTENING_MESSAGE } from '@sluice/shared/cluster/supervise.ts';
 import { type CheckoutConfig, startCheckout } from '../app.ts';
 
 /** Supervisor → worker message asking for a graceful shutdown. */
 export const SHUTDOWN_MESSAGE = 'shutdown';
 /** Worker → supervisor message once the worker listens. */
-export const LISTENING_MESSAGE = 'listening';
+export { LISTENING_MESSAGE };
 
 export async function serveOne(config: CheckoutConfig, log: Logger): Promise<void> {
   const app = await startCheckout(config, { log });

@@ -181,12 +181,7 @@ export function eventRoutes(g: GateContext, app: TemplatedApp): void {
           cid: (body.cid as string) ?? '',
           resumePlaceId: resume,
           now,
-        }).catch((err) => {
-          if (err instanceof JoinRefused) {
-            throw new SluiceError(REFUSAL_ERROR[err.reason], { message: REFUSAL_CLOSE[err.reason][1] });
-          }
-          throw err;
-        });
+        }).catch(refusalToHttp);
         // No socket holds this place: the grace period runs from the last poll.
         if (j.phase !== 'admitted') g.absence.mark(r.evt, j.placeId, now);
         reply(200, JSON.stringify(welcomeOf(g.placeSecret, r.evt, j)), {
@@ -211,11 +206,7 @@ export function eventRoutes(g: GateContext, app: TemplatedApp): void {
           throw new SluiceError('INVALID_FIELD', { field: PLACE_HEADER, message: 'invalid place token' });
         const now = g.now();
         const j = await joinQueue(g.redis, g.prefix, r.evt, { cid: '', resumePlaceId: placeId, now }).catch(
-          (err) => {
-            if (err instanceof JoinRefused)
-              throw new SluiceError(REFUSAL_ERROR[err.reason], { message: REFUSAL_CLOSE[err.reason][1] });
-            throw err;
-          },
+          refusalToHttp,
         );
         const status: PlaceStatus = { phase: j.phase, score: j.score };
         if (j.admittedAt !== null) {
@@ -249,4 +240,11 @@ export function eventRoutes(g: GateContext, app: TemplatedApp): void {
       r.cors,
     );
   });
+}
+
+/** A join refused by the queue (closed, sold out, …) as the HTTP error of the same meaning. */
+function refusalToHttp(err: unknown): never {
+  if (err instanceof JoinRefused)
+    throw new SluiceError(REFUSAL_ERROR[err.reason], { message: REFUSAL_CLOSE[err.reason][1] });
+  throw err;
 }

@@ -1,0 +1,65 @@
+// One supervisor for every service that runs several worker processes on one port (uWS sets
+// SO_REUSEPORT on Linux, so the kernel spreads connections): forks `count` workers, restarts one
+// that dies (slower when they keep dying, so a bad port or store URL is not a fork loop), and on
+// SIGTERM/SIGINT forwards the signal — each worker shuts down in its documented order — and exits
+// once they are all gone (SIGKILL after 15 s).
+import { type ChildProcess, fork } from 'node:child_process';
+import type { Logger } from '../observability/log.ts';
+
+/** What a worker sends its supervisor once it listens. */
+export const LISTENING_MESSAGE = 'listening';
+
+export interface SuperviseOptions {
+  /** Worker entry file (run with `--import tsx`). */
+  entry: string;
+  count: number;
+  env: NodeJS.ProcessEnv;
+  /** Service name for the log lines. */
+  name: string;
+  log: Logger;
+  /** Logged with the start line (e.g. the port). */
+  details?: Record<string, unknown>;
+}
+
+export function superviseWorkers(o: SuperviseOptions): void {
+  const workers = new Set<ChildProcess>();
+  let stopping = false;
+  let recentRestarts: number[] = [];
+
+  const spawnWorker = (): void => {
+    const child = fork(o.entry, [], { execArgv: ['--import', 'tsx'], env: o.env, stdio: 'inherit' });
+    workers.add(child);
+    child.on('message', (m: { type?: string; port?: number }) => {
+      if (m?.type === LISTENING_MESSAGE) o.log.info({ worker: child.pid, port: m.port }, `${o.name} worker listening`);
+    });
+    child.on('exit', (code, signal) => {
+      workers.delete(child);
+      if (stopping) {
+        if (workers.size === 0) process.exit(0);
+        return;
+      }
+      o.log.error({ worker: child.pid, code, signal }, `${o.name} worker died; restarting`);
+      const now = Date.now();
+      recentRestarts = recentRestarts.filter((t) => now - t < 10_000);
+      recentRestarts.push(now);
+      setTimeout(spawnWorker, recentRestarts.length > o.count * 3 ? 2000 : 100);
+    });
+  };
+
+  for (let i = 0; i < o.count; i++) spawnWorker();
+  o.log.info({ workers: o.count, ...o.details }, `${o.name} starting`);
+
+  const shutdown = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    o.log.info({ signal }, `${o.name} shutting down`);
+    for (const w of workers) w.kill(signal);
+    setTimeout(() => {
+      for (const w of workers) w.kill('SIGKILL');
+      process.exit(1);
+    }, 15_000).unref();
+    if (workers.size === 0) process.exit(0);
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
