@@ -1,6 +1,6 @@
 // The order queue (BullMQ): the API adds one job per reservation with the order id as job id;
 // the worker turns jobs into rows. Delivery is at least once, so everything downstream is
-// idempotent (unique order_id and ticket_jti, finalize acts once per reservation).
+// idempotent (unique (event_id, order_id) and (event_id, ticket_jti), finalize acts once per reservation).
 import type { JobsOptions } from 'bullmq';
 
 export const ORDER_QUEUE = 'orders';

@@ -48,8 +48,9 @@ export async function getOrderStatus(
 
   const { rows } = await guarded(
     deps.pool.query<OrderRow>(
-      'SELECT ticket_jti, status, sku, qty, amount_cents, fail_reason FROM orders WHERE order_id = $1',
-      [orderId],
+      // The ticket names the event: the lookup stays on that event's shard (docs/DATABASE.md).
+      'SELECT ticket_jti, status, sku, qty, amount_cents, fail_reason FROM orders WHERE event_id = $1 AND order_id = $2',
+      [claims.evt, orderId],
     ),
     deps.timeoutMs * 4,
     'order lookup',

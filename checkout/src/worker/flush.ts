@@ -49,21 +49,22 @@ export async function flushOrders(deps: FlushDeps, rows: OrderRow[]): Promise<(W
     toFinalize.map((t) => t.item),
     deps.now(),
   );
-  const lateConfirmed: string[] = [];
+  const lateConfirmed: FinalizeItem[] = [];
   toFinalize.forEach(({ index, item }, j) => {
     const r = results[j];
     if (r instanceof Error) out[index] = r;
-    else if (r === 'voided' && item.outcome === 'confirmed') lateConfirmed.push(item.orderId);
+    else if (r === 'voided' && item.outcome === 'confirmed') lateConfirmed.push(item);
   });
   if (lateConfirmed.length > 0) {
     // The sweeper returned these units before the order was written: the order cannot stand.
     await deps.pool.query(
-      `UPDATE orders SET status = 'failed', fail_reason = 'expired', updated_at = now()
-       WHERE order_id = ANY($1::uuid[]) AND status = 'confirmed'`,
-      [lateConfirmed],
+      `UPDATE orders o SET status = 'failed', fail_reason = 'expired', updated_at = now()
+       FROM unnest($1::text[], $2::uuid[]) AS l(event_id, order_id)
+       WHERE o.event_id = l.event_id AND o.order_id = l.order_id AND o.status = 'confirmed'`,
+      [lateConfirmed.map((l) => l.evt), lateConfirmed.map((l) => l.orderId)],
     );
     deps.log.warn({ orders: lateConfirmed.length }, 'orders written after their reservation expired: marked failed');
-    for (const id of lateConfirmed) {
+    for (const { orderId: id } of lateConfirmed) {
       const i = rows.findIndex((r) => r.orderId === id);
       out[i] = { orderId: id, status: 'failed', failReason: 'expired', inserted: false };
     }

@@ -1,6 +1,8 @@
 // Orders into PostgreSQL: one multi-row INSERT ... ON CONFLICT DO NOTHING per batch (unique
-// order_id and ticket_jti make a redelivered job harmless), answering each order's status as
-// recorded, whether this statement wrote it or an earlier delivery did.
+// (event_id, order_id) and (event_id, ticket_jti) make a redelivered job harmless), answering each
+// order's status as recorded, whether this statement wrote it or an earlier delivery did. Every
+// lookup names the event, so on a table distributed or partitioned by event_id (docs/DATABASE.md)
+// it goes to one shard.
 import type { Pool } from '@sluice/shared';
 
 export interface OrderRow {
@@ -38,12 +40,14 @@ WITH input AS (
   INSERT INTO orders (order_id, event_id, sku, qty, ticket_jti, place_id, status, fail_reason, amount_cents,
                       payment_ref, idempotency_key, created_at)
   SELECT * FROM input
+  -- No conflict target: a row that hits either unique key (a redelivery, or another order for
+  -- the same ticket of this event) is skipped.
   ON CONFLICT DO NOTHING
   RETURNING order_id, status, fail_reason
 )
 SELECT order_id, status, fail_reason, true AS inserted FROM ins
 UNION ALL
-SELECT o.order_id, o.status, o.fail_reason, false FROM orders o JOIN input i USING (order_id)`;
+SELECT o.order_id, o.status, o.fail_reason, false FROM orders o JOIN input i USING (event_id, order_id)`;
 
 interface ResultRow {
   order_id: string;
@@ -76,12 +80,13 @@ async function insertBatch(pool: Pool, rows: readonly OrderRow[]): Promise<Map<s
   const { rows: found } = await pool.query<ResultRow>(INSERT, params(rows));
   const out = new Map<string, Recorded>();
   for (const r of found) out.set(r.order_id, { status: r.status, failReason: r.fail_reason, inserted: r.inserted });
-  const missing = rows.filter((r) => !out.has(r.orderId)).map((r) => r.orderId);
+  const missing = rows.filter((r) => !out.has(r.orderId));
   if (missing.length > 0) {
     // Written meanwhile by a concurrent delivery (invisible to the statement's snapshot)?
     const again = await pool.query<ResultRow>(
-      'SELECT order_id, status, fail_reason, false AS inserted FROM orders WHERE order_id = ANY($1::uuid[])',
-      [missing],
+      `SELECT o.order_id, o.status, o.fail_reason, false AS inserted
+       FROM orders o JOIN unnest($1::text[], $2::uuid[]) AS m(event_id, order_id) USING (event_id, order_id)`,
+      [missing.map((r) => r.evt), missing.map((r) => r.orderId)],
     );
     for (const r of again.rows) out.set(r.order_id, { status: r.status, failReason: r.fail_reason, inserted: false });
   }

@@ -29,8 +29,8 @@ export async function sweepOnce(deps: SweepDeps, now: number): Promise<SweepResu
     );
     if (ids.length === 0) continue;
     const { rows } = await deps.pool.query<{ order_id: string; status: string }>(
-      'SELECT order_id, status FROM orders WHERE order_id = ANY($1::uuid[])',
-      [ids],
+      'SELECT order_id, status FROM orders WHERE event_id = $1 AND order_id = ANY($2::uuid[])',
+      [evt, ids],
     );
     const written = new Map(rows.map((r) => [r.order_id, r.status]));
     const items: FinalizeItem[] = [];

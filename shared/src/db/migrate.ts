@@ -13,8 +13,13 @@ export function migrationFiles(): string[] {
     .sort();
 }
 
-/** Apply pending migrations; returns the names applied. */
-export async function migrate(pool: pg.Pool): Promise<string[]> {
+/**
+ * Apply pending migrations; returns the names applied. `through` stops after that file (tests
+ * build an older schema version with it, e.g. `migrate(pool, { through: '001_init.sql' })`).
+ */
+export async function migrate(pool: pg.Pool, opts: { through?: string } = {}): Promise<string[]> {
+  const files = migrationFiles();
+  if (opts.through !== undefined && !files.includes(opts.through)) throw new Error(`no migration ${opts.through}`);
   const client = await pool.connect();
   const applied: string[] = [];
   try {
@@ -23,7 +28,8 @@ export async function migrate(pool: pg.Pool): Promise<string[]> {
       'CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
     );
     const done = new Set((await client.query<{ name: string }>('SELECT name FROM schema_migrations')).rows.map((r) => r.name));
-    for (const file of migrationFiles()) {
+    for (const file of files) {
+      if (opts.through !== undefined && file > opts.through) break;
       if (done.has(file)) continue;
       await client.query('BEGIN');
       try {

@@ -46,14 +46,14 @@ export interface DbFixture {
   cleanup(): Promise<void>;
 }
 
-/** A fresh schema with all migrations applied; cleanup drops it. */
-export async function dbFixture(): Promise<DbFixture> {
+/** A fresh schema with all migrations applied (or those up to `through`); cleanup drops it. */
+export async function dbFixture(opts: { through?: string } = {}): Promise<DbFixture> {
   const schema = uniqueId('test_');
   const admin = createPool(TEST_DATABASE_URL, { max: 1 });
   await admin.query(`CREATE SCHEMA ${schema}`);
   await admin.end();
   const pool = createPool(TEST_DATABASE_URL, { schema });
-  await migrate(pool);
+  await migrate(pool, opts);
   return {
     pool,
     schema,
