@@ -1,9 +1,11 @@
 // The purchase flow over real HTTP against real Redis, PostgreSQL and an in-process worker.
+import { randomUUID } from 'node:crypto';
 import { globalKeys, type Redis } from '@sluice/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type CheckoutApp, startCheckout } from '../app.ts';
 import { pool, type Sale, saleFixture, until } from '../testing/sale.ts';
 import { type OrderWorker, startWorker } from '../worker/worker.ts';
+import { reserve } from './reserve.ts';
 
 let sale: Sale;
 let app: CheckoutApp;
@@ -94,10 +96,39 @@ describe('checkout', () => {
   it('sells one ticket once when it is sent 50 times in parallel', async () => {
     const ticket = await sale.ticket('place-x');
     const answers = await Promise.all(Array.from({ length: 50 }, () => buy(ticket, { sku: 'SKU-1', qty: 1 })));
-    const codes = await Promise.all(answers.map(async (r) => [r.status, ((await r.json()) as { error?: { code: string } }).error?.code]));
-    expect(codes.filter(([s]) => s === 202)).toHaveLength(1);
-    expect(codes.filter(([s, c]) => s === 409 && c === 'TICKET_USED')).toHaveLength(49);
+    const bodies = await Promise.all(answers.map(async (r) => ({ http: r.status, ...((await r.json()) as { orderId?: string; replay?: boolean }) })));
+    // Every copy is the same purchase (same ticket, sku, qty): one order, the others replay it.
+    expect(bodies.filter((b) => b.http !== 202)).toEqual([]);
+    expect(new Set(bodies.map((b) => b.orderId)).size).toBe(1);
+    expect(bodies.filter((b) => b.replay === false)).toHaveLength(1);
     expect(await sale.r.redis.hget(sale.k.stock, 'SKU-1')).toBe('4');
+    expect(await sale.r.redis.hlen(sale.k.reservation)).toBe(1);
+    // A different purchase with the same ticket is refused.
+    const other = await buy(ticket, { sku: 'SKU-1', qty: 2 });
+    expect(other.status).toBe(409);
+    expect(((await other.json()) as { error: { code: string } }).error.code).toBe('TICKET_USED');
+  });
+
+  it('recovers the same order for a retry without Idempotency-Key after the first answer was lost', async () => {
+    // The reservation is made and its answer never reaches the client (what a 503 after the
+    // purchase script leaves: reply timed out, or the job add failed): no job exists.
+    const ticket = await sale.ticket('place-lost');
+    const lost = randomUUID();
+    const now = Date.now();
+    await reserve(sale.r.redis, sale.r.prefix, {
+      evt: sale.evt, jti: 'place-lost', sub: 'place-lost', sku: 'SKU-1', qty: 1, orderId: lost,
+      idempotencyKey: null, now, expiresAt: now + 60_000,
+    });
+    const retry = await buy(ticket, { sku: 'SKU-1', qty: 1 });
+    expect(retry.status).toBe(202);
+    expect(await retry.json()).toMatchObject({ orderId: lost, replay: true });
+    expect(await sale.r.redis.hget(sale.k.stock, 'SKU-1')).toBe('4');
+    // The retry added the missing job: the worker confirms that order.
+    worker = await startWorker(sale.workerConfig, { pool: sale.db.pool });
+    await until(async () => {
+      const { rows } = await sale.db.pool.query('SELECT status FROM orders WHERE order_id = $1', [lost]);
+      return rows[0]?.status === 'confirmed';
+    }, 'the recovered order confirmed');
   });
 
   it('answers a repeat with the same Idempotency-Key with the same order', async () => {

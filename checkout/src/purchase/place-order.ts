@@ -33,7 +33,7 @@ export interface OrderAccepted {
   orderId: string;
   status: 'pending';
   statusUrl: string;
-  /** True when this answer repeats the first one (same ticket, same Idempotency-Key). */
+  /** True when this answer repeats the first one (same ticket: same Idempotency-Key, or a retry while the order is open). */
   replay: boolean;
 }
 
@@ -66,7 +66,9 @@ export async function placeOrder(deps: PlaceOrderDeps, input: PlaceOrderInput): 
     announceState(deps.redis, deps.prefix, claims.evt, reserved.soldOutVersion, now).catch(deps.onAnnounceError);
   }
   // A replay re-adds the job while the reservation is open: the first answer may have been a
-  // 503 after the reservation, and BullMQ ignores a job id it already holds.
+  // 503 after the reservation (reply timed out, job add failed), and BullMQ ignores a job id it
+  // already holds. The purchase script replays a retry of the same ticket for the same sku and
+  // qty whether or not the client sent an Idempotency-Key.
   if (reserved.reservation) {
     const job = jobFromReservation(claims.evt, reserved.orderId, reserved.reservation, idempotencyKey);
     await guarded(

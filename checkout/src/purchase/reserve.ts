@@ -17,7 +17,7 @@ export interface ReserveInput {
 
 export interface Reserved {
   orderId: string;
-  /** True when this is a repeat of the first use of the ticket with the same Idempotency-Key. */
+  /** True when this repeats the ticket's first use (same Idempotency-Key, or the same sku/qty while its reservation is open). */
   replay: boolean;
   /** > 0 when this purchase sold the last unit and moved the event to soldout at this version. */
   soldOutVersion: number;

@@ -11,8 +11,9 @@ ARGV[1] jti  ARGV[2] sub  ARGV[3] sku  ARGV[4] qty (integer >= 1)  ARGV[5] order
 ARGV[6] Idempotency-Key ('' = none)  ARGV[7] now (ms)  ARGV[8] reservation expiry (ms)
 Returns a negative code (shared/src/lua/codes.ts) when refused, else
   {orderId, replay, soldOutVersion, reservationJson}
-  replay 1: the ticket was already used with the same Idempotency-Key; orderId is the first
-  order and reservationJson is '' when that reservation is already closed.
+  replay 1: the ticket was already used with the same Idempotency-Key (reservationJson is ''
+  when that reservation is already closed), or is retried for the same sku and qty while the
+  first order's reservation is open (no key, or no key the first time); orderId is the first.
   soldOutVersion > 0: this purchase took the last unit and set state = soldout at that version.
 All checks run before the first write (a Lua error after a write keeps the write). ]]
 local jti, sub, sku, orderId, idemKey = ARGV[1], ARGV[2], ARGV[3], ARGV[5], ARGV[6]
@@ -24,8 +25,18 @@ end
 
 local prev = redis.call('HGET', KEYS[3], jti)
 if prev then
-  if idemKey ~= '' and redis.call('HGET', KEYS[4], jti) == idemKey then
+  local firstKey = redis.call('HGET', KEYS[4], jti)
+  if idemKey ~= '' and firstKey == idemKey then
     return {prev, 1, 0, redis.call('HGET', KEYS[7], prev) or ''}
+  end
+  -- A retry of the same ticket whose first answer was lost (a 503 after the reservation: reply
+  -- timed out, job add failed) gets the same order while its reservation is open, with or
+  -- without an Idempotency-Key, as long as it asks for the same thing. Two different keys, or a
+  -- different sku/qty, are a second purchase: refused.
+  local open = redis.call('HGET', KEYS[7], prev)
+  if open and (idemKey == '' or not firstKey) then
+    local r = cjson.decode(open)
+    if r.sku == sku and tonumber(r.qty) == qty then return {prev, 1, 0, open} end
   end
   return -6
 end
