@@ -119,6 +119,7 @@ export async function startGate(config: GateConfig, opts: StartOptions = {}): Pr
     eventIds: () => ctx.events.events.keys(),
     onTick: (evt, t) => {
       metrics.tickSeconds.observe(t.ms / 1000);
+      metrics.tickLateSeconds.observe(t.lateMs / 1000);
       if (t.admitted.length) metrics.admitted.inc({ event: evt }, t.admitted.length);
     },
   });

@@ -21,6 +21,7 @@ function admitter(clock: { now: () => number }, evt: string, id = 'a1') {
     prefix: fx.prefix,
     id,
     now: clock.now,
+    bucketClock: clock.now,
     tickMs: 250,
     leaderTtlMs: 2000,
     log: quietLog,
@@ -172,8 +173,8 @@ describe('admitter', () => {
     await a.tickEvent(evt);
     await joinMany(evt, 300, clock.now());
     clock.advance(1000);
-    // Capped by the burst (2) plus one tick of lateness (8/s × 250 ms), though 1 s passed.
-    expect((await a.tickEvent(evt))!.admitted.length).toBe(4);
+    // Capped by the bucket, max(burst 2, one tick 8/s × 250 ms) = 2, though 1 s passed.
+    expect((await a.tickEvent(evt))!.admitted.length).toBe(2);
     await setEventState(fx.redis, fx.prefix, evt, 'paused');
     clock.advance(1000);
     const paused = await a.tickEvent(evt);
@@ -185,10 +186,59 @@ describe('admitter', () => {
     expect((await a.tickEvent(evt))!.admitted).toHaveLength(0);
     await updateEvent(fx.redis, fx.prefix, evt, { queueAll: false, rate: 100, burst: 100 });
     clock.advance(1000);
-    // The new rate applies on the next tick: at least 1 s × 100/s, at most burst + one late tick.
-    const after = (await a.tickEvent(evt))!.admitted.length;
-    expect(after).toBeGreaterThanOrEqual(100);
-    expect(after).toBeLessThanOrEqual(100 + 100 * 0.25);
+    // The new rate applies on the next tick: 1 s × 100/s, which is also the burst.
+    expect((await a.tickEvent(evt))!.admitted.length).toBe(100);
+  });
+
+  it('keeps the token bucket on Redis time by default: a frozen admitter clock still releases', async () => {
+    const clock = fakeClock(Date.now());
+    const ev = await makeEvent(fx.redis, fx.prefix, { rate: 40, burst: 40 }, clock.now());
+    const evt = ev.config.id;
+    const k = eventKeys(fx.prefix, evt);
+    const a = new Admitter({
+      redis: fx.redis,
+      prefix: fx.prefix,
+      id: 'redis-time',
+      now: clock.now, // frozen: only Redis TIME moves
+      tickMs: 250,
+      leaderTtlMs: 2000,
+      log: quietLog,
+      eventIds: () => [evt],
+    });
+    await a.tickEvent(evt);
+    await joinMany(evt, 500, clock.now());
+    // Empty the bucket as of Redis now, then let 600 ms of real time pass: a tick that late
+    // releases what accrued (≈ 24), which the admitter's own (frozen) clock would never give.
+    const [sec, usec] = (await fx.redis.time()) as unknown as [string, string];
+    const redisNow = Number(sec) * 1000 + Math.floor(Number(usec) / 1000);
+    await fx.redis.hset(k.stats, { tokens: '0', bucketAt: String(redisNow) });
+    await new Promise((r) => setTimeout(r, 600));
+    const n = (await a.tickEvent(evt))!.admitted.length;
+    expect(n).toBeGreaterThanOrEqual(23);
+    expect(n).toBeLessThanOrEqual(40);
+    const bucketAt = Number(await fx.redis.hget(k.stats, 'bucketAt'));
+    expect(bucketAt - redisNow).toBeGreaterThanOrEqual(600);
+  });
+
+  it('lets a late tick release everything that accrued, up to the burst, across a leader change', async () => {
+    const clock = fakeClock();
+    const ev = await makeEvent(fx.redis, fx.prefix, { rate: 100, burst: 150 }, clock.now());
+    const evt = ev.config.id;
+    const k = eventKeys(fx.prefix, evt);
+    const a = admitter(clock, evt, 'first');
+    await a.tickEvent(evt);
+    await joinMany(evt, 600, clock.now());
+    clock.advance(250);
+    await a.tickEvent(evt); // the full bucket (150) goes; the level is 0 now
+    // The leader stalls 1.2 s (lease lapses); the next leader's tick owes 120 (< burst 150).
+    await fx.redis.del(k.leader);
+    clock.advance(1200);
+    const b = admitter(clock, evt, 'second');
+    expect((await b.tickEvent(evt))!.admitted).toHaveLength(120);
+    // Another 3 s stall: capped at the burst, 150, not 300.
+    await fx.redis.del(k.leader);
+    clock.advance(3000);
+    expect((await admitter(clock, evt, 'third').tickEvent(evt))!.admitted).toHaveLength(150);
   });
 
   it('fences a deposed leader: its admit call releases nobody', async () => {
@@ -221,7 +271,7 @@ describe('admitter', () => {
         k.prequeue,
         k.seq,
       ],
-      ['old', oldFence, 10, clock.now(), 1000, 1000, 1, 10],
+      ['old', oldFence, 10, clock.now(), 1000, 1000, 1, 100, 100, clock.now()],
     )) as number[];
     expect(r).toEqual([-1]);
     expect(await a.tickEvent(evt)).toBeNull();

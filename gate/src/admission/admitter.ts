@@ -32,6 +32,8 @@ export interface AdmitterOptions {
   eventIds: () => Iterable<string>;
   /** Called after each tick this process led (metrics). */
   onTick?: (evt: string, t: TickOutcome) => void;
+  /** Clock of the token bucket (ms); default Redis TIME, shared by every leader. Tests pass their fake clock. */
+  bucketClock?: () => number;
 }
 
 export interface TickOutcome {
@@ -39,6 +41,8 @@ export interface TickOutcome {
   admitted: string[];
   frame: StateFrame;
   ms: number;
+  /** How late this tick started against its schedule (previous start + tickMs), ms. */
+  lateMs: number;
 }
 
 /** Most absent places dropped per event per tick. */
@@ -50,6 +54,7 @@ export class Admitter {
   private timer: NodeJS.Timeout | undefined;
   private stopped = true;
   private running: Promise<void> | undefined;
+  private lateMs = 0;
 
   constructor(o: AdmitterOptions) {
     this.o = o;
@@ -58,9 +63,12 @@ export class Admitter {
 
   start(): void {
     this.stopped = false;
+    let due = performance.now();
     const loop = async () => {
       if (this.stopped) return;
       const t0 = performance.now();
+      this.lateMs = Math.max(0, t0 - due);
+      due = t0 + this.o.tickMs;
       this.running = this.tickOnce();
       await this.running;
       if (this.stopped) return;
@@ -112,7 +120,6 @@ export class Admitter {
     const cfg = rec.config;
     const num = (v: string | undefined): number | null => (v === undefined || v === '' ? null : Number(v));
     const plan = planRelease({
-      now,
       state: rec.state,
       queueAll: cfg.queueAll,
       rate: cfg.rate,
@@ -120,8 +127,6 @@ export class Admitter {
       tickMs: this.o.tickMs,
       maxActive: cfg.maxActive,
       overbook: cfg.overbook,
-      tokens: num(stats.tokens),
-      at: num(stats.at),
       active,
       unitsLeft: stockVals.reduce((a, v) => a + (Number(v) || 0), 0),
       waiting,
@@ -150,14 +155,25 @@ export class Admitter {
         k.prequeue,
         k.seq,
       ],
-      [this.o.id, fence, plan.release, now, cfg.ticketTtlS * 1000, cfg.maxActive, cfg.overbook, plan.tokens],
+      [
+        this.o.id,
+        fence,
+        plan.release,
+        now,
+        cfg.ticketTtlS * 1000,
+        cfg.maxActive,
+        cfg.overbook,
+        cfg.rate,
+        plan.bucketSize,
+        this.o.bucketClock?.() ?? '',
+      ],
     );
     const results = (await pipe.exec()) ?? [];
     const [err, out] = results[1] ?? [new Error('no admit result'), null];
     if (err) throw err;
     const r = out as (number | string)[];
     if (Number(r[0]) === LuaCode.NOT_LEADER) return this.deposed(evt);
-    const [, served, len, tail, admittedTotal, tick] = r.slice(0, 6).map(Number) as [
+    const [count, served, len, tail, admittedTotal, tick] = r.slice(0, 6).map(Number) as [
       number,
       number,
       number,
@@ -197,7 +213,9 @@ export class Admitter {
     // While the token bucket is what limits the release, the line moves at the configured rate
     // by construction: publish that (in ticket numbers), not the noisy measurement, so the wait
     // a shopper sees falls steadily. When capacity or stock limit it, publish the measured speed.
-    const lineRate = plan.limitedBy === 'rate' && cfgRate > 0 ? cfgRate / density : speed.rate;
+    // The bucket (in the Lua) limited the release when it released fewer than planned.
+    const rateBound = plan.limitedBy !== 'halted' && count < plan.release;
+    const lineRate = rateBound && cfgRate > 0 ? cfgRate / density : speed.rate;
     const frame = buildFrame({ rec, served, tail, len, rate: lineRate, adm: speed.adm, tick, now });
     const out2 = redis.pipeline();
     if (Object.keys(update).length) out2.hset(k.stats, update);
@@ -205,7 +223,7 @@ export class Admitter {
     out2.publish(k.tickChannel, JSON.stringify(frame));
     await out2.exec();
 
-    const outcome = { fence, admitted, frame, ms: performance.now() - t0 };
+    const outcome = { fence, admitted, frame, ms: performance.now() - t0, lateMs: this.lateMs };
     this.o.onTick?.(evt, outcome);
     return outcome;
   }

@@ -1,10 +1,11 @@
-// Admission maths, pure: how many shoppers one tick may release (token bucket for the rate,
-// `maxActive` for capacity, units left × overbook for stock) and the smoothed line speed
-// published to clients. Everything takes `now`; the admit Lua re-checks the hard caps.
+// Admission maths, pure: how many shoppers one tick may release by capacity (`maxActive`),
+// stock (units left × overbook) and queue length, the size of the token bucket that sets the
+// rate, and the smoothed line speed published to clients. Everything takes `now`. The bucket
+// itself lives in Redis (admit-11.lua, on Redis's clock, `refill` below is its model) so a late
+// tick and a leader change see the same level.
 import type { EventState } from '@sluice/shared';
 
 export interface ReleaseInput {
-  now: number;
   state: EventState;
   queueAll: boolean;
   /** Shoppers per second. */
@@ -16,9 +17,6 @@ export interface ReleaseInput {
   tickMs: number;
   maxActive: number;
   overbook: number;
-  /** Bucket level and its time from the last tick; null on the first tick (bucket starts full). */
-  tokens: number | null;
-  at: number | null;
   /** Admitted and not finished (tickets not expired). */
   active: number;
   unitsLeft: number;
@@ -28,49 +26,52 @@ export interface ReleaseInput {
 export type Limit = 'rate' | 'capacity' | 'stock' | 'queue' | 'halted';
 
 export interface ReleasePlan {
+  /** Most to release by capacity, stock and queue; the admit Lua also caps it by the bucket. */
   release: number;
-  /** Bucket level after refilling to `now`, before this release is taken out. */
-  tokens: number;
-  limitedBy: Limit;
+  /** What limits `release` (the admit Lua's bucket may still release fewer: then 'rate'). */
+  limitedBy: Exclude<Limit, 'rate'>;
+  /** Token-bucket size passed to the admit Lua. */
+  bucketSize: number;
 }
 
 const EPS = 1e-9;
 
+/** The bucket size: `burst`, but at least one tick's worth so a small burst keeps the rate. */
+export function bucketSize(rate: number, burst: number, tickMs: number): number {
+  return Math.max(burst, (rate * tickMs) / 1000);
+}
+
+/**
+ * The token-bucket refill the admit Lua does on Redis time: a late tick gets everything that
+ * accrued, up to `size`; no stretch of time releases more than size + rate × time.
+ * @example refill(0, 0, 250, 20, 10) // → 5
+ */
 export function refill(
   tokens: number | null,
   at: number | null,
   now: number,
   rate: number,
-  burst: number,
+  size: number,
 ): number {
-  if (tokens === null || at === null) return burst;
-  const dt = Math.max(0, now - at) / 1000;
-  return Math.min(burst, tokens + dt * rate);
+  if (tokens === null || at === null) return size;
+  return Math.min(size, tokens + (Math.max(0, now - at) * rate) / 1000);
 }
 
 /**
- * @example planRelease({ now, state: 'open', rate: 20, burst: 20, tokens: 0, at: now - 250, ... })
- *   // → { release: 5, tokens: 5, limitedBy: 'rate' }
+ * @example planRelease({ state: 'open', maxActive: 50, active: 48, waiting: 900, ... })
+ *   // → { release: 2, limitedBy: 'capacity', bucketSize }
  */
 export function planRelease(i: ReleaseInput): ReleasePlan {
-  // A token bucket: `burst` is the most released at once (at least one tick's worth, so a small
-  // burst does not lower the rate). A late tick may also release what accrued while it was
-  // late, up to one more tick's worth: busy event loops do not lower the rate, and no stretch
-  // of time (a leader change included) releases more than burst + rate × (time + one tick),
-  // which the fault suite checks. A tick later than that loses the excess.
-  const late = i.at === null ? 0 : Math.min(Math.max(0, i.now - i.at - i.tickMs), i.tickMs);
-  const size = Math.max(i.burst, (i.rate * i.tickMs) / 1000) + (i.rate * late) / 1000;
-  const tokens = refill(i.tokens, i.at, i.now, i.rate, size);
-  if (i.state !== 'open' || i.queueAll) return { release: 0, tokens, limitedBy: 'halted' };
-  const budgets: [number, Limit][] = [
-    [Math.floor(tokens + EPS), 'rate'],
+  const size = bucketSize(i.rate, i.burst, i.tickMs);
+  if (i.state !== 'open' || i.queueAll) return { release: 0, limitedBy: 'halted', bucketSize: size };
+  const budgets: [number, Exclude<Limit, 'rate'>][] = [
     [i.maxActive - i.active, 'capacity'],
     [Math.floor(i.unitsLeft * i.overbook + EPS) - i.active, 'stock'],
     [i.waiting, 'queue'],
   ];
   let best = budgets[0]!;
   for (const b of budgets) if (b[0] < best[0]) best = b;
-  return { release: Math.max(0, best[0]), tokens, limitedBy: best[1] };
+  return { release: Math.max(0, best[0]), limitedBy: best[1], bucketSize: size };
 }
 
 export interface LineSpeed {

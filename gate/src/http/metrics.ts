@@ -37,6 +37,12 @@ export function createGateMetrics(sockets: () => number) {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
       registers: [registry],
     }),
+    tickLateSeconds: new prom.Histogram({
+      name: 'sluice_gate_tick_late_seconds',
+      help: 'How late an admission tick started against its schedule (busy event loop)',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers: [registry],
+    }),
     joinSeconds: new prom.Histogram({
       name: 'sluice_gate_join_seconds',
       help: 'Time from a join message to the welcome',

@@ -1,14 +1,29 @@
 -- admit-11.lua: one admission tick of the leader. Checks the lease and fencing token, drops
--- expired tickets from the capacity set, re-checks the hard caps (state open, maxActive,
--- units left x overbook) and moves up to the planned number of places from the head of the
--- line into `admitted`. Writes the admitter bookkeeping in the same step.
+-- expired tickets from the capacity set, refills the token bucket (kept here, in `stats`, on
+-- Redis's clock, so a late tick releases what accrued up to the bucket size and a leader change
+-- neither refills nor empties it), re-checks the hard caps (state open, maxActive, units left x
+-- overbook) and moves up to min(planned, tokens) places from the head of the line into
+-- `admitted`. Writes the admitter bookkeeping in the same step.
 -- KEYS: 1 event, 2 leader, 3 fence, 4 queue, 5 admitted, 6 admitted-at, 7 stock, 8 stats,
 --       9 absent, 10 prequeue, 11 seq
--- ARGV: 1 leader id, 2 fencing token, 3 planned count, 4 now (ms), 5 ticket lifetime (ms),
---       6 maxActive, 7 overbook, 8 token-bucket level before this release
+-- ARGV: 1 leader id, 2 fencing token, 3 planned count (capacity, stock, queue; not the rate),
+--       4 now (ms, the admitter's clock: ticket times), 5 ticket lifetime (ms), 6 maxActive,
+--       7 overbook, 8 rate (per s), 9 bucket size, 10 bucket clock (ms; '' = Redis TIME)
 -- Returns: {count, served, len, tail, admittedTotal, tick, placeId...} or {-1} (not the leader).
 if redis.call('GET', KEYS[2]) ~= ARGV[1] or redis.call('GET', KEYS[3]) ~= ARGV[2] then return {-1} end
 local now = tonumber(ARGV[4])
+local rate, size = tonumber(ARGV[8]), tonumber(ARGV[9])
+local t = tonumber(ARGV[10])
+if not t then
+  local tm = redis.call('TIME')
+  t = tonumber(tm[1]) * 1000 + math.floor(tonumber(tm[2]) / 1000)
+end
+-- Token bucket: a missing level (first tick) starts full; time never runs backwards here.
+local b = redis.call('HMGET', KEYS[8], 'tokens', 'bucketAt')
+local tokens = size
+if b[1] and b[2] then
+  tokens = math.min(size, tonumber(b[1]) + math.max(0, t - tonumber(b[2])) * rate / 1000)
+end
 redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', '(' .. ARGV[4])
 local state = redis.call('HGET', KEYS[1], 'state')
 local served = tonumber(redis.call('HGET', KEYS[8], 'served') or '0')
@@ -17,7 +32,7 @@ if state == 'open' then
   local active = redis.call('ZCARD', KEYS[5])
   local units = 0
   for _, v in ipairs(redis.call('HVALS', KEYS[7])) do units = units + (tonumber(v) or 0) end
-  local cap = math.min(tonumber(ARGV[3]), tonumber(ARGV[6]) - active,
+  local cap = math.min(tonumber(ARGV[3]), math.floor(tokens + 1e-9), tonumber(ARGV[6]) - active,
     math.floor(units * tonumber(ARGV[7]) + 1e-9) - active)
   if cap > 0 then
     local popped = redis.call('ZPOPMIN', KEYS[4], cap)
@@ -33,14 +48,15 @@ if state == 'open' then
     end
   end
 end
-local tokens = tonumber(ARGV[8]) - #ids
+tokens = tokens - #ids
 if tokens < 0 then tokens = 0 end
 local len = redis.call('ZCARD', KEYS[4])
 if state == 'prequeue' or state == 'scheduled' then len = len + redis.call('ZCARD', KEYS[10]) end
 local tail = tonumber(redis.call('GET', KEYS[11]) or '0')
 local total = redis.call('HINCRBY', KEYS[8], 'admittedTotal', #ids)
 local tick = redis.call('HINCRBY', KEYS[8], 'tick', 1)
-redis.call('HSET', KEYS[8], 'tokens', tostring(tokens), 'at', ARGV[4], 'served', served, 'len', len, 'tail', tail)
+redis.call('HSET', KEYS[8], 'tokens', tostring(tokens), 'bucketAt', tostring(t), 'at', ARGV[4],
+  'served', served, 'len', len, 'tail', tail)
 local out = {#ids, served, len, tail, total, tick}
 for _, pid in ipairs(ids) do out[#out + 1] = pid end
 return out
