@@ -14,7 +14,6 @@ import {
   SluiceError,
 } from '@sluice/shared';
 import HyperExpress from 'hyper-express';
-import { defineStockCommand } from './admin/stock.ts';
 import { registerAdminRoutes } from './admin/routes.ts';
 import { authenticate } from './auth/guard.ts';
 import { facts, registerAuthRoutes } from './auth/routes.ts';
@@ -54,7 +53,6 @@ export async function startDashboard(config: DashboardConfig, opts: DashboardOpt
   const log = opts.logger ?? createLogger('dashboard', config.logLevel);
   const tokens = resolveTokens(config);
   const redis = createRedis(config.redisUrl);
-  defineStockCommand(redis);
   const pool = createPool(config.databaseUrl);
   await ensureKeyring(redis, config.prefix);
   const bundle = await buildConsole();

@@ -17,6 +17,8 @@ export const LuaCode = {
   STALE: -12,
   /** checkout: qty above the product's per-shopper limit on its own */
   QTY_OVER_LIMIT: -20,
+  /** dashboard: a stock change would leave fewer than 0 units */
+  STOCK_BELOW_ZERO: -21,
 } as const;
 
 export const luaCodeToError: Record<number, ErrorCode> = {
@@ -30,4 +32,5 @@ export const luaCodeToError: Record<number, ErrorCode> = {
   [LuaCode.REVOKED]: 'TICKET_REVOKED',
   [LuaCode.BAD_ARGS]: 'BAD_REQUEST',
   [LuaCode.QTY_OVER_LIMIT]: 'QTY_OUT_OF_RANGE',
+  [LuaCode.STOCK_BELOW_ZERO]: 'INVALID_FIELD',
 };
