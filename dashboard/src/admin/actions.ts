@@ -1,5 +1,7 @@
 // One function per operator action: validate, apply through Redis (which announces the change
-// on the control channel), and return what the audit log records as before → after.
+// on the control channel), and return what the audit log records as before → after, with an
+// `undo` that puts Redis back if recording the change fails (audit.ts). PostgreSQL writes go
+// through `db`, the audit connection, so they commit or roll back with the audit row.
 import {
   createEvent,
   eventKeys,
@@ -18,6 +20,7 @@ import {
   updateEvent,
 } from '@sluice/shared';
 import type { Change } from './audit.ts';
+import type { PoolClient } from '@sluice/shared';
 import type { EventPatch, StateAction } from './bodies.ts';
 
 export interface Ctx {
@@ -35,14 +38,18 @@ async function mustGet(ctx: Ctx, id: string): Promise<EventRecord> {
 /** Create in Redis first (the id's uniqueness is decided there), then the catalogue rows; undo Redis if PostgreSQL fails. */
 export async function createEventAction(ctx: Ctx, body: unknown, now: number): Promise<Change<EventRecord>> {
   const rec = await createEvent(ctx.redis, ctx.prefix, body, now);
-  try {
-    await persistEvent(ctx.pool, rec.config);
-  } catch (err) {
+  const undo = async () => {
     await ctx.redis.del(...Object.values(eventKeys(ctx.prefix, rec.config.id)));
     await ctx.redis.srem(globalKeys(ctx.prefix).events, rec.config.id);
+  };
+  try {
+    // Its own transaction: a catalogue row without its Redis event is inert (re-creating the id upserts it).
+    await persistEvent(ctx.pool, rec.config);
+  } catch (err) {
+    await undo();
     throw new SluiceError('UNAVAILABLE', { message: 'Could not record the event; nothing was created.', cause: err });
   }
-  return { before: null, after: { config: rec.config, state: rec.state, version: rec.version }, result: rec };
+  return { before: null, after: { config: rec.config, state: rec.state, version: rec.version }, result: rec, undo };
 }
 
 function pick(rec: EventRecord, keys: readonly string[]): Record<string, unknown> {
@@ -52,6 +59,7 @@ function pick(rec: EventRecord, keys: readonly string[]): Record<string, unknown
 
 export async function editEventAction(
   ctx: Ctx,
+  db: PoolClient,
   id: string,
   patch: EventPatch,
   expectVersion: number | undefined,
@@ -59,14 +67,24 @@ export async function editEventAction(
 ): Promise<Change<EventRecord>> {
   const opts = expectVersion === undefined ? { now } : { now, expectVersion };
   const { before, after } = await updateEvent(ctx.redis, ctx.prefix, id, patch, opts);
-  if (patch.name !== undefined) {
-    await ctx.pool.query('UPDATE events SET name = $2 WHERE id = $1', [id, patch.name]);
-  }
   const keys = Object.keys(patch);
+  // Back to the old values, unless someone changed the event again meanwhile.
+  const undo = async () => {
+    await updateEvent(ctx.redis, ctx.prefix, id, pick(before, keys), { now, expectVersion: after.version });
+  };
+  if (patch.name !== undefined) {
+    try {
+      await db.query('UPDATE events SET name = $2 WHERE id = $1', [id, patch.name]);
+    } catch (err) {
+      await undo();
+      throw err;
+    }
+  }
   return {
     before: { ...pick(before, keys), version: before.version },
     after: { ...pick(after, keys), version: after.version },
     result: after,
+    undo,
   };
 }
 
@@ -84,10 +102,14 @@ export async function stateAction(ctx: Ctx, id: string, action: StateAction, now
   if (action === 'open') {
     const patch = { startAt: Math.min(rec.config.startAt, now), prequeueAt: Math.min(rec.config.prequeueAt, now) };
     const { after } = await updateEvent(ctx.redis, ctx.prefix, id, patch, { now });
+    const back = { startAt: rec.config.startAt, prequeueAt: rec.config.prequeueAt };
     return {
       before: { state: rec.state, startAt: rec.config.startAt, version: rec.version },
       after: { state: 'open (at next admitter tick)', startAt: after.config.startAt, version: after.version },
       result: after,
+      undo: async () => {
+        await updateEvent(ctx.redis, ctx.prefix, id, back, { now, expectVersion: after.version });
+      },
     };
   }
   const version = await setEventState(ctx.redis, ctx.prefix, id, next, now);
@@ -95,6 +117,11 @@ export async function stateAction(ctx: Ctx, id: string, action: StateAction, now
     before: { state: rec.state, version: rec.version },
     after: { state: next, version },
     result: { ...rec, state: next, version },
+    undo: async () => {
+      // Only if nothing moved the event since (the admitter, a sale, another operator).
+      const cur = await getEvent(ctx.redis, ctx.prefix, id);
+      if (cur?.version === version) await setEventState(ctx.redis, ctx.prefix, id, rec.state, now);
+    },
   };
 }
 
@@ -119,11 +146,17 @@ export async function revokeAction(
   await ctx.redis.hset(k.revoked, target, now);
   await publishControl(ctx.redis, ctx.prefix, { evt, kind: 'revoke', version: rec.version, at: now });
   const result: Revocation = { kind, id: target, at: now, version: rec.version };
-  return { before: previous === null ? null : { revokedAt: Number(previous) }, after: { kind, id: target, revokedAt: now }, result };
+  const undo = async () => {
+    if (previous === null) await ctx.redis.hdel(k.revoked, target);
+    else await ctx.redis.hset(k.revoked, target, previous);
+    await publishControl(ctx.redis, ctx.prefix, { evt, kind: 'revoke', version: rec.version, at: now });
+  };
+  return { before: previous === null ? null : { revokedAt: Number(previous) }, after: { kind, id: target, revokedAt: now }, result, undo };
 }
 
 /**
- * A new signing key. The old one stays in the JWKS for the longest ticket lifetime of any event
+ * A new signing key. No undo (gates may already sign with it): if recording fails, its audit row
+ * stays 'pending' (intent recorded, outcome not) and the error is logged. The old one stays in the JWKS for the longest ticket lifetime of any event
  * (tickets it signed stay verifiable until they expire).
  */
 export async function rotateKeyAction(ctx: Ctx, now: number): Promise<Change<{ previous: string | null; current: string; at: number }>> {

@@ -1,7 +1,17 @@
 // The admin API under /v1/events (and /v1/keys): documented in dashboard/openapi.yaml. Every
 // change goes through `audited`, is applied in Redis (announced on the control channel) and
 // answered with the new state; reads are open to the viewer role.
-import { getEvent, isEventId, listEventIds, loadKeyring, type Logger, type Pool, type Redis, SluiceError } from '@sluice/shared';
+import {
+  getEvent,
+  isEventId,
+  listEventIds,
+  loadKeyring,
+  type Logger,
+  type Pool,
+  type Redis,
+  SluiceError,
+  validateEvent,
+} from '@sluice/shared';
 import type { prom } from '@sluice/shared';
 import type { Request, Server } from 'hyper-express';
 import { authenticate, authorize, type Principal } from '../auth/guard.ts';
@@ -11,7 +21,7 @@ import type { Tokens } from '../auth/tokens.ts';
 import { handled, jsonBody, ok } from '../http/respond.ts';
 import type { LiveHub } from '../live/hub.ts';
 import { type Ctx, createEventAction, editEventAction, revokeAction, rotateKeyAction, stateAction } from './actions.ts';
-import { audited, listAudit } from './audit.ts';
+import { audited, type ChangeFn, listAudit } from './audit.ts';
 import { parsePatch, parseRevocation, parseStockChange, STATE_ACTIONS } from './bodies.ts';
 import { adjustStock } from './stock.ts';
 
@@ -38,8 +48,9 @@ export function registerAdminRoutes(app: Server, d: AdminDeps): void {
     if (!isEventId(id)) throw new SluiceError('UNKNOWN_EVENT');
     return id;
   };
-  const record = async <T>(who: Principal, action: string, evt: string | null, fn: Parameters<typeof audited<T>>[4]) => {
-    const result = await audited(d.pool, who.actor, action, evt, fn);
+  // Inputs are parsed before this (a malformed request records nothing); see audit.ts for the order.
+  const record = async <T>(who: Principal, action: string, evt: string | null, intent: unknown, fn: ChangeFn<T>) => {
+    const result = await audited(d.pool, d.log, who.actor, action, evt, intent, fn);
     d.changes.inc({ action });
     d.log.info({ actor: who.actor, action, evt }, 'admin change');
     return result;
@@ -64,7 +75,8 @@ export function registerAdminRoutes(app: Server, d: AdminDeps): void {
       const who = await guard(req, 'write');
       const body = await jsonBody(req);
       const evt = typeof (body as { id?: unknown })?.id === 'string' ? (body as { id: string }).id : null;
-      const rec = await record(who, 'event.create', evt, () => createEventAction(ctx, body, Date.now()));
+      validateEvent(body); // before the intent is recorded; createEvent validates again
+      const rec = await record(who, 'event.create', evt, body, () => createEventAction(ctx, body, Date.now()));
       ok(res, rec, 201);
     }),
   );
@@ -86,7 +98,9 @@ export function registerAdminRoutes(app: Server, d: AdminDeps): void {
       const who = await guard(req, 'write');
       const id = eventId(req);
       const { patch, expectVersion } = parsePatch(await jsonBody(req));
-      const after = await record(who, 'event.edit', id, () => editEventAction(ctx, id, patch, expectVersion, Date.now()));
+      const after = await record(who, 'event.edit', id, { patch, expectVersion }, (db) =>
+        editEventAction(ctx, db, id, patch, expectVersion, Date.now()),
+      );
       ok(res, after);
     }),
   );
@@ -97,7 +111,7 @@ export function registerAdminRoutes(app: Server, d: AdminDeps): void {
       handled(d.log, async (req, res) => {
         const who = await guard(req, 'write');
         const id = eventId(req);
-        const after = await record(who, `event.${action}`, id, () => stateAction(ctx, id, action, Date.now()));
+        const after = await record(who, `event.${action}`, id, { action }, () => stateAction(ctx, id, action, Date.now()));
         ok(res, after);
       }),
     );
@@ -109,9 +123,10 @@ export function registerAdminRoutes(app: Server, d: AdminDeps): void {
       const who = await guard(req, 'write');
       const id = eventId(req);
       const { sku, delta } = parseStockChange(await jsonBody(req));
-      const change = await record(who, 'stock.adjust', id, async () => {
-        const c = await adjustStock(d.redis, d.pool, d.prefix, id, sku, delta, Date.now());
-        return { before: { sku, left: c.leftBefore }, after: { sku, left: c.leftAfter, initial: c.initialAfter }, result: c };
+      const change = await record(who, 'stock.adjust', id, { sku, delta }, async (db) => {
+        const { undo, ...c } = await adjustStock(d.redis, db, d.prefix, id, sku, delta, Date.now());
+        const after = { sku, left: c.leftAfter, initial: c.initialAfter, state: c.state };
+        return { before: { sku, left: c.leftBefore }, after, result: c, undo };
       });
       ok(res, change);
     }),
@@ -123,7 +138,7 @@ export function registerAdminRoutes(app: Server, d: AdminDeps): void {
       const who = await guard(req, 'write');
       const id = eventId(req);
       const { kind, id: target } = parseRevocation(await jsonBody(req));
-      const r = await record(who, `revoke.${kind}`, id, () => revokeAction(ctx, id, kind, target, Date.now()));
+      const r = await record(who, `revoke.${kind}`, id, { kind, id: target }, () => revokeAction(ctx, id, kind, target, Date.now()));
       ok(res, r, 201);
     }),
   );
@@ -159,7 +174,7 @@ export function registerAdminRoutes(app: Server, d: AdminDeps): void {
     '/v1/keys/rotate',
     handled(d.log, async (req, res) => {
       const who = await guard(req, 'write');
-      const r = await record(who, 'keys.rotate', null, () => rotateKeyAction(ctx, Date.now()));
+      const r = await record(who, 'keys.rotate', null, null, () => rotateKeyAction(ctx, Date.now()));
       ok(res, r, 201);
     }),
   );

@@ -8,12 +8,13 @@ import {
   eventKeys,
   getEvent,
   LuaCode,
-  type Pool,
+  type PoolClient,
   publishControl,
   type Redis,
   runScript,
   SluiceError,
   updateEvent,
+  validateEvent,
 } from '@sluice/shared';
 
 export interface StockChange {
@@ -41,34 +42,54 @@ async function applyDelta(redis: Redis, prefix: string, evt: string, sku: string
   return { left: Number(left), state };
 }
 
+/**
+ * Validate, then move the live stock (Redis) and the initial stock (PostgreSQL, on `db`) by
+ * `delta`; the returned `undo` puts Redis back if the change cannot be recorded.
+ */
 export async function adjustStock(
   redis: Redis,
-  pool: Pool,
+  db: PoolClient,
   prefix: string,
   evt: string,
   sku: string,
   delta: number,
   now: number,
-): Promise<StockChange> {
+): Promise<StockChange & { undo: () => Promise<void> }> {
   const rec = await getEvent(redis, prefix, evt);
   if (!rec) throw new SluiceError('UNKNOWN_EVENT');
   const product = rec.config.products.find((p) => p.sku === sku);
   if (!product) throw new SluiceError('UNKNOWN_SKU', { field: 'sku', message: `sku: no product ${sku} in ${evt}` });
+  // Validate the event as it will be before writing anything (the stock bound lives in the model).
+  try {
+    validateEvent({ ...rec.config, products: rec.config.products.map((p) => (p.sku === sku ? { ...p, stock: p.stock + delta } : p)) });
+  } catch (err) {
+    if (err instanceof SluiceError && err.code === 'INVALID_FIELD') {
+      throw new SluiceError('INVALID_FIELD', { field: 'delta', message: `delta: ${err.message}`, cause: err });
+    }
+    throw err;
+  }
   const { left: leftAfter, state } = await applyDelta(redis, prefix, evt, sku, delta, now);
+  const undo = async () => {
+    await applyDelta(redis, prefix, evt, sku, -delta, now);
+  };
   let initialAfter: number;
   try {
-    const { rows } = await pool.query<{ initial_stock: number }>(
+    const { rows } = await db.query<{ initial_stock: number }>(
       'UPDATE products SET initial_stock = initial_stock + $3 WHERE event_id = $1 AND sku = $2 RETURNING initial_stock',
       [evt, sku, delta],
     );
     if (rows.length === 0) throw new SluiceError('UNKNOWN_SKU', { field: 'sku', message: `sku: ${sku} is not in the database` });
     initialAfter = rows[0]!.initial_stock;
+    const products = rec.config.products.map((p) => (p.sku === sku ? { ...p, stock: initialAfter } : p));
+    const { after } = await updateEvent(redis, prefix, evt, { products }, { now });
+    const undoAll = async () => {
+      await undo();
+      await updateEvent(redis, prefix, evt, { products: rec.config.products }, { now, expectVersion: after.version });
+    };
+    return { sku, delta, leftBefore: leftAfter - delta, leftAfter, initialAfter, version: after.version, state, undo: undoAll };
   } catch (err) {
-    await applyDelta(redis, prefix, evt, sku, -delta, now);
+    await undo();
     if (err instanceof SluiceError) throw err;
     throw new SluiceError('UNAVAILABLE', { message: 'Could not record the stock change; nothing was changed.', cause: err });
   }
-  const products = rec.config.products.map((p) => (p.sku === sku ? { ...p, stock: initialAfter } : p));
-  const { after } = await updateEvent(redis, prefix, evt, { products }, { now });
-  return { sku, delta, leftBefore: leftAfter - delta, leftAfter, initialAfter, version: after.version, state };
 }

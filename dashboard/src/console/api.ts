@@ -56,7 +56,7 @@ export const api = {
     call<{ version: number }>('POST', `/v1/events/${evt}/revocations`, body),
   rotateKey: () => call<{ current: string; at: number }>('POST', '/v1/keys/rotate'),
   audit: (evt: string) =>
-    call<{ entries: { id: number; at: string; actor: string; action: string; before: unknown; after: unknown }[] }>(
+    call<{ entries: { id: number; at: string; actor: string; action: string; status: string; before: unknown; after: unknown }[] }>(
       'GET',
       `/v1/events/${evt}/audit?limit=15`,
     ),

@@ -193,7 +193,7 @@ async function refreshAudit(evt: string): Promise<void> {
         h(
           'li',
           {},
-          `${new Date(e.at).toLocaleTimeString()} ${e.actor} ${e.action}: ${JSON.stringify(e.before)} → ${JSON.stringify(e.after)}`,
+          `${new Date(e.at).toLocaleTimeString()} ${e.actor} ${e.action}${e.status === 'applied' ? '' : ` [${e.status}]`}: ${JSON.stringify(e.before)} → ${JSON.stringify(e.after)}`,
         ),
       ),
     );
