@@ -61,6 +61,8 @@ beforeAll(async () => {
         GATE_SERVE_PAGE: 'false',
         GATE_TICK_MS: '100',
         GATE_JOIN_RATE_PER_IP: '1000000',
+        GATE_MAX_PLACES_PER_IP: '1000000',
+        GATE_MAX_SOCKETS_PER_IP: '1000000',
       }),
       { log: createLogger('gate-console-test', 'silent') },
     );

@@ -83,6 +83,8 @@ export function eventBody(id: string, over: Record<string, unknown> = {}) {
     rate: 10,
     burst: 10,
     maxActive: 100,
+    powDifficulty: 0,
+    powSurgeDifficulty: 0,
     products: [
       { sku: 'SKU-A', name: 'Thing A', priceCents: 1000, stock: 50, limitPerShopper: 2 },
       { sku: 'SKU-B', name: 'Thing B', priceCents: 2000, stock: 20, limitPerShopper: 1 },

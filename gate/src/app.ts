@@ -5,7 +5,9 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { CloseCode, createLogger, createRedis, eventKeys, type Logger } from '@sluice/shared';
 import uWS, { type us_listen_socket } from 'uWebSockets.js';
-import { JoinLimiter } from './abuse/ip-limit.ts';
+import { TrustedProxies } from './abuse/client-address.ts';
+import { JoinGuard } from './abuse/join-guard.ts';
+import { SocketCap } from './abuse/socket-cap.ts';
 import { Admitter } from './admission/admitter.ts';
 import { onEventChange, subscribe } from './broadcast/fanout.ts';
 import type { GateConfig, GateContext } from './context.ts';
@@ -62,7 +64,12 @@ export async function startGate(config: GateConfig, opts: StartOptions = {}): Pr
     issuer,
     metrics,
     placeSecret: await loadPlaceSecret(redis, config.prefix),
-    ipLimiter: new JoinLimiter(redis, config.prefix, config.joinRatePerIp),
+    joinGuard: new JoinGuard(redis, config.prefix, {
+      joinsPerIp: config.joinRatePerIp,
+      placesPerIp: config.maxPlacesPerIp,
+    }),
+    socketCap: new SocketCap(config.maxSocketsPerIp),
+    proxies: new TrustedProxies(config.trustedProxies),
     absence: new AbsenceMarker(redis, config.prefix),
     frames: new Map(),
     ready: false,

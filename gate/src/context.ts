@@ -1,7 +1,9 @@
 // Everything one gate instance shares between its modules (built by app.ts).
 import type { ConfigOf, gateSchema, Logger, Redis } from '@sluice/shared';
 import type { TemplatedApp } from 'uWebSockets.js';
-import type { JoinLimiter } from './abuse/ip-limit.ts';
+import type { TrustedProxies } from './abuse/client-address.ts';
+import type { JoinGuard } from './abuse/join-guard.ts';
+import type { SocketCap } from './abuse/socket-cap.ts';
 import type { EventCache } from './control/events.ts';
 import type { GateMetrics } from './http/metrics.ts';
 import type { AbsenceMarker } from './queue/join.ts';
@@ -23,8 +25,12 @@ export interface GateContext {
   issuer: TicketIssuer;
   delivery: TicketDelivery;
   placeSecret: Buffer;
-  /** Joins per client address, counted over every gate process. */
-  ipLimiter: JoinLimiter;
+  /** Join rate, live places per address, single-use proof of work, revocation (all processes). */
+  joinGuard: JoinGuard;
+  /** Open sockets per client address in this process. */
+  socketCap: SocketCap;
+  /** Peers whose forwarding headers give the client address. */
+  proxies: TrustedProxies;
   absence: AbsenceMarker;
   metrics: GateMetrics;
   /** Last state frame per event, serialised as broadcast. */

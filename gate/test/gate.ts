@@ -14,6 +14,9 @@ export async function testGate(
     GATE_PORT: '0',
     GATE_SERVE_PAGE: 'false',
     GATE_TICK_MS: '50',
+    // Every test client shares 127.0.0.1; the tests of these limits set them.
+    GATE_MAX_PLACES_PER_IP: '1000000',
+    GATE_MAX_SOCKETS_PER_IP: '1000000',
     ...env,
   });
   const g = await startGate(config, { log: quietLog, ...opts });

@@ -42,6 +42,9 @@ export async function makeEvent(
       overbook: 1,
       ticketTtlS: 600,
       graceS: 60,
+      // Tests that exercise the proof of work ask for it; the rest join without one.
+      powDifficulty: 0,
+      powSurgeDifficulty: 0,
       allowedOrigins: ['https://shop.example'],
       products: [{ sku: 'SKU-1', name: 'Thing', priceCents: 100, stock: 100_000, limitPerShopper: 1 }],
       ...patch,

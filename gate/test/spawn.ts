@@ -45,6 +45,8 @@ export async function spawnGate(
       LOG_LEVEL: 'info',
       // Every test client shares 127.0.0.1, and the join limit is global over the processes.
       GATE_JOIN_RATE_PER_IP: '100000',
+      GATE_MAX_PLACES_PER_IP: '1000000',
+      GATE_MAX_SOCKETS_PER_IP: '1000000',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -61,7 +61,19 @@ export function eventKeys(prefix: string, evt: string) {
     tickChannel: `${b}:tick`,
     /** hash: `w` -> start of the current window (ms), `a:<client address>` -> joins in it */
     joinsByIp: `${b}:joins-by-ip`,
+    /** zset: proof-of-work challenge id -> its expiry (ms); spent challenges (single use) */
+    powUsed: `${b}:pow-used`,
   } as const;
+}
+
+/**
+ * zset of the places created from one client address (IPv4 address or IPv6 /64, see the gate's
+ * addressKey): placeId -> when it was reserved. The join-guard Lua caps the live ones.
+ * @example addressPlacesKey('sluice', 'demo', '192.0.2.1') === 'sluice:{demo}:places-of:192.0.2.1'
+ */
+export function addressPlacesKey(prefix: string, evt: string, address: string): string {
+  if (!isEventId(evt)) throw new RangeError(`bad event id ${JSON.stringify(evt)}`);
+  return `${prefix}:{${evt}}:places-of:${address.slice(0, 64)}`;
 }
 
 export type EventKeys = ReturnType<typeof eventKeys>;

@@ -81,7 +81,7 @@ describe('join limit per address', () => {
 
   it('behind a trusted proxy counts X-Real-IP / the last X-Forwarded-For hop, not the proxy', async () => {
     await gate?.stop();
-    gate = await spawnGateCluster(s, 2, { GATE_JOIN_RATE_PER_IP: '3', GATE_TRUST_PROXY: 'true' });
+    gate = await spawnGateCluster(s, 2, { GATE_JOIN_RATE_PER_IP: '3', GATE_TRUSTED_PROXIES: '127.0.0.1', GATE_TRUST_PROXY: 'true' });
     const evt = (await makeEvent(s.redis, s.prefix, { queueAll: true })).config.id;
     await until(async () => (await s.redis.hget(`${s.prefix}:{${evt}}:event`, 'state')) === 'open', 15_000, 'open');
     while (Date.now() % WINDOW_MS > WINDOW_MS - 3000) await sleep(50);
@@ -100,6 +100,25 @@ describe('join limit per address', () => {
     const b: number[] = [];
     for (let i = 0; i < 4; i++) b.push(await join({ 'x-forwarded-for': `10.9.9.${i}, 198.51.100.1` }));
     expect(b).toEqual([200, 200, 200, 429]);
+  }, 120_000);
+
+  it('ignores X-Real-IP / X-Forwarded-For from a peer that is not a configured proxy', async () => {
+    await gate?.stop();
+    // The proxy list names another host: this test's requests come from 127.0.0.1, a stranger.
+    // (GATE_TRUST_PROXY is what the gate read before GATE_TRUSTED_PROXIES: it trusted any peer.)
+    gate = await spawnGateCluster(s, 2, { GATE_JOIN_RATE_PER_IP: '3', GATE_TRUSTED_PROXIES: '10.0.0.1', GATE_TRUST_PROXY: 'true' });
+    const evt = (await makeEvent(s.redis, s.prefix, { queueAll: true })).config.id;
+    await until(async () => (await s.redis.hget(`${s.prefix}:{${evt}}:event`, 'state')) === 'open', 15_000, 'open');
+    while (Date.now() % WINDOW_MS > WINDOW_MS - 3000) await sleep(50);
+    const join = (headers: Record<string, string>) =>
+      fetch(`http://127.0.0.1:${gate.port}/v1/events/${evt}/join`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: '{}',
+      }).then((r) => r.status);
+    const a: number[] = [];
+    for (let i = 0; i < 4; i++) a.push(await join({ 'x-real-ip': `203.0.113.${i}`, 'x-forwarded-for': `198.51.100.${i}` }));
+    expect(a).toEqual([200, 200, 200, 429]);
   }, 120_000);
 });
 

@@ -49,6 +49,8 @@ export async function openSale(
       name: `Fault sale ${evt}`,
       startAt: now - 1000,
       allowedOrigins: ['https://shop.example'],
+      powDifficulty: 0,
+      powSurgeDifficulty: 0,
       products: products.map((p) => ({
         sku: p.sku,
         name: p.name ?? `Product ${p.sku}`,

@@ -22,6 +22,8 @@ export const EDITABLE = [
   'ticketTtlS',
   'graceS',
   'powDifficulty',
+  'powSurgeJoinsPerS',
+  'powSurgeDifficulty',
   'allowedOrigins',
   'returnUrl',
   'queueAll',

@@ -83,6 +83,8 @@ export async function startStack(): Promise<Stack> {
     GATE_TICK_MS: '50',
     // Every request here comes from 127.0.0.1: lift the per-address join limit.
     GATE_JOIN_RATE_PER_IP: '1000000',
+    GATE_MAX_PLACES_PER_IP: '1000000',
+    GATE_MAX_SOCKETS_PER_IP: '1000000',
   });
   const gate = await startGate(config, { log: createLogger('gate-browser-test', 'silent') });
   const gateUrl = `http://127.0.0.1:${gate.port}`;
@@ -142,6 +144,8 @@ export async function startStack(): Promise<Stack> {
         overbook: 1,
         ticketTtlS: 600,
         graceS: 600,
+        powDifficulty: 0,
+        powSurgeDifficulty: 0,
         allowedOrigins: [pageOrigin],
         returnUrl: store.returnUrl,
         products: [{ sku: 'SKU-1', name: 'Sneaker', priceCents: 100, stock: 100_000, limitPerShopper: 1 }],

@@ -141,10 +141,12 @@ export class QueueClient {
   private async joinFields(): Promise<Omit<JoinMsg, 't'>> {
     const saved = loadPlace(this.d.session, this.d.config.event);
     if (saved) return { cid: this.cid, place: saved.place };
-    if (this.powDifficulty <= 0) return { cid: this.cid };
+    // Fetched even when the event's base difficulty is 0: a surge of joins may raise it. The
+    // challenge is bound to this cid (and address), and good for one join.
     const c = await this.getJson<{ challenge: string; difficulty: number }>(
-      GatePaths.challenge(this.d.config.event),
+      `${GatePaths.challenge(this.d.config.event)}?cid=${encodeURIComponent(this.cid)}`,
     );
+    if (c.difficulty <= 0 && this.powDifficulty <= 0) return { cid: this.cid };
     return {
       cid: this.cid,
       pow: { challenge: c.challenge, nonce: await solvePow(c.challenge, c.difficulty) },

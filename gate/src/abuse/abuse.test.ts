@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { IpLimiter } from './ip-limit.ts';
+import { IpLimiter } from './join-guard.ts';
 import { originAllowed } from './origin.ts';
+import { SocketCap } from './socket-cap.ts';
 
 describe('IpLimiter', () => {
   it('allows `limit` joins per window per address', () => {
@@ -8,6 +9,19 @@ describe('IpLimiter', () => {
     expect([1, 2, 3, 4].map(() => l.take('1.2.3.4', 100))).toEqual([true, true, true, false]);
     expect(l.take('5.6.7.8', 200)).toBe(true);
     expect(l.take('1.2.3.4', 10_100)).toBe(true);
+  });
+});
+
+describe('SocketCap', () => {
+  it('holds at most `max` sockets per address and frees them on release', () => {
+    const c = new SocketCap(2);
+    expect([c.take('a'), c.take('a'), c.take('a'), c.take('b')]).toEqual([true, true, false, true]);
+    c.release('a');
+    expect(c.take('a')).toBe(true);
+    c.release('a');
+    c.release('a');
+    c.release('b');
+    expect(c.addresses).toBe(0);
   });
 });
 

@@ -6,6 +6,7 @@ import {
   eventKeys,
   isEventId,
   PLACE_HEADER,
+  powDifficultyAt,
   type PlaceStatus,
   type PublicEventInfo,
   SluiceError,
@@ -17,10 +18,17 @@ import { issueChallenge, verifyPow } from '../abuse/pow.ts';
 import { buildFrame } from '../broadcast/frame.ts';
 import type { GateContext } from '../context.ts';
 import { JoinRefused, joinQueue, leaveQueue, welcomeOf } from '../queue/join.ts';
-import { verifyPlace } from '../queue/place-token.ts';
-import { joinShapeError, REFUSAL_CLOSE } from '../queue/ws-join.ts';
+import { newPlaceId, verifyPlace } from '../queue/place-token.ts';
+import { CID_PATTERN, GUARD_CLOSE, joinShapeError, REFUSAL_CLOSE } from '../queue/ws-join.ts';
 import { remoteIp } from '../queue/ws.ts';
 import { handleAsync, type Headers, parseJsonObject, readBody, sendError, sendJson } from './respond.ts';
+
+const GUARD_ERROR = {
+  RATE_LIMITED: 'RATE_LIMITED',
+  PLACE_CAP: 'RATE_LIMITED',
+  POW_REPLAY: 'FORBIDDEN',
+  REVOKED: 'FORBIDDEN',
+} as const;
 
 const REFUSAL_ERROR = {
   UNKNOWN_EVENT: 'UNKNOWN_EVENT',
@@ -28,6 +36,7 @@ const REFUSAL_ERROR = {
   EVENT_CLOSED: 'EVENT_NOT_OPEN',
   SOLD_OUT: 'SOLD_OUT',
   PLACE_GONE: 'NOT_FOUND',
+  TOKEN_REQUIRED: 'FORBIDDEN',
 } as const;
 
 interface Req {
@@ -121,16 +130,19 @@ export function eventRoutes(g: GateContext, app: TemplatedApp): void {
     res.end(currentFrame(g, r));
   });
 
+  // Bound to the caller's address and `?cid=`; harder while the event's joins per second surge.
   app.get(`${base}/challenge`, (res, req) => {
+    const cid = new URLSearchParams(req.getQuery() ?? '').get('cid') ?? '';
     const r = prepare(g, res, req);
     if (!r) return;
-    const challenge = issueChallenge(g.placeSecret, r.evt, g.now());
-    sendJson(
-      res,
-      200,
-      { challenge, difficulty: r.rec.config.powDifficulty },
-      { ...r.cors, 'cache-control': 'no-store' },
-    );
+    if (cid !== '' && !CID_PATTERN.test(cid)) {
+      sendError(res, 'INVALID_FIELD', r.cors, 'cid must be 8-64 of A-Za-z0-9_-');
+      return;
+    }
+    const now = g.now();
+    const difficulty = powDifficultyAt(r.rec.config, g.joinGuard.joinsPerSecond(r.evt, now));
+    const challenge = issueChallenge(g.placeSecret, r.evt, now, difficulty, { address: r.ip, cid });
+    sendJson(res, 200, { challenge, difficulty }, { ...r.cors, 'cache-control': 'no-store' });
   });
 
   // The input of the pre-queue shuffle: members (sorted), seed hash and, after the start, the
@@ -168,19 +180,38 @@ export function eventRoutes(g: GateContext, app: TemplatedApp): void {
         const body = parseJsonObject(await readBody(res, g.config.maxPayload));
         const now = g.now();
         if (joinShapeError(body)) throw new SluiceError('INVALID_BODY');
-        if (!(await g.ipLimiter.take(r.evt, r.ip, now))) throw new SluiceError('RATE_LIMITED');
+        const cid = (body.cid as string | undefined) ?? '';
         let resume = '';
+        let pow: { id: string; exp: number } | null = { id: '', exp: 0 };
         if (body.place !== undefined) {
           resume = verifyPlace(g.placeSecret, r.evt, body.place) ?? '';
           if (!resume)
             throw new SluiceError('INVALID_FIELD', { field: 'place', message: 'invalid place token' });
-        } else if (!verifyPow(g.placeSecret, r.evt, r.rec.config.powDifficulty, body.pow, now)) {
-          throw new SluiceError('FORBIDDEN', { message: 'proof of work missing or wrong' });
+        } else {
+          const min = powDifficultyAt(r.rec.config, g.joinGuard.joinsPerSecond(r.evt, now));
+          pow = verifyPow(g.placeSecret, r.evt, min, body.pow, now, { address: r.ip, cid });
         }
+        const placeId = newPlaceId();
+        const verdict = await g.joinGuard.check(r.evt, {
+          address: r.ip,
+          cid,
+          resumePlaceId: resume,
+          // A wrong proof reserves nothing against the address cap.
+          newPlaceId: pow ? placeId : '',
+          powId: pow?.id ?? '',
+          powExp: pow?.exp ?? 0,
+          now,
+        });
+        // The rate is counted before the proof is judged, so wrong proofs cannot flood for free.
+        if (verdict === 'RATE_LIMITED') throw new SluiceError('RATE_LIMITED');
+        if (!pow) throw new SluiceError('FORBIDDEN', { message: 'proof of work missing or wrong' });
+        if (verdict !== 'ok')
+          throw new SluiceError(GUARD_ERROR[verdict], { message: GUARD_CLOSE[verdict][1] });
         const j = await joinQueue(g.redis, g.prefix, r.evt, {
-          cid: (body.cid as string) ?? '',
+          cid,
           resumePlaceId: resume,
           now,
+          placeId,
         }).catch(refusalToHttp);
         // No socket holds this place: the grace period runs from the last poll.
         if (j.phase !== 'admitted') g.absence.mark(r.evt, j.placeId, now);

@@ -12,7 +12,7 @@ export interface JoinResult {
   admittedAt: number | null;
 }
 
-export type JoinFailure = 'UNKNOWN_EVENT' | 'NOT_OPEN' | 'EVENT_CLOSED' | 'SOLD_OUT' | 'PLACE_GONE';
+export type JoinFailure = 'UNKNOWN_EVENT' | 'NOT_OPEN' | 'EVENT_CLOSED' | 'SOLD_OUT' | 'PLACE_GONE' | 'TOKEN_REQUIRED';
 
 const FAILURES: Record<number, JoinFailure> = {
   [LuaCode.UNKNOWN_EVENT]: 'UNKNOWN_EVENT',
@@ -20,6 +20,7 @@ const FAILURES: Record<number, JoinFailure> = {
   [LuaCode.EVENT_CLOSED]: 'EVENT_CLOSED',
   [LuaCode.SOLD_OUT]: 'SOLD_OUT',
   [LuaCode.PLACE_GONE]: 'PLACE_GONE',
+  [LuaCode.TOKEN_REQUIRED]: 'TOKEN_REQUIRED',
 };
 
 export class JoinRefused extends Error {
@@ -33,20 +34,21 @@ export class JoinRefused extends Error {
 
 /**
  * Join the line of `evt`, or resume the place named by `resumePlaceId` (from a verified place
- * token) or owned by client id `cid`. Throws JoinRefused.
+ * token) or owned by client id `cid` (not an admitted one: its ticket needs the place token). A
+ * new place gets `placeId` (the id the join guard reserved), else a fresh one. Throws JoinRefused.
  */
 export async function joinQueue(
   redis: Redis,
   prefix: string,
   evt: string,
-  p: { cid: string; resumePlaceId: string; now: number },
+  p: { cid: string; resumePlaceId: string; now: number; placeId?: string },
 ): Promise<JoinResult> {
   const k = eventKeys(prefix, evt);
   const r = await runScript<(string | number)[]>(
     redis,
     'join',
     [k.event, k.queue, k.prequeue, k.seq, k.ident, k.owner, k.absent, k.admittedAt],
-    [newPlaceId(), p.cid, p.resumePlaceId, p.now],
+    [p.placeId ?? newPlaceId(), p.cid, p.resumePlaceId, p.now],
   );
   const code = Number(r[0]);
   if (code !== 1) throw new JoinRefused(FAILURES[code] ?? 'UNKNOWN_EVENT');

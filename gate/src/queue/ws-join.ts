@@ -1,10 +1,11 @@
 // The join message of a WebSocket: address limit, proof-of-work, place token, the join Lua,
 // then `welcome` (plus the last state frame, or the ticket when already admitted).
-import { CloseCode, eventKeys, type JoinMsg, type PlaceMsg } from '@sluice/shared';
+import { CloseCode, eventKeys, type JoinMsg, type PlaceMsg, powDifficultyAt } from '@sluice/shared';
+import type { GuardVerdict } from '../abuse/join-guard.ts';
 import { verifyPow } from '../abuse/pow.ts';
 import type { GateContext } from '../context.ts';
 import { JoinRefused, joinQueue, welcomeOf, type JoinFailure } from './join.ts';
-import { verifyPlace } from './place-token.ts';
+import { newPlaceId, verifyPlace } from './place-token.ts';
 import { type Socket, topicOf } from './sockets.ts';
 
 export const CID_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
@@ -15,6 +16,14 @@ export const REFUSAL_CLOSE: Record<JoinFailure, [number, string]> = {
   EVENT_CLOSED: [CloseCode.EVENT_CLOSED, 'the event is closed'],
   SOLD_OUT: [CloseCode.SOLD_OUT, 'sold out'],
   PLACE_GONE: [CloseCode.PLACE_EXPIRED, 'place expired; join again'],
+  TOKEN_REQUIRED: [CloseCode.PLACE_INVALID, 'this place was admitted: resume it with its place token'],
+};
+
+export const GUARD_CLOSE: Record<Exclude<GuardVerdict, 'ok'>, [number, string]> = {
+  RATE_LIMITED: [CloseCode.RATE_LIMITED, 'too many joins from this address'],
+  PLACE_CAP: [CloseCode.RATE_LIMITED, 'too many places from this address'],
+  POW_REPLAY: [CloseCode.POW_INVALID, 'proof of work already used; fetch a new challenge'],
+  REVOKED: [CloseCode.REVOKED, 'revoked'],
 };
 
 /** Shape check of a join (WebSocket message or HTTP body); the reason when malformed. */
@@ -34,30 +43,44 @@ export async function handleJoin(g: GateContext, ws: Socket, msg: JoinMsg): Prom
   const now = g.now();
   const shape = joinShapeError(msg);
   if (shape) return end(CloseCode.BAD_MESSAGE, shape);
-  // Marked as joining across the await, so a second join meanwhile is refused (ws.ts).
-  d.joining = true;
-  let allowed: boolean;
-  try {
-    allowed = await g.ipLimiter.take(d.evt, d.ip, now);
-  } finally {
-    d.joining = false;
-  }
-  if (!allowed) return end(CloseCode.RATE_LIMITED, 'too many joins from this address');
   const rec = g.events.get(d.evt);
   if (!rec) return end(CloseCode.UNKNOWN_EVENT, 'no such event');
+  const cid = msg.cid ?? '';
   let resume = '';
+  let pow = { id: '', exp: 0 };
   if (msg.place !== undefined) {
+    // A resume with a valid place token already paid its proof-of-work when it first joined.
     const id = verifyPlace(g.placeSecret, d.evt, msg.place);
     if (!id) return end(CloseCode.PLACE_INVALID, 'invalid place token');
     resume = id;
-  } else if (!verifyPow(g.placeSecret, d.evt, rec.config.powDifficulty, msg.pow, now)) {
-    // A resume with a valid place token already paid its proof-of-work when it first joined.
-    return end(CloseCode.POW_INVALID, 'proof of work missing or wrong');
+  } else {
+    const min = powDifficultyAt(rec.config, g.joinGuard.joinsPerSecond(d.evt, now));
+    const solved = verifyPow(g.placeSecret, d.evt, min, msg.pow, now, { address: d.ip, cid });
+    if (!solved) return end(CloseCode.POW_INVALID, 'proof of work missing or wrong');
+    pow = solved;
   }
+  const placeId = newPlaceId();
+  // Marked as joining across the awaits, so a second join meanwhile is refused (ws.ts).
+  d.joining = true;
+  let verdict: GuardVerdict;
+  try {
+    verdict = await g.joinGuard.check(d.evt, {
+      address: d.ip,
+      cid,
+      resumePlaceId: resume,
+      newPlaceId: placeId,
+      powId: pow.id,
+      powExp: pow.exp,
+      now,
+    });
+  } finally {
+    d.joining = false;
+  }
+  if (verdict !== 'ok') return end(...GUARD_CLOSE[verdict]);
   d.joining = true;
   let j: Awaited<ReturnType<typeof joinQueue>>;
   try {
-    j = await joinQueue(g.redis, g.prefix, d.evt, { cid: msg.cid ?? '', resumePlaceId: resume, now });
+    j = await joinQueue(g.redis, g.prefix, d.evt, { cid, resumePlaceId: resume, now, placeId });
   } catch (err) {
     if (err instanceof JoinRefused) return end(...REFUSAL_CLOSE[err.reason]);
     throw err;

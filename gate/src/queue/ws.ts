@@ -15,7 +15,7 @@ import uWS, {
   type us_socket_context_t,
   type WebSocketBehavior,
 } from 'uWebSockets.js';
-import { clientAddress } from '../abuse/client-address.ts';
+import { addressKey, clientAddress } from '../abuse/client-address.ts';
 import { originAllowed } from '../abuse/origin.ts';
 import type { GateContext } from '../context.ts';
 import { sendError } from '../http/respond.ts';
@@ -31,11 +31,14 @@ export const RANK_INTERVAL_MS = 5_000;
 /** A socket must send its join within this time. */
 export const JOIN_TIMEOUT_MS = 10_000;
 
-/** The client address of a request (read synchronously: `req` dies after the handler). */
+/**
+ * The client address key of a request (IPv4, or IPv6 /64), from the peer or a trusted proxy's
+ * headers (read synchronously: `req` dies after the handler).
+ */
 export function remoteIp(g: GateContext, res: HttpResponse, req: HttpRequest): string {
   const peer = Buffer.from(res.getRemoteAddressAsText()).toString();
-  if (!g.config.trustProxy) return peer;
-  return clientAddress(peer, req.getHeader('x-real-ip'), req.getHeader('x-forwarded-for'), true);
+  if (g.proxies.size === 0) return addressKey(peer);
+  return addressKey(clientAddress(peer, req.getHeader('x-real-ip'), req.getHeader('x-forwarded-for'), g.proxies));
 }
 
 export function wsBehavior(g: GateContext): WebSocketBehavior<SocketData> {
@@ -51,6 +54,7 @@ export function wsBehavior(g: GateContext): WebSocketBehavior<SocketData> {
     upgrade: (res, req, ctx) => upgrade(g, res, req, ctx),
     open: (ws) => {
       g.sockets.open++;
+      // Taken in upgrade; returned in close.
       g.sockets.awaitingJoin.add(ws);
     },
     message: (ws, message, isBinary) => onMessage(g, ws, message, isBinary),
@@ -81,6 +85,10 @@ function upgrade(g: GateContext, res: HttpResponse, req: HttpRequest, ctx: us_so
     }
     if (!originAllowed(origin, rec.config.allowedOrigins, g.config.devOrigins)) {
       sendError(res, 'ORIGIN_FORBIDDEN');
+      return;
+    }
+    if (!g.socketCap.take(ip)) {
+      sendError(res, 'RATE_LIMITED', { 'retry-after': '10' });
       return;
     }
     const data: SocketData = {
@@ -225,6 +233,7 @@ function onClose(g: GateContext, ws: Socket): void {
   const d = ws.getUserData();
   d.closed = true;
   g.sockets.open--;
+  g.socketCap.release(d.ip);
   g.sockets.awaitingJoin.delete(ws);
   if (!d.placeId || d.left) return;
   if (g.sockets.remove(d.evt, d.placeId, ws) && d.phase !== 'admitted')

@@ -86,6 +86,9 @@ export async function runFlashSale(s: Stores, gate: GateCluster, o: FlashSaleOpt
     overbook,
     ticketTtlS: 600,
     graceS: 600,
+    // The swarm measures the sale path, not proof-of-work.
+    powDifficulty: 0,
+    powSurgeDifficulty: 0,
     products: [{ sku: 'SKU-1', name: 'bench', priceCents: 100, stock: o.stock, limitPerShopper: 1 }],
   });
   await persistEvent(s.pool, rec.config);

@@ -40,6 +40,9 @@ export async function runGateHold(
     queueAll: true,
     maxActive: 1,
     graceS: 600,
+    // The swarm measures holding sockets, not proof-of-work (bench addresses are few and shared).
+    powDifficulty: 0,
+    powSurgeDifficulty: 0,
     products: [{ sku: 'SKU-1', name: 'bench', priceCents: 100, stock: 1, limitPerShopper: 1 }],
   });
   const k = eventKeys(s.prefix, o.evt);

@@ -47,6 +47,9 @@ export async function startGateCluster(s: Stores, o: { workers: number; tickMs: 
       GATE_TICK_MS: String(o.tickMs),
       GATE_IDLE_TIMEOUT_S: '960',
       GATE_JOIN_RATE_PER_IP: '1000000',
+      // The swarm spreads 1,000 sockets over each source address.
+      GATE_MAX_PLACES_PER_IP: '1000000',
+      GATE_MAX_SOCKETS_PER_IP: '1000000',
       GATE_SERVE_PAGE: 'false',
       GATE_DEV_ORIGINS: BENCH_ORIGIN,
     },

@@ -1,5 +1,6 @@
 // Typed configuration: every key has an env name, a default and a doc line; a service's config
 // is parsed once at boot, validated and frozen. A bad value stops the process naming the variable.
+import { isIP } from 'node:net';
 
 export interface Field<T> {
   readonly env: string;
@@ -136,6 +137,25 @@ export function list(env: string, def: readonly string[], doc: string): Field<re
           .map((s) => s.trim())
           .filter(Boolean),
       ),
+  };
+}
+
+/** A comma-separated list of IP addresses or CIDR blocks (`10.0.0.0/8`, `::1`). */
+export function cidrList(env: string, def: readonly string[], doc: string): Field<readonly string[]> {
+  const base = list(env, def, doc);
+  return {
+    ...base,
+    form: 'a comma-separated list of IP addresses or CIDRs',
+    parse: (raw) => {
+      const items = base.parse(raw);
+      for (const item of items) {
+        const [addr = '', bits, extra] = item.split('/');
+        const v = isIP(addr);
+        const max = v === 4 ? 32 : 128;
+        if (!v || extra !== undefined || (bits !== undefined && (!/^\d{1,3}$/.test(bits) || Number(bits) > max))) fail();
+      }
+      return items;
+    },
   };
 }
 

@@ -1,6 +1,6 @@
 // One schema per service. Every key: env name, default, doc line. The README's configuration
 // table is generated from these (see scripts/config-table.ts) and checked by a test.
-import { bool, int, list, num, oneOf, str, url } from './schema.ts';
+import { bool, cidrList, int, list, num, oneOf, str, url } from './schema.ts';
 
 const common = {
   redisUrl: url('REDIS_URL', 'redis://127.0.0.1:6379', 'Redis server for queues, stock and coordination', [
@@ -39,11 +39,19 @@ export const gateSchema = {
     min: 1,
     max: 1_000_000,
   }),
-  trustProxy: bool(
-    'GATE_TRUST_PROXY',
-    false,
-    'Behind a reverse proxy: take the client address from X-Real-IP, else the last X-Forwarded-For hop',
+  trustedProxies: cidrList(
+    'GATE_TRUSTED_PROXIES',
+    [],
+    'Reverse proxies (IPs or CIDRs) whose X-Real-IP / X-Forwarded-For give the client address; headers from any other peer are ignored',
   ),
+  maxSocketsPerIp: int('GATE_MAX_SOCKETS_PER_IP', 64, 'Open WebSockets per client address (IPv6: per /64) in one gate process', {
+    min: 1,
+    max: 1_000_000,
+  }),
+  maxPlacesPerIp: int('GATE_MAX_PLACES_PER_IP', 16, 'Live places (waiting or admitted) per client address (IPv6: per /64) and event', {
+    min: 1,
+    max: 10_000_000,
+  }),
   leaderTtlMs: int('GATE_LEADER_TTL_MS', 2000, 'Admitter lease; a dead admitter is replaced after this', {
     min: 500,
     max: 10_000,

@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { eventKeys } from '../keys.ts';
 import { persistEvent } from './db.ts';
-import type { EventConfig } from './model.ts';
+import { EVENT_DEFAULTS, type EventConfig } from './model.ts';
 import { createEvent } from './store.ts';
 
 export function demoEvent(now: number, origins: string[], returnUrl: string): Omit<EventConfig, 'queueAll'> & { queueAll: false } {
@@ -19,7 +19,9 @@ export function demoEvent(now: number, origins: string[], returnUrl: string): Om
     overbook: 1.5,
     ticketTtlS: 600,
     graceS: 60,
-    powDifficulty: 0,
+    powDifficulty: EVENT_DEFAULTS.powDifficulty,
+    powSurgeJoinsPerS: EVENT_DEFAULTS.powSurgeJoinsPerS,
+    powSurgeDifficulty: EVENT_DEFAULTS.powSurgeDifficulty,
     allowedOrigins: origins,
     returnUrl,
     queueAll: false,

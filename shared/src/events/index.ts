@@ -4,3 +4,4 @@ export * from './model.ts';
 export * from './shuffle.ts';
 export * from './state.ts';
 export * from './store.ts';
+export * from './pow-level.ts';

@@ -35,6 +35,10 @@ export interface EventConfig {
   graceS: number;
   /** Leading zero bits required in the join proof-of-work (0 = off). */
   powDifficulty: number;
+  /** Joins per second (all addresses) above which new challenges get `powSurgeDifficulty` (0 = never). */
+  powSurgeJoinsPerS: number;
+  /** Difficulty while joins per second exceed `powSurgeJoinsPerS` (0 or ≤ powDifficulty = no surge). */
+  powSurgeDifficulty: number;
   /** Origins whose pages may open the queue (exact `scheme://host[:port]`). */
   allowedOrigins: string[];
   /** Where the queue page sends an admitted shopper. */
@@ -59,7 +63,11 @@ export const EVENT_DEFAULTS = {
   overbook: 1.5,
   ticketTtlS: 600,
   graceS: 60,
-  powDifficulty: 0,
+  // ~16k SHA-256 on average: a fraction of a second in a browser, for a person once per sale.
+  powDifficulty: 14,
+  powSurgeJoinsPerS: 200,
+  // ~260k SHA-256: a few seconds in a browser while a crowd (or a bot farm) is joining.
+  powSurgeDifficulty: 18,
   allowedOrigins: [] as string[],
   returnUrl: 'http://localhost:8081/demo-store/',
   queueAll: false,
@@ -155,6 +163,8 @@ export function validateEvent(input: unknown): EventConfig {
     ticketTtlS: num(raw.ticketTtlS, 'ticketTtlS', 10, 86_400, true),
     graceS: num(raw.graceS, 'graceS', 1, 3600, true),
     powDifficulty: num(raw.powDifficulty, 'powDifficulty', 0, 32, true),
+    powSurgeJoinsPerS: num(raw.powSurgeJoinsPerS, 'powSurgeJoinsPerS', 0, 10_000_000),
+    powSurgeDifficulty: num(raw.powSurgeDifficulty, 'powSurgeDifficulty', 0, 32, true),
     allowedOrigins: raw.allowedOrigins.map((o, i) => origin(o, `allowedOrigins[${i}]`)),
     returnUrl: httpUrl(raw.returnUrl, 'returnUrl'),
     queueAll: raw.queueAll,

@@ -3,7 +3,8 @@
 -- KEYS: 1 event, 2 queue, 3 prequeue, 4 seq, 5 ident, 6 owner, 7 absent, 8 admitted-at
 -- ARGV: 1 new place id, 2 client id ('' = none), 3 place id from a token ('' = none), 4 now (ms)
 -- Returns: {1, placeId, phase, score ('' in the pre-queue), resumed (0|1), admittedAt ('' unless
---   admitted)} or {code}: -2 unknown event, -3 not open yet, -4 closed, -5 sold out, -9 place gone.
+--   admitted)} or {code}: -2 unknown event, -3 not open yet, -4 closed, -5 sold out, -9 place gone,
+--   -33 the client id names an admitted place: only its place token may resume it (the ticket).
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return {-2} end
 local early = state == 'prequeue' or state == 'scheduled'
@@ -23,6 +24,7 @@ if not byToken and ARGV[2] ~= '' then resume = redis.call('HGET', KEYS[5], ARGV[
 if resume ~= '' then
   local phase, score, at = find(resume)
   if phase == 'admitted' then
+    if not byToken then return {-33} end
     redis.call('ZREM', KEYS[7], resume)
     return {1, resume, phase, score, 1, at}
   end

@@ -27,6 +27,9 @@ export const CloseCode = {
   PLACE_INVALID: 4010,
   /** The place was dropped (grace period over) or revoked. Join afresh. */
   PLACE_EXPIRED: 4011,
+  /** The place or the shopper was revoked by an operator (now, or before this join). The socket
+   * is closed at once; no ticket is ever issued for it. Do not reconnect. */
+  REVOKED: 4012,
   /** Too many messages from this socket. */
   FLOOD: 4013,
   /** The client did not read its messages; it was dropped to protect the gate. Reconnect. */
