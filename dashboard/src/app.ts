@@ -1,5 +1,7 @@
 // The dashboard service: admin API, operator login, audit log and the live ops console.
 // `startDashboard(config)` listens (port 0 allowed) and returns `{ port, close() }`.
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import {
   type ConfigOf,
   createLogger,
@@ -15,6 +17,7 @@ import {
 } from '@sluice/shared';
 import HyperExpress from 'hyper-express';
 import { registerAdminRoutes } from './admin/routes.ts';
+import { startAutopilot } from './autopilot/loop.ts';
 import { authenticate } from './auth/guard.ts';
 import { facts, registerAuthRoutes } from './auth/routes.ts';
 import { redisSessions } from './auth/sessions.ts';
@@ -31,6 +34,8 @@ export interface DashboardOptions {
   logger?: Logger;
   /** Sampling interval of the live console (ms); tests may shorten it. */
   sampleMs?: number;
+  /** Pass interval of the release-rate autopilot (ms); tests may shorten it. */
+  autopilotMs?: number;
 }
 
 export interface Dashboard {
@@ -73,6 +78,16 @@ export async function startDashboard(config: DashboardConfig, opts: DashboardOpt
   const sessions = redisSessions(redis, config.prefix, config.sessionTtlS);
   const latency = checkoutLatency(config.checkoutMetricsUrls, config.checkoutLatencyMetric);
   const hub = liveHub(redis, config.prefix, latency, log, opts.sampleMs);
+  const autopilot = startAutopilot({
+    redis,
+    pool,
+    prefix: config.prefix,
+    latency,
+    log,
+    owner: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
+    registry,
+    ...(opts.autopilotMs === undefined ? {} : { intervalMs: opts.autopilotMs }),
+  });
   const streams = new Set<() => void>();
   let accepting = true;
 
@@ -140,6 +155,7 @@ export async function startDashboard(config: DashboardConfig, opts: DashboardOpt
       accepting = false;
       app.close();
       hub.close();
+      autopilot.close();
       for (const end of [...streams]) end();
       await pool.end().catch(() => {});
       redis.disconnect();

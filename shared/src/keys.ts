@@ -59,6 +59,10 @@ export function eventKeys(prefix: string, evt: string) {
     admitChannel: `${b}:admit`,
     /** channel: admitter -> gates, the public state frame per tick */
     tickChannel: `${b}:tick`,
+    /** hash: `last` -> JSON of the release-rate autopilot's last decision (for the console) */
+    autopilot: `${b}:autopilot`,
+    /** string: the dashboard process running this event's autopilot, with a lease (PX) */
+    autopilotLease: `${b}:autopilot-lease`,
     /** hash: `w` -> start of the current window (ms), `a:<client address>` -> joins in it */
     joinsByIp: `${b}:joins-by-ip`,
     /** zset: proof-of-work challenge id -> its expiry (ms); spent challenges (single use) */

@@ -65,9 +65,10 @@ export async function editEventAction(
   expectVersion: number | undefined,
   now: number,
 ): Promise<Change<EventRecord>> {
-  const opts = expectVersion === undefined ? { now } : { now, expectVersion };
+  const opts = expectVersion === undefined ? { now, manual: true } : { now, expectVersion, manual: true };
   const { before, after } = await updateEvent(ctx.redis, ctx.prefix, id, patch, opts);
   const keys = Object.keys(patch);
+  if (patch.rate !== undefined && before.config.autopilot.enabled && !after.config.autopilot.enabled) keys.push('autopilot');
   // Back to the old values, unless someone changed the event again meanwhile.
   const undo = async () => {
     await updateEvent(ctx.redis, ctx.prefix, id, pick(before, keys), { now, expectVersion: after.version });

@@ -27,6 +27,7 @@ export const EDITABLE = [
   'allowedOrigins',
   'returnUrl',
   'queueAll',
+  'autopilot',
 ] as const satisfies readonly (keyof EventConfig)[];
 
 export type EventPatch = Partial<Pick<EventConfig, (typeof EDITABLE)[number]>>;

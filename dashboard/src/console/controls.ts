@@ -4,6 +4,7 @@
 import type { LiveSample } from '../live/sample.ts';
 import { formatDuration, whatIfFromSample } from '../live/whatif.ts';
 import { api, ApiError } from './api.ts';
+import { AutopilotPanel } from './autopilot.ts';
 import { byId, h, setText } from './dom.ts';
 
 interface Pending {
@@ -19,9 +20,11 @@ export class Controls {
   private last: LiveSample | null = null;
   private readonly pending = new Map<string, Pending>();
   private sliderTouched = false;
+  private readonly pilot: AutopilotPanel;
 
   constructor(evt: string) {
     this.evt = evt;
+    this.pilot = new AutopilotPanel(evt, (fn) => this.run(fn));
   }
 
   render(): HTMLElement {
@@ -46,6 +49,7 @@ export class Controls {
           h('span', {}, ' · sold out in ', h('b', { id: 'whatif-sellout' }, '–')),
           h('div', { class: 'notes', id: 'whatif-notes' }),
         ),
+        this.pilot.render(),
         h('div', { class: 'applied', id: 'status-rate' }),
       ),
       h(
@@ -104,6 +108,7 @@ export class Controls {
     byId<HTMLButtonElement>('close').disabled = s.state === 'closed';
     byId('queue-all').textContent = s.cfg.queueAll ? 'Release (end queue-all)' : 'Queue all';
     this.preview();
+    this.pilot.update(s);
     this.trackApplied(s);
   }
 

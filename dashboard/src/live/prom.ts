@@ -57,3 +57,19 @@ export function quantile(q: number, buckets: Buckets): number | null {
   }
   return prevLe;
 }
+
+/** `<metric>_count` per value of `label`, summed over the other labels (e.g. checkouts by outcome code). */
+export function parseCountsBy(text: string, metric: string, label: string): Map<string, number> {
+  const out = new Map<string, number>();
+  const prefix = `${metric}_count{`;
+  const re = new RegExp(`${label}="([^"]*)"`);
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(prefix)) continue;
+    const close = line.lastIndexOf('}');
+    const m = re.exec(line.slice(0, close));
+    const v = Number(line.slice(close + 1).trim());
+    if (!m || !Number.isFinite(v)) continue;
+    out.set(m[1]!, (out.get(m[1]!) ?? 0) + v);
+  }
+  return out;
+}

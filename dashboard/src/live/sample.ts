@@ -56,12 +56,31 @@ export interface LiveSample {
   confirmedPerS: number | null;
   failedPerS: number | null;
   /** Checkout latency over the last few seconds (seconds), from the checkout /metrics histogram. */
-  latency: { p50: number | null; p99: number | null; count: number } | null;
+  latency: { p50: number | null; p99: number | null; count: number; errorShare?: number | null } | null;
+  /** The release-rate autopilot: its settings and its last decision (null before the first). */
+  autopilot: AutopilotView;
   gates: GateView[];
   /** Every fresh gate process has applied `version` (and there is at least one). */
   appliedAll: boolean;
   /** Key-rotation stamp of the keyring (ms), for "applied" of a rotation. */
   keysAt: number | null;
+}
+
+export interface AutopilotView {
+  enabled: boolean;
+  floor: number;
+  ceiling: number;
+  maxStep: number;
+  last: AutopilotRecord | null;
+}
+
+/** One decision of the autopilot, as kept in Redis (`autopilot` hash, field `last`). */
+export interface AutopilotRecord {
+  at: number;
+  from: number;
+  to: number;
+  direction: 'down' | 'up' | 'hold';
+  reason: string;
 }
 
 /** Counters read from Redis at one instant; rates come from two of these. */

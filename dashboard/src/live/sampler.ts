@@ -1,7 +1,7 @@
 // Reads one event's live numbers from Redis in one pipeline: the event hash, the admitter's and
 // worker's `stats`, line sizes, active shoppers, stock, and each gate's applied version.
 import { eventKeys, type EventConfig, type EventState, globalKeys, type Redis } from '@sluice/shared';
-import { type Counters, type GateView, type LiveSample, perSecond } from './sample.ts';
+import { type AutopilotRecord, type Counters, type GateView, type LiveSample, perSecond } from './sample.ts';
 
 /** A gate that has not reported for this long is shown as stale and not counted. */
 export const GATE_FRESH_MS = 5000;
@@ -57,6 +57,7 @@ export async function sampleEvent(
     .get(k.seq)
     .hgetall(g.gates)
     .hgetall(g.keys)
+    .hget(k.autopilot, 'last')
     .exec();
   if (!res) return null;
   for (const [err] of res) if (err) throw err;
@@ -112,6 +113,13 @@ export async function sampleEvent(
     ordersFailed: counters.ordersFailed,
     ...perSecond(prev, counters),
     latency: null,
+    autopilot: {
+      enabled: config.autopilot?.enabled ?? false,
+      floor: config.autopilot?.floor ?? 0,
+      ceiling: config.autopilot?.ceiling ?? 0,
+      maxStep: config.autopilot?.maxStep ?? 0,
+      last: parseLast(v[9] as string | null),
+    },
     gates,
     appliedAll: fresh.length > 0 && fresh.every((x) => x.applied !== null && x.applied >= version),
     keysAt,
@@ -128,5 +136,14 @@ function keyringStamp(h: Record<string, string>): number | null {
     return Number((JSON.parse(raw) as { createdAt: number }).createdAt);
   } catch {
     return null;
+  }
+}
+
+function parseLast(raw: string | null): AutopilotRecord | null {
+  if (!raw) return null;
+  try {
+    return JSON.parse(raw) as AutopilotRecord;
+  } catch {
+    return null; // written only by the autopilot; a bad value just shows no last decision
   }
 }

@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { eventKeys } from '../keys.ts';
 import { persistEvent } from './db.ts';
+import { AUTOPILOT_DEFAULTS } from './autopilot.ts';
 import { EVENT_DEFAULTS, type EventConfig } from './model.ts';
 import { createEvent } from './store.ts';
 
@@ -25,6 +26,8 @@ export function demoEvent(now: number, origins: string[], returnUrl: string): Om
     allowedOrigins: origins,
     returnUrl,
     queueAll: false,
+    // Off until an operator switches it on in the console; bounds fit the demo's 20/s.
+    autopilot: { ...AUTOPILOT_DEFAULTS, floor: 5, ceiling: 100, maxStep: 10 },
     products: [{ sku: 'SNEAKER-1', name: 'Limited sneaker', priceCents: 12_000, stock: 1000, limitPerShopper: 2 }],
   };
 }

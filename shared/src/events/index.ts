@@ -1,3 +1,4 @@
+export * from './autopilot.ts';
 export * from './db.ts';
 export * from './demo.ts';
 export * from './model.ts';

@@ -3,6 +3,7 @@
 import { SluiceError } from '../protocol/errors.ts';
 import type { EventState } from '../protocol/ws.ts';
 import { isEventId } from '../keys.ts';
+import { type AutopilotConfig, validateAutopilot } from './autopilot.ts';
 
 export interface Product {
   sku: string;
@@ -45,6 +46,8 @@ export interface EventConfig {
   returnUrl: string;
   /** When true nobody is released, whatever the rate (emergency brake with the queue kept). */
   queueAll: boolean;
+  /** Release-rate autopilot (off unless enabled): steers `rate` from checkout health within bounds. */
+  autopilot: AutopilotConfig;
   products: Product[];
 }
 
@@ -168,6 +171,7 @@ export function validateEvent(input: unknown): EventConfig {
     allowedOrigins: raw.allowedOrigins.map((o, i) => origin(o, `allowedOrigins[${i}]`)),
     returnUrl: httpUrl(raw.returnUrl, 'returnUrl'),
     queueAll: raw.queueAll,
+    autopilot: validateAutopilot(raw.autopilot),
     products,
   };
 }

@@ -75,14 +75,15 @@ export async function createEvent(
 
 /**
  * Replace an event's config with `patch` merged in, re-validated. Optimistic: `expectVersion`
- * (if given) must match. Stock is not touched here (see setStock).
+ * (if given) must match. Stock is not touched here (see setStock). `manual`: an operator's change
+ * (a rate set by hand switches the autopilot off).
  */
 export async function updateEvent(
   redis: Redis,
   prefix: string,
   id: string,
   patch: Partial<Omit<EventConfig, 'id'>>,
-  opts: { expectVersion?: number; now?: number } = {},
+  opts: { expectVersion?: number; now?: number; manual?: boolean } = {},
 ): Promise<{ before: EventRecord; after: EventRecord }> {
   const k = eventKeys(prefix, id);
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -96,7 +97,12 @@ export async function updateEvent(
       await redis.unwatch();
       throw new SluiceError('CONFLICT');
     }
-    const config = validateEvent({ ...before.config, ...patch, id });
+    const merged: Record<string, unknown> = { ...before.config, ...patch, id };
+    // `autopilot` is patched field by field; an operator's manual rate change switches it off.
+    const pilot = { ...before.config.autopilot, ...patch.autopilot };
+    if (opts.manual && patch.rate !== undefined && patch.autopilot === undefined) pilot.enabled = false;
+    merged.autopilot = pilot;
+    const config = validateEvent(merged);
     const version = before.version + 1;
     const res = await redis.multi().hset(k.event, { config: JSON.stringify(config), version }).exec();
     if (res === null) continue; // raced with another writer
