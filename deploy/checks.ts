@@ -4,6 +4,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { allSchemas, ConfigError, loadConfig, type Schema } from '../shared/src/config/index.ts';
+import { PLACEHOLDER_PREFIX, render } from './nginx/render.ts';
 
 export interface Service {
   image?: string;
@@ -358,6 +359,34 @@ export function healthcheckProblems(compose: Compose): string[] {
     if (!new RegExp(`:${port}/(healthz|readyz)\\b`).test(text)) {
       problems.push(`${name}: healthcheck does not probe :${port}/healthz or /readyz`);
     }
+  }
+  return problems;
+}
+
+/** Where the nginx image reads its templates (rendered into conf.d at start). */
+const NGINX_TEMPLATE_TARGET = '/etc/nginx/templates/default.conf.template';
+
+/** The nginx configuration compose's nginx service runs: the mounted template, rendered. */
+export function composeNginxConf(root: string, compose: Compose): string {
+  const nginx = compose.services['nginx'];
+  const file = nginx ? mountedFile(nginx, NGINX_TEMPLATE_TARGET) : undefined;
+  if (!nginx || !file) throw new Error(`nginx: no template mounted at ${NGINX_TEMPLATE_TARGET}`);
+  return render(readText(root, file), environmentOf(nginx));
+}
+
+/** The nginx service renders the template with the same placeholders as deploy/nginx/render.ts. */
+export function nginxTemplateProblems(root: string, compose: Compose): string[] {
+  const nginx = compose.services['nginx'];
+  const filter = nginx ? environmentOf(nginx)['NGINX_ENVSUBST_FILTER'] : undefined;
+  const problems: string[] = [];
+  if (filter !== PLACEHOLDER_PREFIX)
+    problems.push(
+      `nginx: NGINX_ENVSUBST_FILTER is ${filter}, expected ${PLACEHOLDER_PREFIX} (the placeholders of deploy/nginx/render.ts)`,
+    );
+  try {
+    composeNginxConf(root, compose);
+  } catch (err) {
+    problems.push(`nginx: ${(err as Error).message}`);
   }
   return problems;
 }

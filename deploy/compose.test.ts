@@ -9,6 +9,7 @@ import { createRegistry } from '../shared/src/observability/metrics.ts';
 import {
   type Compose,
   commandProblems,
+  composeNginxConf,
   crossReferenceProblems,
   dashboardProblems,
   dockerfileProblems,
@@ -20,6 +21,7 @@ import {
   metricNamesInSource,
   mountedFile,
   nginxProblems,
+  nginxTemplateProblems,
   parseYaml,
   prometheusProblems,
   readText,
@@ -129,10 +131,22 @@ describe('Dockerfile', () => {
 });
 
 describe('nginx', () => {
+  it('renders the one template with a value for every placeholder', () => {
+    expect(nginxTemplateProblems(root, compose)).toEqual([]);
+    const missing = copy();
+    delete envMap(missing, 'nginx')['SLUICE_NGINX_RESOLVER'];
+    expect(nginxTemplateProblems(root, missing)).toEqual([
+      'nginx: nginx template: no value for SLUICE_NGINX_RESOLVER',
+    ]);
+    const filtered = copy();
+    envMap(filtered, 'nginx')['NGINX_ENVSUBST_FILTER'] = 'NGINX_';
+    expect(nginxTemplateProblems(root, filtered)).toEqual([
+      'nginx: NGINX_ENVSUBST_FILTER is NGINX_, expected SLUICE_NGINX_ (the placeholders of deploy/nginx/render.ts)',
+    ]);
+  });
+
   it('proxies to the services on their ports', () => {
-    const file = mountedFile(service(compose, 'nginx'), '/etc/nginx/conf.d/default.conf');
-    expect(file).toBeDefined();
-    const conf = readText(root, file ?? '');
+    const conf = composeNginxConf(root, compose);
     expect(nginxProblems(compose, conf)).toEqual([]);
     expect(conf).toMatch(/upstream sluice_gate[^}]*server gate:/);
     expect(nginxProblems(compose, conf.replace('checkout:8081', 'checkout:8088'))).toEqual([

@@ -12,9 +12,14 @@ export interface Client {
   close(): void;
 }
 
-export function connect(url: string, origin = 'https://shop.example'): Promise<Client> {
+/** `options`: extra `ws` client options, e.g. `localAddress` to connect from 127.0.0.x. */
+export function connect(
+  url: string,
+  origin = 'https://shop.example',
+  options: WebSocket.ClientOptions = {},
+): Promise<Client> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { origin, perMessageDeflate: false });
+    const ws = new WebSocket(url, { origin, perMessageDeflate: false, ...options });
     const messages: ServerMessage[] = [];
     const consumed = new Set<number>();
     const waiters: (() => void)[] = [];

@@ -5,7 +5,10 @@ import { type DbFixture, dbFixture } from '@sluice/shared/testing/index.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type OrderRow, writeOrders } from './persist.ts';
 
-const PARTITION_SQL = readFileSync(new URL('../../../docs/sql/partition-orders.sql', import.meta.url), 'utf8');
+const PARTITION_SQL = readFileSync(
+  new URL('../../../docs/sql/partition-orders.sql', import.meta.url),
+  'utf8',
+);
 
 const row = (evt: string, n: number, jti: string, over: Partial<OrderRow> = {}): OrderRow => ({
   orderId: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
@@ -27,7 +30,9 @@ const LAYOUTS = {
   'migrated table': async (_db: DbFixture) => {},
   'table partitioned by event_id': async (db: DbFixture) => {
     await db.pool.query(PARTITION_SQL);
-    const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM pg_inherits WHERE inhparent = 'orders'::regclass`);
+    const { rows } = await db.pool.query(
+      `SELECT count(*)::int AS n FROM pg_inherits WHERE inhparent = 'orders'::regclass`,
+    );
     expect(rows[0].n).toBe(4);
   },
 };
@@ -44,7 +49,9 @@ describe.each(Object.entries(LAYOUTS))('writeOrders on the %s', (_name, layout) 
       );
     }
     // A row written before the layout change must survive it.
-    expect(await writeOrders(db.pool, [row('e1', 9, 'old')])).toEqual([{ status: 'confirmed', failReason: null, inserted: true }]);
+    expect(await writeOrders(db.pool, [row('e1', 9, 'old')])).toEqual([
+      { status: 'confirmed', failReason: null, inserted: true },
+    ]);
     await layout(db);
   });
   afterAll(() => db.cleanup());
@@ -62,11 +69,7 @@ describe.each(Object.entries(LAYOUTS))('writeOrders on the %s', (_name, layout) 
     ]);
     // Same order again (recorded as it was), another order for ticket j1 of e1 (no row: null),
     // and the same ticket id in another event (its own order).
-    const again = await writeOrders(db.pool, [
-      row('e1', 2, 'j2'),
-      row('e1', 3, 'j1'),
-      row('e2', 4, 'j1'),
-    ]);
+    const again = await writeOrders(db.pool, [row('e1', 2, 'j2'), row('e1', 3, 'j1'), row('e2', 4, 'j1')]);
     expect(again).toEqual([
       { status: 'failed', failReason: 'declined', inserted: false },
       null,

@@ -19,7 +19,9 @@ const ID2 = '00000000-0000-4000-8000-000000000002';
 
 describe('migrations', () => {
   it('records every file once and applies nothing the second time', async () => {
-    const rows = (await db.pool.query('SELECT name FROM schema_migrations ORDER BY name')).rows.map((r) => r.name);
+    const rows = (await db.pool.query('SELECT name FROM schema_migrations ORDER BY name')).rows.map(
+      (r) => r.name,
+    );
     expect(rows).toEqual(migrationFiles());
     expect(await migrate(db.pool)).toEqual([]);
   });
@@ -37,7 +39,9 @@ describe('migrations', () => {
     await insertOrder(db.pool, 'e1', ID1, 'jti-2'); // same order, same event: skipped
     // Unique per event only (the keys a table distributed by event can enforce).
     await insertOrder(db.pool, 'e2', ID1, 'jti-1');
-    const { rows } = await db.pool.query('SELECT event_id, order_id::text, ticket_jti FROM orders ORDER BY event_id');
+    const { rows } = await db.pool.query(
+      'SELECT event_id, order_id::text, ticket_jti FROM orders ORDER BY event_id',
+    );
     expect(rows).toEqual([
       { event_id: 'e1', order_id: ID1, ticket_jti: 'jti-1' },
       { event_id: 'e2', order_id: ID1, ticket_jti: 'jti-1' },
@@ -84,7 +88,9 @@ describe('migration 002: orders keyed by event', () => {
     // The migrated table enforces the new keys on old rows.
     await insertOrder(v1.pool, 'e1', ID2, 'j1');
     await insertOrder(v1.pool, 'e2', '00000000-0000-4000-8000-000000000003', 'j1');
-    const { rows } = await v1.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM orders WHERE ticket_jti = 'j1'`);
+    const { rows } = await v1.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM orders WHERE ticket_jti = 'j1'`,
+    );
     expect(rows[0]?.n).toBe(2);
   });
 });
