@@ -2,7 +2,7 @@
 // own template (deploy/nginx/sluice.conf.template, rendered by deploy/nginx/render.ts for local
 // upstreams) in front of two gate instances and two checkout instances on their own ports, plus
 // one order worker. Through nginx: WebSocket joins spread over both gates, the HTTP fallback,
-// checkout and order status, the trusted client address (GATE_TRUST_PROXY + X-Real-IP), and a
+// checkout and order status, the trusted client address (GATE_TRUSTED_PROXIES = nginx's address, X-Real-IP), and a
 // reconnect with the place token to the other gate once the first one stops.
 import { existsSync } from 'node:fs';
 import { eventKeys, persistEvent, type WelcomeMsg } from '@sluice/shared';
@@ -37,7 +37,7 @@ beforeAll(async () => {
   if (!existsSync(NGINX)) throw new Error(`${NGINX} missing: apt-get install -y nginx (.ci/run does)`);
   s = await openStores();
   const env = {
-    GATE_TRUST_PROXY: 'true',
+    GATE_TRUSTED_PROXIES: '127.0.0.1',
     GATE_JOIN_RATE_PER_IP: String(JOIN_LIMIT),
     GATE_LEADER_TTL_MS: '2000',
   };
