@@ -6,8 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createPool, createRedis, migrate, seedDemo } from '@sluice/shared';
-import { type Dependency, ensurePostgres, ensureRedis } from './launcher/services.ts';
+import { createPool, createRedis, loadConfigOrExit, migrate, seedDemo, workerSchema } from '@sluice/shared';
+import { type Dependency, ensurePostgres, ensureRedis, ensureRedisCluster } from './launcher/services.ts';
 import { killAllNow, type Service, startService, stopService, waitReady } from './launcher/processes.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -31,7 +31,9 @@ const services: Service[] = [];
 let stopping = false;
 
 async function main(): Promise<void> {
-  const redisDep = await ensureRedis(dataDir, say);
+  // REDIS_CLUSTER_NODES (validated as every service validates it): run on that cluster.
+  const clusterNodes = loadConfigOrExit(workerSchema).redisClusterNodes;
+  const redisDep = clusterNodes.length ? await ensureRedisCluster(clusterNodes) : await ensureRedis(dataDir, say);
   deps.push(redisDep);
   const pgDep = await ensurePostgres(dataDir, say);
   deps.push(pgDep);
@@ -39,7 +41,7 @@ async function main(): Promise<void> {
 
   const pool = createPool(pgDep.url, { max: 2 });
   await migrate(pool);
-  const redis = createRedis(redisDep.url);
+  const redis = createRedis({ redisUrl: redisDep.url, redisClusterNodes: clusterNodes });
   const origins = [gateUrl, storefrontUrl, `http://127.0.0.1:${ports.gate}`];
   const demo = await seedDemo(redis, pool, prefix, { now: Date.now(), origins, returnUrl: `${storefrontUrl}/demo-store/` });
   redis.disconnect();
@@ -48,6 +50,7 @@ async function main(): Promise<void> {
   const adminToken = process.env.ADMIN_TOKEN || randomBytes(18).toString('base64url');
   const env = {
     REDIS_URL: redisDep.url,
+    REDIS_CLUSTER_NODES: clusterNodes.join(','),
     DATABASE_URL: pgDep.url,
     SLUICE_PREFIX: prefix,
     GATE_PORT: String(ports.gate),

@@ -13,14 +13,13 @@ import {
   SluiceError,
   TicketVerifier,
 } from '@sluice/shared';
-import { Queue } from 'bullmq';
 import HyperExpress from 'hyper-express';
 import { failFastRedis, settle } from './connections.ts';
 import { corsMiddleware } from './http/cors.ts';
 import { createCheckoutMetrics } from './http/metrics.ts';
 import { registerOps } from './http/ops.ts';
 import { sendError } from './http/respond.ts';
-import { bullPrefix, ORDER_QUEUE, type OrderJobData } from './orders/queue.ts';
+import { OrderQueues } from './orders/queue.ts';
 import { orderStatusHandler } from './orders/route.ts';
 import { catalogueHandler } from './products/route.ts';
 import { checkoutHandler } from './purchase/route.ts';
@@ -51,16 +50,15 @@ const ORDER_LOOKUP_TOLERANCE_S = 86_400;
 export async function startCheckout(config: CheckoutConfig, opts: CheckoutOptions = {}): Promise<CheckoutApp> {
   const log = opts.log ?? createLogger('checkout', config.logLevel);
   const now = opts.now ?? Date.now;
-  const redis = failFastRedis(config.redisUrl, config.redisTimeoutMs);
-  const queueRedis = createRedis(config.redisUrl, {
+  const redis = failFastRedis(config, config.redisTimeoutMs);
+  const queueRedis = createRedis(config, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     commandTimeout: config.redisTimeoutMs * 2,
     connectTimeout: 1000,
     retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
   });
-  const queue = new Queue<OrderJobData>(ORDER_QUEUE, { connection: queueRedis, prefix: bullPrefix(config.prefix) });
-  queue.on('error', (err) => log.warn({ err }, 'order queue error'));
+  const queue = new OrderQueues(queueRedis, config.prefix, (err) => log.warn({ err }, 'order queue error'));
   const pool = opts.pool ?? createPool(config.databaseUrl);
   let keys = opts.keys;
   if (!keys) {

@@ -1,11 +1,11 @@
 // Redis connections of the checkout tier. The request path uses a fail-fast client (no offline
 // queue, no retries, a short command timeout), so an unreachable Redis becomes a 503 within a
 // second instead of a hung request. BullMQ gets its own connections.
-import { createRedis, type Redis, SluiceError } from '@sluice/shared';
+import { createRedis, type Redis, type RedisEndpoint, SluiceError } from '@sluice/shared';
 
 /** A client for request handlers: every command fails fast while Redis is away. */
-export function failFastRedis(url: string, commandTimeoutMs: number): Redis {
-  return createRedis(url, {
+export function failFastRedis(target: string | RedisEndpoint, commandTimeoutMs: number): Redis {
+  return createRedis(target, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     commandTimeout: commandTimeoutMs,

@@ -57,7 +57,7 @@ const SECURITY_HEADERS: Record<string, string> = {
 export async function startDashboard(config: DashboardConfig, opts: DashboardOptions = {}): Promise<Dashboard> {
   const log = opts.logger ?? createLogger('dashboard', config.logLevel);
   const tokens = resolveTokens(config);
-  const redis = createRedis(config.redisUrl);
+  const redis = createRedis(config);
   const pool = createPool(config.databaseUrl);
   await ensureKeyring(redis, config.prefix);
   const bundle = await buildConsole();

@@ -3,13 +3,13 @@
 // port 0; main.ts runs one per worker process on a shared port.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { CloseCode, createLogger, createRedis, eventKeys, type Logger } from '@sluice/shared';
+import { CloseCode, createLogger, createRedis, createSubscriber, eventKeys, type Logger } from '@sluice/shared';
 import uWS, { type us_listen_socket } from 'uWebSockets.js';
 import { TrustedProxies } from './abuse/client-address.ts';
 import { JoinGuard } from './abuse/join-guard.ts';
 import { SocketCap } from './abuse/socket-cap.ts';
 import { Admitter } from './admission/admitter.ts';
-import { onEventChange, subscribe } from './broadcast/fanout.ts';
+import { EventChannels, onEventChange, subscribe } from './broadcast/fanout.ts';
 import type { GateConfig, GateContext } from './context.ts';
 import { EventCache, gateProcessId } from './control/events.ts';
 import { createGateMetrics } from './http/metrics.ts';
@@ -43,8 +43,9 @@ export interface RunningGate {
 export async function startGate(config: GateConfig, opts: StartOptions = {}): Promise<RunningGate> {
   const now = opts.now ?? Date.now;
   const log = opts.log ?? createLogger('gate', config.logLevel);
-  const redis = createRedis(config.redisUrl);
-  const sub = createRedis(config.redisUrl);
+  const redis = createRedis(config);
+  const sub = createSubscriber(config);
+  const channels = new EventChannels(sub, config.prefix);
   const sockets = new SocketRegistry();
   const metrics = createGateMetrics(() => sockets.open);
   const issuer = new TicketIssuer(redis, config.prefix, {
@@ -81,7 +82,11 @@ export async function startGate(config: GateConfig, opts: StartOptions = {}): Pr
     redis,
     config.prefix,
     log,
-    (evt, rec, before) => onEventChange(ctx, evt, rec, before),
+    (evt, rec, before) => {
+      if (!before && rec) channels.add(evt).catch((err) => log.warn({ err, evt }, 'subscribing to the event failed'));
+      if (!rec) channels.remove(evt).catch((err) => log.warn({ err, evt }, 'unsubscribing from the event failed'));
+      onEventChange(ctx, evt, rec, before);
+    },
     opts.gateId ?? gateProcessId(),
   );
   ctx.delivery = new TicketDelivery({
@@ -99,8 +104,8 @@ export async function startGate(config: GateConfig, opts: StartOptions = {}): Pr
 
   await issuer.reload();
   await ctx.events.refreshAll();
-  await subscribe(ctx, sub);
-  sub.on('message', (channel: string, message: string) => {
+  await subscribe(ctx, sub, channels);
+  sub.onMessage((channel: string, message: string) => {
     if (message.includes('"kind":"keys"'))
       issuer
         .reload()
@@ -142,6 +147,7 @@ export async function startGate(config: GateConfig, opts: StartOptions = {}): Pr
       ctx.delivery.prune();
       ctx.events
         .refreshAll()
+        .then(() => channels.sync(ctx.events.events.keys()))
         .then(() => ctx.events.report(sockets.open, now(), issuer.keyVersion()))
         .catch((err) => log.warn({ err }, 'event refresh failed'));
     }, 1000),
@@ -167,7 +173,7 @@ export async function startGate(config: GateConfig, opts: StartOptions = {}): Pr
       await admitter.stop();
       await ctx.absence.flush().catch(() => {});
       await ctx.events.unreport().catch(() => {});
-      sub.disconnect();
+      sub.close();
       await redis.quit().catch(() => redis.disconnect());
       // Any socket still open after GOING_AWAY (one mid-handshake) is cut by closing the app.
       (app as unknown as { close(): void }).close();
@@ -179,11 +185,14 @@ export async function startGate(config: GateConfig, opts: StartOptions = {}): Pr
 
 /** Re-assert that the places held here are present (undoes a stale absence mark). */
 async function keepPresent(g: GateContext): Promise<void> {
-  const pipe = g.redis.pipeline();
+  // One pipeline per event (one slot each on a cluster).
+  const work: Promise<unknown>[] = [];
   for (const [evt, m] of g.sockets.byEvent) {
     const ids = [...m.keys()];
-    for (let i = 0; i < ids.length; i += 1000)
-      pipe.zrem(eventKeys(g.prefix, evt).absent, ...ids.slice(i, i + 1000));
+    if (ids.length === 0) continue;
+    const pipe = g.redis.pipeline();
+    for (let i = 0; i < ids.length; i += 1000) pipe.zrem(eventKeys(g.prefix, evt).absent, ...ids.slice(i, i + 1000));
+    work.push(pipe.exec());
   }
-  if (pipe.length) await pipe.exec();
+  await Promise.all(work);
 }

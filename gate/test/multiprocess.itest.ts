@@ -2,7 +2,7 @@
 // one admitter with failover after kill -9 and no double release, FIFO across processes,
 // pause and rate changes applied by every process within a second, reconnect to another
 // process keeping the place, graceful shutdown with GOING_AWAY.
-import { CloseCode, eventKeys, globalKeys, setEventState, updateEvent } from '@sluice/shared';
+import { CloseCode, eventKeys, globalKeys, setEventState, subscriberOf, updateEvent } from '@sluice/shared';
 import { type RedisFixture, redisFixture } from '@sluice/shared/testing/index.ts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Client, connect } from './client.ts';
@@ -56,11 +56,11 @@ describe('several gate processes', () => {
       );
     }
     // Record every admit message published (across leaders).
-    const sub = fx.redis.duplicate();
+    const sub = subscriberOf(fx.redis);
     const published: string[] = [];
     const fences = new Set<number>();
-    await sub.subscribe(k.admitChannel);
-    sub.on('message', (_c, m) => {
+    await sub.ssubscribe(k.admitChannel);
+    sub.onMessage((_c, m) => {
       const msg = JSON.parse(m) as { fence: number; ids: string[] };
       fences.add(msg.fence);
       published.push(...msg.ids);
@@ -98,7 +98,7 @@ describe('several gate processes', () => {
     // Shoppers on the surviving processes got exactly one ticket each.
     await until(() => [...admittedMsgs.values()].length >= 30, 10_000, 'tickets delivered');
     expect([...admittedMsgs.values()].every((n) => n === 1)).toBe(true);
-    sub.disconnect();
+    sub.close();
     for (const j of joined) j.c.close();
   }, 120_000);
 

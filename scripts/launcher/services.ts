@@ -56,6 +56,29 @@ const HOW_TO_GET_REDIS =
   'sluice: no Redis answers at 127.0.0.1:6379 and no redis-server binary is on PATH; install one ' +
   '(apt-get install redis-server | brew install redis) or run `docker compose up -d redis`, or set REDIS_URL';
 
+/**
+ * REDIS_CLUSTER_NODES set: that cluster must answer (cluster_state:ok on a seed node), nothing is
+ * started; REDIS_URL keeps only its credentials. Else the single Redis as below.
+ */
+export async function ensureRedisCluster(nodes: readonly string[]): Promise<Dependency> {
+  const url = process.env.REDIS_URL || DEFAULT_REDIS_URL;
+  const { createRedis } = await import('@sluice/shared');
+  const c = createRedis({ redisUrl: url, redisClusterNodes: nodes }, { lazyConnect: true, maxRetriesPerRequest: 0 });
+  try {
+    await Promise.race([
+      c.connect(),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('timed out after 5 s')), 5000)),
+    ]);
+    const info = String(await c.cluster('INFO'));
+    if (!info.includes('cluster_state:ok')) throw new Error('cluster_state is not ok');
+  } catch (err) {
+    throw new Error(`sluice: REDIS_CLUSTER_NODES ${nodes.join(',')} does not answer as a cluster: ${(err as Error).message}`);
+  } finally {
+    c.disconnect();
+  }
+  return { url, source: `cluster ${nodes.join(',')}`, stop: async () => {} };
+}
+
 export async function ensureRedis(dataDir: string, log: (m: string) => void): Promise<Dependency> {
   const configured = process.env.REDIS_URL;
   if (configured) {

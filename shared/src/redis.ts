@@ -3,12 +3,25 @@
 // client with defineCommand, so calls go by SHA with ioredis's NOSCRIPT fallback.
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Redis, type RedisOptions, type ChainableCommander } from 'ioredis';
+import { type ChainableCommander, Cluster, type ClusterOptions, Redis as SingleRedis, type RedisOptions } from 'ioredis';
 
-export { Redis };
+/**
+ * A Sluice Redis client: one server (ioredis `Redis`) or a Redis Cluster (ioredis `Cluster`).
+ * Commands, pipelines, MULTI and scripts read the same on both; on a cluster each pipeline,
+ * MULTI and script must keep to one hash tag (see shared/src/keys.ts).
+ */
+export type Redis = SingleRedis | Cluster;
+export { Cluster, SingleRedis };
+
+/** Where Redis is: the services' config objects fit this shape as they are. */
+export interface RedisEndpoint {
+  /** The single Redis; with cluster nodes set, only its credentials and TLS (`rediss:`) are used. */
+  redisUrl: string;
+  /** Redis Cluster seed nodes, `host:port`; empty or absent = the single Redis at redisUrl. */
+  redisClusterNodes?: readonly string[];
+}
 
 const LUA_DIR = fileURLToPath(new URL('./lua/', import.meta.url));
-
 interface ScriptDef {
   name: string;
   numberOfKeys: number;
@@ -33,18 +46,156 @@ export function scripts(): ReadonlyMap<string, ScriptDef> {
 
 const commandName = (name: string): string => `sluice_${name.replaceAll('-', '_')}`;
 
+export interface ClientOptions extends RedisOptions {
+  /**
+   * Cluster only: one extra connection per master for SSUBSCRIBE (ioredis `shardedSubscribers`).
+   * Set by `subscriberOf`; command clients leave it off.
+   */
+  sharded?: boolean;
+}
+
+const endpointOf = (target: string | RedisEndpoint): RedisEndpoint =>
+  typeof target === 'string' ? { redisUrl: target } : target;
+
+/** The cluster seed nodes of `target`, or null for a single Redis. */
+export function clusterNodesOf(target: string | RedisEndpoint): readonly string[] | null {
+  const nodes = endpointOf(target).redisClusterNodes;
+  return nodes && nodes.length > 0 ? nodes : null;
+}
+
 /**
- * A Redis client with every Sluice script defined. `lazyConnect` is off; commands queue while
+ * A Redis client with every Sluice script defined: an ioredis Cluster when `target` names
+ * cluster nodes, else a single-server client. `lazyConnect` is off; commands queue while
  * connecting unless `enableOfflineQueue: false` is passed (fail-fast paths such as checkout).
+ * Username/password (REDIS_URL or opts) apply to every cluster node too.
+ * @example createRedis(config) // config.redisUrl + config.redisClusterNodes
  */
-export function createRedis(url: string, opts: RedisOptions = {}): Redis {
-  const redis = new Redis(url, { maxRetriesPerRequest: 2, connectTimeout: 2000, ...opts });
+export function createRedis(target: string | RedisEndpoint, opts: ClientOptions = {}): Redis {
+  const { sharded, ...rest } = opts;
+  const ep = endpointOf(target);
+  const nodes = clusterNodesOf(ep);
+  const base: RedisOptions = { maxRetriesPerRequest: 2, connectTimeout: 2000, ...rest };
+  const redis: Redis = nodes ? newCluster(ep.redisUrl, nodes, base, sharded === true) : new SingleRedis(ep.redisUrl, base);
   for (const def of scripts().values()) {
     redis.defineCommand(commandName(def.name), { numberOfKeys: def.numberOfKeys, lua: def.lua });
   }
   // Errors surface on commands and readiness; an unhandled 'error' event would crash the process.
   redis.on('error', () => {});
   return redis;
+}
+
+function newCluster(url: string, nodes: readonly string[], o: RedisOptions, sharded: boolean): Cluster {
+  const u = new URL(url);
+  const { enableOfflineQueue, retryStrategy, lazyConnect, ...nodeOpts } = o;
+  const startup = nodes.map((n) => {
+    const i = n.lastIndexOf(':');
+    return { host: n.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(n.slice(i + 1)) };
+  });
+  const redisOptions: ClusterOptions['redisOptions'] = {
+    ...nodeOpts,
+    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+    ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
+  };
+  if (o.username) redisOptions.username = o.username;
+  if (o.password) redisOptions.password = o.password;
+  return new Cluster(startup, {
+    redisOptions,
+    enableOfflineQueue: enableOfflineQueue ?? true,
+    lazyConnect: lazyConnect ?? false,
+    // Reads go to masters: stock, queue and reservations must be read where they are written.
+    scaleReads: 'master',
+    // After a failover the slot map changes: MOVED triggers a refresh at once, this bounds the
+    // staleness otherwise; a command that meets a dead node retries after retryDelayOnFailover.
+    slotsRefreshInterval: 2000,
+    slotsRefreshTimeout: 1000,
+    retryDelayOnFailover: 200,
+    retryDelayOnClusterDown: 200,
+    retryDelayOnTryAgain: 100,
+    maxRedirections: 16,
+    clusterRetryStrategy: (times) => (retryStrategy ? (retryStrategy(times) ?? null) : Math.min(100 + times * 50, 1000)),
+    shardedSubscribers: sharded,
+  });
+}
+
+/**
+ * A dedicated pub/sub connection with the settings of `redis` (a subscriber cannot run commands).
+ * Global channels (control) use classic SUBSCRIBE, which a cluster delivers from every node;
+ * per-event channels use sharded pub/sub (SSUBSCRIBE), served by the event's shard only (on a
+ * single Redis 7 the same commands work). `onMessage` receives both kinds.
+ */
+export class Subscriber {
+  readonly client: Redis;
+
+  constructor(client: Redis) {
+    this.client = client;
+  }
+
+  onMessage(fn: (channel: string, message: string) => void): void {
+    this.client.on('message', fn);
+    this.client.on('smessage', fn);
+  }
+
+  /** Classic channels (global: reach every node of a cluster). */
+  async subscribe(...channels: string[]): Promise<void> {
+    if (channels.length) await this.client.subscribe(...channels);
+  }
+
+  /** Sharded channels; every channel of one call must share one hash tag (one event). */
+  async ssubscribe(...channels: string[]): Promise<void> {
+    if (channels.length) await this.client.ssubscribe(...channels);
+  }
+
+  async sunsubscribe(...channels: string[]): Promise<void> {
+    if (channels.length) await this.client.sunsubscribe(...channels);
+  }
+
+  close(): void {
+    this.client.disconnect();
+  }
+}
+
+/** A new subscriber connection to the same Redis (or cluster) as `target`. */
+export function createSubscriber(target: string | RedisEndpoint, opts: ClientOptions = {}): Subscriber {
+  return new Subscriber(createRedis(target, { ...opts, sharded: true }));
+}
+
+/** A subscriber with the connection settings of an existing client (tests, tools). */
+export function subscriberOf(redis: Redis): Subscriber {
+  const dup =
+    redis instanceof Cluster ? redis.duplicate([], { shardedSubscribers: true }) : (redis as SingleRedis).duplicate();
+  dup.on('error', () => {}); // errors surface on subscribe calls; an unhandled 'error' would crash
+  return new Subscriber(dup);
+}
+
+/**
+ * Every key matching `pattern` (SCAN over each master of a cluster), passed to `each` in pages.
+ * @example await scanKeys(redis, 'test1:*', (keys) => redis.del(...keys))
+ */
+export async function scanKeys(
+  redis: Redis,
+  pattern: string,
+  each: (keys: string[], node: SingleRedis) => Promise<unknown>,
+): Promise<void> {
+  const nodes = redis instanceof Cluster ? redis.nodes('master') : [redis as SingleRedis];
+  for (const node of nodes) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      if (keys.length) await each(keys, node);
+      cursor = next;
+    } while (cursor !== '0');
+  }
+}
+
+/** Delete every key under `prefix:` (test and tool cleanup; per node, so no CROSSSLOT). */
+export async function deleteByPrefix(redis: Redis, prefix: string): Promise<void> {
+  await scanKeys(redis, `${prefix}:*`, async (keys, node) => {
+    // One DEL per key: keys of one page may sit in different slots of the same node.
+    const pipe = node.pipeline();
+    for (const k of keys) pipe.del(k);
+    await pipe.exec();
+  });
 }
 
 type Arg = string | number | Buffer;

@@ -6,7 +6,7 @@
 //    process marks nothing absent) and is admitted in turn.
 // 3: kill -9 of the process holding the admitter lease: another takes over within 3 s, nobody is
 //    admitted twice, and admissions stay within the rate budget (burst + rate × time).
-import { eventKeys, globalKeys, updateEvent, type WelcomeMsg } from '@sluice/shared';
+import { eventKeys, globalKeys, subscriberOf, updateEvent, type WelcomeMsg } from '@sluice/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Client, connect } from '../../gate/test/client.ts';
 import { makeEvent } from '../../gate/test/helpers.ts';
@@ -98,9 +98,9 @@ describe('kill -9 in the gate cluster', () => {
     // Open the gate: everyone is admitted exactly once, in ticket-number order; the absent
     // shopper too (its ticket is signed and never delivered; it expires after ticketTtlS).
     const published: string[] = [];
-    const sub = s.redis.duplicate();
-    await sub.subscribe(k.admitChannel);
-    sub.on('message', (_c, m) => published.push(...(JSON.parse(m) as { ids: string[] }).ids));
+    const sub = subscriberOf(s.redis);
+    await sub.ssubscribe(k.admitChannel);
+    sub.onMessage((_c, m) => published.push(...(JSON.parse(m) as { ids: string[] }).ids));
     await updateEvent(s.redis, s.prefix, evt, { queueAll: false });
     await until(() => published.length === queue.length, 60_000, 'everyone admitted');
     expect(new Set(published).size).toBe(published.length);
@@ -108,7 +108,7 @@ describe('kill -9 in the gate cluster', () => {
     const scores = new Map([...joined.map((j) => [j.w.placeId, j.w.score!] as const), ...late.map((w) => [w.placeId, w.score!] as const)]);
     const order = published.map((id) => scores.get(id)!);
     expect(order).toEqual([...order].sort((a, b) => a - b));
-    sub.disconnect();
+    sub.close();
   }, 240_000);
 
   it('case 3: kill -9 of the admitter: takeover within 3 s, nobody admitted twice, within the rate budget', async () => {
@@ -124,9 +124,9 @@ describe('kill -9 in the gate cluster', () => {
     for (let i = 0; i < 150; i++) joined.push(await shopper(url));
 
     const ticks: { at: number; ids: string[]; fence: number }[] = [];
-    const sub = s.redis.duplicate();
-    await sub.subscribe(k.admitChannel);
-    sub.on('message', (_c, m) => {
+    const sub = subscriberOf(s.redis);
+    await sub.ssubscribe(k.admitChannel);
+    sub.onMessage((_c, m) => {
       const msg = JSON.parse(m) as { ids: string[]; fence: number };
       ticks.push({ at: Date.now(), ids: msg.ids, fence: msg.fence });
     });
@@ -162,6 +162,6 @@ describe('kill -9 in the gate cluster', () => {
     }
     const seconds = (ticks.at(-1)!.at - openedAt) / 1000;
     expect(all.length).toBeLessThanOrEqual(BURST + RATE * (seconds + slackTickS));
-    sub.disconnect();
+    sub.close();
   }, 240_000);
 });

@@ -50,7 +50,7 @@ it('persists every accepted order once after the worker is killed mid-batch and 
   await until(async () => (await written()) >= 30, 120_000, 'first batches written');
 
   const queueRedis = createRedis(s.redisUrl);
-  const queue = new Queue(ORDER_QUEUE, { connection: queueRedis, prefix: bullPrefix(s.prefix) });
+  const queue = new Queue(ORDER_QUEUE, { connection: queueRedis, prefix: bullPrefix(s.prefix, sale.evt) });
   const activeAtKill = await queue.getActiveCount();
   await workers[0]!.kill('SIGKILL');
   const writtenAtKill = await written();

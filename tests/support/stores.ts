@@ -6,7 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createPool, createRedis, migrate, type Pool, type Redis } from '@sluice/shared';
+import { createPool, createRedis, deleteByPrefix, migrate, type Pool, type Redis } from '@sluice/shared';
 import { TEST_DATABASE_URL, TEST_REDIS_URL, uniqueId } from '@sluice/shared/testing/index.ts';
 import { freePort } from '../../gate/test/spawn.ts';
 import { until } from './wait.ts';
@@ -44,12 +44,7 @@ export async function openStores(redisUrl = TEST_REDIS_URL, databaseUrl = TEST_D
     pool,
     env: { REDIS_URL: redisUrl, DATABASE_URL: databaseUrl, PGOPTIONS: pgOptions, SLUICE_PREFIX: prefix },
     async cleanup() {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-        if (keys.length) await redis.unlink(...keys);
-        cursor = next;
-      } while (cursor !== '0');
+      await deleteByPrefix(redis, prefix);
       redis.disconnect();
       await pool.end().catch(() => {});
       const a = createPool(databaseUrl, { max: 1 });

@@ -23,17 +23,38 @@ export async function finalizeMany(
   now: number,
 ): Promise<(FinalizeResult | Error)[]> {
   if (items.length === 0) return [];
-  const pipe = redis.pipeline();
-  for (const it of items) {
-    const k = eventKeys(prefix, it.evt);
-    pipeScript(
-      pipe,
-      'finalize',
-      [k.event, k.stock, k.bought, k.reservations, k.reservation, k.voided, k.admitted, k.stats],
-      [it.orderId, it.outcome, now],
-    );
-  }
-  const replies = (await pipe.exec()) ?? [];
+  // One pipeline per event: an event's keys share one hash tag (one cluster slot), two events'
+  // keys may live on different shards.
+  const byEvent = new Map<string, number[]>();
+  items.forEach((it, i) => {
+    const list = byEvent.get(it.evt);
+    if (list) list.push(i);
+    else byEvent.set(it.evt, [i]);
+  });
+  const replies: ([Error | null, unknown] | undefined)[] = new Array(items.length);
+  await Promise.all(
+    [...byEvent].map(async ([evt, idx]) => {
+      const k = eventKeys(prefix, evt);
+      const pipe = redis.pipeline();
+      for (const i of idx) {
+        pipeScript(
+          pipe,
+          'finalize',
+          [k.event, k.stock, k.bought, k.reservations, k.reservation, k.voided, k.admitted, k.stats],
+          [items[i]!.orderId, items[i]!.outcome, now],
+        );
+      }
+      try {
+        const res = (await pipe.exec()) ?? [];
+        idx.forEach((i, j) => {
+          replies[i] = res[j] as [Error | null, unknown] | undefined;
+        });
+      } catch (err) {
+        // The whole pipeline failed (connection lost): each of its items reports that error.
+        for (const i of idx) replies[i] = [err as Error, null];
+      }
+    }),
+  );
   const reopened = new Map<string, number>();
   const out = items.map((it, i): FinalizeResult | Error => {
     const [err, reply] = replies[i] ?? [new Error('no reply'), null];

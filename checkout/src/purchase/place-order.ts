@@ -3,17 +3,17 @@
 // and the job, the reservation expires and the worker's sweeper returns the units.
 import { randomUUID } from 'node:crypto';
 import { isEventId, type Redis, SluiceError, type TicketVerifier } from '@sluice/shared';
-import type { Queue } from 'bullmq';
 import { guarded } from '../connections.ts';
 import { announceState } from '../events/announce.ts';
-import { ORDER_JOB, type OrderJobData, orderJobOptions } from '../orders/queue.ts';
+import { ORDER_JOB, type OrderSink, orderJobOptions } from '../orders/queue.ts';
 import { jobFromReservation } from '../orders/reservation.ts';
 import { bearerToken, parseCheckoutBody, parseIdempotencyKey } from './request.ts';
 import { reserve } from './reserve.ts';
 
 export interface PlaceOrderDeps {
   redis: Redis;
-  queue: Queue<OrderJobData>;
+  /** The event's order queue (one per event, on the event's shard). */
+  queue: OrderSink;
   verifier: TicketVerifier;
   prefix: string;
   reservationTtlS: number;

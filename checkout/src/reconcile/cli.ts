@@ -10,7 +10,7 @@ if (!values.event || !isEventId(values.event)) {
   process.exit(2);
 }
 const config = loadConfigOrExit(workerSchema);
-const redis = createRedis(config.redisUrl);
+const redis = createRedis(config);
 const pool = createPool(config.databaseUrl, { max: 2 });
 try {
   const report = await reconcileEvent(redis, pool, config.prefix, values.event);

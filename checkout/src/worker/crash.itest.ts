@@ -54,7 +54,7 @@ it('loses and duplicates nothing when the worker is killed mid-batch', { timeout
   sale = await saleFixture({ products: [{ sku: 'SKU-1', stock: ORDERS + 50 }] });
   app = await startCheckout(sale.checkoutConfig, { keys: sale.keys, pool: sale.db.pool });
   queueRedis = createRedis(sale.workerConfig.redisUrl);
-  queue = new Queue(ORDER_QUEUE, { connection: queueRedis, prefix: bullPrefix(sale.r.prefix) });
+  queue = new Queue(ORDER_QUEUE, { connection: queueRedis, prefix: bullPrefix(sale.r.prefix, sale.evt) });
 
   const accepted = await pool(ORDERS, 50, async (i) => {
     const res = await fetch(`http://127.0.0.1:${app.port}/v1/checkout`, {

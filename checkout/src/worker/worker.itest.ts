@@ -50,7 +50,7 @@ describe('order worker', () => {
     await until(async () => (await sale.r.redis.hlen(sale.k.reservation)) === 0, 'reservation closed');
 
     queueRedis = createRedis(sale.workerConfig.redisUrl);
-    queue = new Queue<OrderJobData>(ORDER_QUEUE, { connection: queueRedis, prefix: bullPrefix(sale.r.prefix) });
+    queue = new Queue<OrderJobData>(ORDER_QUEUE, { connection: queueRedis, prefix: bullPrefix(sale.r.prefix, sale.evt) });
     const first = await queue.getJob(orderId);
     expect(first?.data.orderId).toBe(orderId);
     // A redelivery: the same order under another job id (BullMQ would ignore the same id).

@@ -9,9 +9,8 @@ import {
   type Pool,
   type workerSchema,
 } from '@sluice/shared';
-import { Worker } from 'bullmq';
-import { bullPrefix, ORDER_QUEUE, type OrderJobData } from '../orders/queue.ts';
 import { Batcher } from './batcher.ts';
+import { EventWorkers } from './event-workers.ts';
 import { flushOrders, type Written } from './flush.ts';
 import { createWorkerMetrics } from './metrics.ts';
 import { startOpsServer } from './ops-server.ts';
@@ -42,9 +41,9 @@ export async function startWorker(config: WorkerConfig, opts: WorkerOptions = {}
   const log = opts.log ?? createLogger('worker', config.logLevel);
   const now = opts.now ?? Date.now;
   const pool = opts.pool ?? createPool(config.databaseUrl, { max: 10 });
-  const redis = createRedis(config.redisUrl);
+  const redis = createRedis(config);
   // BullMQ's blocking connection must retry forever (maxRetriesPerRequest: null).
-  const bullRedis = createRedis(config.redisUrl, { maxRetriesPerRequest: null });
+  const bullRedis = createRedis(config, { maxRetriesPerRequest: null });
   const payments =
     opts.payments ?? new SimulatedPayments({ latencyMs: config.paymentLatencyMs, declineRate: config.paymentDeclineRate });
   const metrics = createWorkerMetrics();
@@ -67,23 +66,24 @@ export async function startWorker(config: WorkerConfig, opts: WorkerOptions = {}
     },
   });
 
-  const worker = new Worker<OrderJobData, Written>(
-    ORDER_QUEUE,
-    (job) => processOrderJob({ redis, prefix: config.prefix, payments, batcher }, job),
-    {
-      connection: bullRedis,
-      prefix: bullPrefix(config.prefix),
+  const worker = new EventWorkers({
+    redis,
+    connection: bullRedis,
+    prefix: config.prefix,
+    log,
+    process: (job) => processOrderJob({ redis, prefix: config.prefix, payments, batcher }, job),
+    options: {
       concurrency: config.concurrency,
       lockDuration: config.lockMs,
       stalledInterval: config.lockMs,
       maxStalledCount: 3,
     },
-  );
-  worker.on('failed', (job, err) => {
-    metrics.jobFailures.inc();
-    log.warn({ err, orderId: job?.id, attempt: job?.attemptsMade }, 'order job failed');
+    onFailed: (orderId, attempt, err) => {
+      metrics.jobFailures.inc();
+      log.warn({ err, orderId, attempt }, 'order job failed');
+    },
   });
-  worker.on('error', (err) => log.warn({ err }, 'worker error'));
+  await worker.start();
 
   const sweeper = startSweeper({ redis, pool, prefix: config.prefix, log }, config.sweepIntervalMs, now, (r) => {
     if (r.voided) metrics.swept.inc({ outcome: 'void' }, r.voided);
@@ -95,7 +95,7 @@ export async function startWorker(config: WorkerConfig, opts: WorkerOptions = {}
       redis: () => redis.ping(),
       postgres: () => pool.query('SELECT 1'),
       worker: async () => {
-        if (!worker.isRunning()) throw new Error('not running');
+        if (!worker.running()) throw new Error('not running');
       },
     },
     registry: metrics.registry,

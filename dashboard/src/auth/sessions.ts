@@ -1,7 +1,7 @@
 // Console sessions in Redis with a TTL. The cookie carries a random id; Redis holds only its
 // SHA-256, so a Redis dump gives no usable cookie. Each session has its own CSRF token.
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Redis } from '@sluice/shared';
 import { dashboardKeys, sha256 } from '../keys.ts';
 import type { Role } from './tokens.ts';
 

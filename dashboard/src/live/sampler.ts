@@ -46,22 +46,28 @@ export async function sampleEvent(
 ): Promise<{ sample: LiveSample; counters: Counters } | null> {
   const k = eventKeys(prefix, evt);
   const g = globalKeys(prefix);
-  const res = await redis
-    .pipeline()
-    .hgetall(k.event)
-    .hgetall(k.stats)
-    .hgetall(k.stock)
-    .zcard(k.queue)
-    .zcard(k.prequeue)
-    .zcard(k.admitted)
-    .get(k.seq)
-    .hgetall(g.gates)
-    .hgetall(g.keys)
-    .hget(k.autopilot, 'last')
-    .exec();
+  // The event's keys in one pipeline (one slot); the global hashes beside it, in parallel: on a
+  // cluster they live on other slots, and a pipeline must keep to one.
+  const [res, gatesRaw, keysRaw] = await Promise.all([
+    redis
+      .pipeline()
+      .hgetall(k.event)
+      .hgetall(k.stats)
+      .hgetall(k.stock)
+      .zcard(k.queue)
+      .zcard(k.prequeue)
+      .zcard(k.admitted)
+      .get(k.seq)
+      .hget(k.autopilot, 'last')
+      .exec(),
+    redis.hgetall(g.gates),
+    redis.hgetall(g.keys),
+  ]);
   if (!res) return null;
   for (const [err] of res) if (err) throw err;
-  const v = res.map(([, r]) => r);
+  const own = res.map(([, r]) => r);
+  // Same positions as one pipeline would give: the event's 7 reads, gates, keys, autopilot.
+  const v = [...own.slice(0, 7), gatesRaw, keysRaw, own[7]];
   const ev = v[0] as Record<string, string>;
   if (!ev.config) return null;
   const stats = v[1] as Record<string, string>;

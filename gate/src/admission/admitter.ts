@@ -219,8 +219,8 @@ export class Admitter {
     const frame = buildFrame({ rec, served, tail, len, rate: lineRate, adm: speed.adm, tick, now });
     const out2 = redis.pipeline();
     if (Object.keys(update).length) out2.hset(k.stats, update);
-    if (admitted.length) out2.publish(k.admitChannel, JSON.stringify({ fence, at: now, ids: admitted }));
-    out2.publish(k.tickChannel, JSON.stringify(frame));
+    if (admitted.length) out2.spublish(k.admitChannel, JSON.stringify({ fence, at: now, ids: admitted }));
+    out2.spublish(k.tickChannel, JSON.stringify(frame));
     await out2.exec();
 
     const outcome = { fence, admitted, frame, ms: performance.now() - t0, lateMs: this.lateMs };

@@ -1,8 +1,17 @@
-// From Redis to sockets. One subscriber connection per process listens to every event's `tick`
-// and `admit` channels and the control channel. A state frame is forwarded with one uWS
-// `publish` per event (C++ fan-out, no JS loop over sockets); admitted ids go to ticket
-// delivery; control messages refresh the event cache, whose changes are announced at once.
-import { CloseCode, type EventRecord, globalKeys, type Redis, type StateFrame } from '@sluice/shared';
+// From Redis to sockets. One subscriber per process: the global control channel by classic
+// SUBSCRIBE (a cluster delivers it from every node), and each known event's `tick` and `admit`
+// channels by sharded SSUBSCRIBE, served by the event's own shard (Redis 7; the same commands
+// on a single Redis). A state frame is forwarded with one uWS `publish` per event (C++ fan-out,
+// no JS loop over sockets); admitted ids go to ticket delivery; control messages refresh the
+// event cache, whose changes are announced at once.
+import {
+  CloseCode,
+  type EventRecord,
+  eventKeys,
+  globalKeys,
+  type StateFrame,
+  type Subscriber,
+} from '@sluice/shared';
 import type { GateContext } from '../context.ts';
 import { sendPlaces } from '../queue/ws-join.ts';
 import { type Socket, topicOf } from '../queue/sockets.ts';
@@ -10,24 +19,64 @@ import { buildFrame, withState } from './frame.ts';
 
 const CHANNEL = /:\{([a-z0-9][a-z0-9-]*)\}:(tick|admit)$/;
 
-export async function subscribe(g: GateContext, sub: Redis): Promise<void> {
+/** The per-event sharded channels this process listens to, kept in step with the event cache. */
+export class EventChannels {
+  private readonly sub: Subscriber;
+  private readonly prefix: string;
+  private readonly joined = new Set<string>();
+
+  constructor(sub: Subscriber, prefix: string) {
+    this.sub = sub;
+    this.prefix = prefix;
+  }
+
+  /** Listen to `evt`'s tick and admit channels (one SSUBSCRIBE: both share the event's slot). */
+  async add(evt: string): Promise<void> {
+    if (this.joined.has(evt)) return;
+    this.joined.add(evt);
+    const k = eventKeys(this.prefix, evt);
+    try {
+      await this.sub.ssubscribe(k.tickChannel, k.admitChannel);
+    } catch (err) {
+      this.joined.delete(evt); // the next sync retries
+      throw err;
+    }
+  }
+
+  async remove(evt: string): Promise<void> {
+    if (!this.joined.delete(evt)) return;
+    const k = eventKeys(this.prefix, evt);
+    await this.sub.sunsubscribe(k.tickChannel, k.admitChannel);
+  }
+
+  /** Make the subscriptions match `evts` (boot and the 1 s refresh, in case one call failed). */
+  async sync(evts: Iterable<string>): Promise<void> {
+    const want = new Set(evts);
+    await Promise.all([
+      ...[...want].map((e) => this.add(e)),
+      ...[...this.joined].filter((e) => !want.has(e)).map((e) => this.remove(e)),
+    ]);
+  }
+}
+
+export async function subscribe(g: GateContext, sub: Subscriber, channels: EventChannels): Promise<void> {
   const control = globalKeys(g.prefix).control;
-  sub.on('pmessage', (_pattern: string, channel: string, message: string) => {
+  sub.onMessage((channel: string, message: string) => {
+    if (channel === control) {
+      g.events
+        .onControl(message)
+        .then(() => g.events.report(g.sockets.open, g.now(), g.issuer.keyVersion()))
+        .catch((err) => g.log.warn({ err }, 'applying a control message failed'));
+      return;
+    }
     const m = CHANNEL.exec(channel);
     if (!m) return;
     const evt = m[1]!;
     if (m[2] === 'tick') onFrame(g, evt, message);
     else g.delivery.onAdmitted(evt, message);
   });
-  sub.on('message', (channel: string, message: string) => {
-    if (channel !== control) return;
-    g.events
-      .onControl(message)
-      .then(() => g.events.report(g.sockets.open, g.now(), g.issuer.keyVersion()))
-      .catch((err) => g.log.warn({ err }, 'applying a control message failed'));
-  });
-  await sub.psubscribe(`${g.prefix}:{*}:tick`, `${g.prefix}:{*}:admit`);
   await sub.subscribe(control);
+  await channels.sync(g.events.events.keys());
 }
 
 function onFrame(g: GateContext, evt: string, message: string): void {

@@ -134,13 +134,16 @@ export class AbsenceMarker {
     if (this.pending.size === 0) return;
     const batch = this.pending;
     this.pending = new Map();
-    const pipe = this.redis.pipeline();
-    for (const [evt, m] of batch) {
-      const absent = eventKeys(this.prefix, evt).absent;
-      const args: (string | number)[] = [];
-      for (const [pid, at] of m) args.push(at, pid);
-      for (let i = 0; i < args.length; i += 2000) pipe.zadd(absent, ...args.slice(i, i + 2000));
-    }
-    await pipe.exec();
+    // One pipeline per event: an event's keys share one slot, different events may not.
+    await Promise.all(
+      [...batch].map(([evt, m]) => {
+        const absent = eventKeys(this.prefix, evt).absent;
+        const pipe = this.redis.pipeline();
+        const args: (string | number)[] = [];
+        for (const [pid, at] of m) args.push(at, pid);
+        for (let i = 0; i < args.length; i += 2000) pipe.zadd(absent, ...args.slice(i, i + 2000));
+        return pipe.exec();
+      }),
+    );
   }
 }

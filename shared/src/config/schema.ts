@@ -159,6 +159,27 @@ export function cidrList(env: string, def: readonly string[], doc: string): Fiel
   };
 }
 
+/** A comma-separated list of `host:port` (Redis Cluster seed nodes); empty = none. */
+export function hostPorts(env: string, doc: string): Field<readonly string[]> {
+  return {
+    env,
+    doc,
+    default: [],
+    form: 'a comma-separated list of host:port',
+    parse: (raw) => {
+      const items = raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      for (const it of items) {
+        const m = /^([A-Za-z0-9.-]{1,253}|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(it);
+        if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) fail();
+      }
+      return Object.freeze(items);
+    },
+  };
+}
+
 /**
  * Parse `env` against `schema`; unset or empty variables take the default.
  * @example const cfg = loadConfig(gateSchema); cfg.port // number

@@ -1,12 +1,16 @@
 // One schema per service. Every key: env name, default, doc line. The README's configuration
 // table is generated from these (see scripts/config-table.ts) and checked by a test.
-import { bool, cidrList, int, list, num, oneOf, str, url } from './schema.ts';
+import { bool, cidrList, hostPorts, int, list, num, oneOf, str, url } from './schema.ts';
 
 const common = {
   redisUrl: url('REDIS_URL', 'redis://127.0.0.1:6379', 'Redis server for queues, stock and coordination', [
     'redis:',
     'rediss:',
   ]),
+  redisClusterNodes: hostPorts(
+    'REDIS_CLUSTER_NODES',
+    'Redis Cluster seed nodes (host:port,...); set: every process uses a Cluster client, REDIS_URL gives only credentials and TLS; empty: the single Redis at REDIS_URL',
+  ),
   databaseUrl: url(
     'DATABASE_URL',
     'postgres://postgres@127.0.0.1:5432/test',

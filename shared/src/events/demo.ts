@@ -1,6 +1,6 @@
 // The demo sale that `npm start` seeds: one product, 1,000 units, opening 30 s after start with a
 // pre-queue open from now.
-import type { Redis } from 'ioredis';
+import type { Redis } from '../redis.ts';
 import type pg from 'pg';
 import { eventKeys } from '../keys.ts';
 import { persistEvent } from './db.ts';

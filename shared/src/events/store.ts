@@ -1,7 +1,7 @@
 // Events in Redis. Every change bumps the event's version and is announced on the control
 // channel, so every gate and checkout process applies it within a second (they also re-read on
 // a 1 s timer in case a pub/sub message is lost).
-import type { Redis } from 'ioredis';
+import type { Redis } from '../redis.ts';
 import { eventKeys, globalKeys } from '../keys.ts';
 import { SluiceError } from '../protocol/errors.ts';
 import { EVENT_STATES, type EventState } from '../protocol/ws.ts';
@@ -61,14 +61,18 @@ export async function createEvent(
   if (created === 0) throw new SluiceError('CONFLICT', { message: `event ${config.id} exists` });
   const stock: Record<string, number> = {};
   for (const p of config.products) stock[p.sku] = p.stock;
+  // The event's own keys in one MULTI (one hash tag, one slot), then the global index in a
+  // separate call: on a cluster the two live on different slots. Readers tolerate the gap: an
+  // event not yet in the index is simply not listed yet, and an id in the index whose hash is
+  // incomplete (no `state`) reads as absent (parseRecord).
   await redis
     .multi()
     .hset(k.event, { state, version: 1, seedHash: seedHash(seed) })
     .set(k.seed, seed)
     .del(k.stock)
     .hset(k.stock, stock)
-    .sadd(globalKeys(prefix).events, config.id)
     .exec();
+  await redis.sadd(globalKeys(prefix).events, config.id);
   await publishControl(redis, prefix, { evt: config.id, kind: 'event', version: 1, at: now });
   return { config, state, version: 1, seedHash: seedHash(seed), seed: null };
 }

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { createPool } from '../db/pool.ts';
 import { migrate } from '../db/migrate.ts';
-import { createRedis, type Redis } from '../redis.ts';
+import { createRedis, deleteByPrefix, type Redis, type RedisEndpoint } from '../redis.ts';
 
 export const TEST_REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 export const TEST_DATABASE_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
@@ -19,20 +19,30 @@ export interface RedisFixture {
   cleanup(): Promise<void>;
 }
 
+/**
+ * Redis Cluster seed nodes for the cluster runs of the integration flows (`.ci/run` and
+ * `scripts/redis-cluster.sh start` set it); empty when no local cluster runs. A name of its own,
+ * not REDIS_CLUSTER_NODES: services spawned by single-Redis tests inherit the environment.
+ */
+export const TEST_CLUSTER_NODES: readonly string[] = (process.env.TEST_REDIS_CLUSTER_NODES ?? '')
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
+
+/** The test Redis: the single server, or the local cluster when `cluster` is true. */
+export function testRedisEndpoint(cluster = false): RedisEndpoint {
+  return { redisUrl: TEST_REDIS_URL, redisClusterNodes: cluster ? TEST_CLUSTER_NODES : [] };
+}
+
 /** A Redis client and a fresh key prefix; cleanup deletes every key under the prefix. */
-export async function redisFixture(): Promise<RedisFixture> {
-  const redis = createRedis(TEST_REDIS_URL);
+export async function redisFixture(target: string | RedisEndpoint = TEST_REDIS_URL): Promise<RedisFixture> {
+  const redis = createRedis(target);
   const prefix = uniqueId('test');
   return {
     redis,
     prefix,
     async cleanup() {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-        if (keys.length) await redis.del(...keys);
-        cursor = next;
-      } while (cursor !== '0');
+      await deleteByPrefix(redis, prefix);
       redis.disconnect();
     },
   };

@@ -2,7 +2,7 @@
 // publishes the same JWKS. Rotation keeps the previous public key published until the last
 // ticket it could have signed has expired.
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Redis } from '../redis.ts';
 import { exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 import { globalKeys } from '../keys.ts';
 import { publishControl } from '../events/store.ts';
