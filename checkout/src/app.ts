@@ -95,6 +95,7 @@ export async function startCheckout(config: CheckoutConfig, opts: CheckoutOption
       onAnnounceError: (err) => log.warn({ err }, 'state announcement failed'),
       maxBodyBytes: config.maxBodyBytes,
       maxInFlight: config.maxInFlight,
+      publicUrl: config.publicUrl,
       metrics,
       log,
     }),

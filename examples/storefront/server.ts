@@ -60,7 +60,9 @@ function page(o: StorefrontOptions, cookieEndpoint: string): string {
 (async () => {
   const v = document.getElementById('verdict');
   if (!window.sluice) return;
-  const res = await fetch('${STORE_PATH}api/session', { headers: window.sluice.headers(), credentials: 'same-origin' });
+  // proofHeaders adds a DPoP proof when the event binds tickets to this browser's key.
+  const api = new URL('${STORE_PATH}api/session', location.href).href;
+  const res = await fetch(api, { headers: await window.sluice.proofHeaders('GET', api), credentials: 'same-origin' });
   if (res.ok) {
     const c = await res.json();
     v.className = 'ok';

@@ -222,6 +222,8 @@ describe('queue page in a browser', () => {
         if (r.url().includes('/place')) polled++;
       });
       await page.goto(store.returnUrl);
+      // sluice.js makes the shopper's key before it sends them on: wait for the queue page first.
+      await page.waitForURL((u) => u.origin === stack.pageOrigin, { timeout: 30_000 });
       await page.waitForURL((u) => u.origin === store.origin && u.hash === '', { timeout: 60_000 });
       await until(async () => (await verdict(page)).cls === 'ok', 30_000, 'storefront verdict');
       expect(store.accepted.map((c) => c.sub)).toContain((await verdict(page)).sub);

@@ -67,6 +67,8 @@ export function eventKeys(prefix: string, evt: string) {
     joinsByIp: `${b}:joins-by-ip`,
     /** zset: proof-of-work challenge id -> its expiry (ms); spent challenges (single use) */
     powUsed: `${b}:pow-used`,
+    /** hash: placeId -> RFC 7638 thumbprint of the shopper's key (events with bindTickets) */
+    bound: `${b}:bound`,
   } as const;
 }
 
@@ -78,6 +80,16 @@ export function eventKeys(prefix: string, evt: string) {
 export function addressPlacesKey(prefix: string, evt: string, address: string): string {
   if (!isEventId(evt)) throw new RangeError(`bad event id ${JSON.stringify(evt)}`);
   return `${prefix}:{${evt}}:places-of:${address.slice(0, 64)}`;
+}
+
+/**
+ * string with a TTL: one used DPoP proof id of an event (single use while the proof is fresh).
+ * `jti` must already match PROOF_JTI_PATTERN (url-safe, 16-64 characters).
+ */
+export function proofJtiKey(prefix: string, evt: string, jti: string): string {
+  if (!isEventId(evt)) throw new RangeError(`bad event id ${JSON.stringify(evt)}`);
+  if (!/^[A-Za-z0-9_-]{16,64}$/.test(jti)) throw new RangeError('bad proof id');
+  return `${prefix}:{${evt}}:proof:${jti}`;
 }
 
 export type EventKeys = ReturnType<typeof eventKeys>;

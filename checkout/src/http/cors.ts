@@ -11,7 +11,7 @@ export function corsMiddleware(origins: readonly string[]): MiddlewareHandler {
     res.header('vary', 'Origin');
     if (req.method !== 'OPTIONS') return next();
     res.header('access-control-allow-methods', 'GET, POST');
-    res.header('access-control-allow-headers', 'authorization, content-type, idempotency-key');
+    res.header('access-control-allow-headers', 'authorization, content-type, idempotency-key, dpop');
     res.header('access-control-max-age', '600');
     res.status(204).send();
   };

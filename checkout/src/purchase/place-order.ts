@@ -7,6 +7,7 @@ import { guarded } from '../connections.ts';
 import { announceState } from '../events/announce.ts';
 import { ORDER_JOB, type OrderSink, orderJobOptions } from '../orders/queue.ts';
 import { jobFromReservation } from '../orders/reservation.ts';
+import { requireProof } from './proof.ts';
 import { bearerToken, parseCheckoutBody, parseIdempotencyKey } from './request.ts';
 import { reserve } from './reserve.ts';
 
@@ -27,6 +28,10 @@ export interface PlaceOrderInput {
   body: Buffer;
   authorization: string | undefined;
   idempotencyKey: string | undefined;
+  /** `DPoP` header: proof of possession, required for tickets bound to a key. */
+  dpop?: string | undefined;
+  /** The URL the client called, as it names it in a proof (`htu`). */
+  url?: string;
 }
 
 export interface OrderAccepted {
@@ -42,10 +47,18 @@ export const orderStatusPath = (orderId: string): string => `/v1/orders/${orderI
 export async function placeOrder(deps: PlaceOrderDeps, input: PlaceOrderInput): Promise<OrderAccepted> {
   const { sku, qty } = parseCheckoutBody(input.body);
   const idempotencyKey = parseIdempotencyKey(input.idempotencyKey);
-  const claims = await deps.verifier.verify(bearerToken(input.authorization));
+  const ticket = bearerToken(input.authorization);
+  const claims = await deps.verifier.verify(ticket);
   if (!isEventId(claims.evt)) throw new SluiceError('TICKET_CLAIMS');
 
   const now = deps.now();
+  if (claims.cnf) {
+    await guarded(
+      requireProof(deps.redis, deps.prefix, claims, { dpop: input.dpop, method: 'POST', url: input.url ?? '', ticket }, now),
+      deps.redisTimeoutMs,
+      'proof',
+    );
+  }
   const reserved = await guarded(
     reserve(deps.redis, deps.prefix, {
       evt: claims.evt,

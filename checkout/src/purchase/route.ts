@@ -10,6 +10,8 @@ import { type PlaceOrderDeps, placeOrder } from './place-order.ts';
 export interface CheckoutRouteDeps extends PlaceOrderDeps {
   maxBodyBytes: number;
   maxInFlight: number;
+  /** Public base URL (CHECKOUT_PUBLIC_URL); empty: the request's Host header. */
+  publicUrl: string;
   metrics: CheckoutMetrics;
   log: Logger;
 }
@@ -32,6 +34,8 @@ export function checkoutHandler(deps: CheckoutRouteDeps) {
         body,
         authorization: req.headers.authorization,
         idempotencyKey: req.headers['idempotency-key'],
+        dpop: req.headers.dpop,
+        url: requestUrl(deps.publicUrl, req),
       });
       sendJson(res, 202, accepted, { location: accepted.statusUrl });
     } catch (err) {
@@ -42,4 +46,11 @@ export function checkoutHandler(deps: CheckoutRouteDeps) {
       deps.metrics.checkoutSeconds.observe({ code }, (performance.now() - started) / 1000);
     }
   };
+}
+
+/** The URL as the client named it, for the proof's `htu`: the configured public base URL, else
+ * the Host header (a proof made for another host fails either way). */
+function requestUrl(publicUrl: string, req: Request): string {
+  const base = publicUrl ? publicUrl.replace(/\/+$/, '') : `http://${req.headers.host ?? 'localhost'}`;
+  return base + req.path;
 }

@@ -45,7 +45,10 @@ export interface Sale {
   /** Environment for a spawned worker process. */
   workerEnv: Record<string, string>;
   /** A valid ticket for `placeId` (jti = sub = placeId), as the gate would sign it. */
-  ticket(placeId?: string, over?: { nowMs?: number; ttlS?: number; evt?: string; aud?: string; iss?: string }): Promise<string>;
+  ticket(
+    placeId?: string,
+    over?: { nowMs?: number; ttlS?: number; evt?: string; aud?: string; iss?: string; jkt?: string },
+  ): Promise<string>;
   cleanup(): Promise<void>;
 }
 
@@ -106,6 +109,7 @@ export async function saleFixture(opts: SaleOptions = {}): Promise<Sale> {
         nowMs,
         iss: over.iss ?? checkoutConfig.ticketIssuer,
         aud: over.aud ?? checkoutConfig.ticketAudience,
+        jkt: over.jkt,
       });
       return signTicket(keyring.current, claims);
     },

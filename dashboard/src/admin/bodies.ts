@@ -28,6 +28,7 @@ export const EDITABLE = [
   'returnUrl',
   'queueAll',
   'autopilot',
+  'bindTickets',
 ] as const satisfies readonly (keyof EventConfig)[];
 
 export type EventPatch = Partial<Pick<EventConfig, (typeof EDITABLE)[number]>>;

@@ -19,6 +19,7 @@ import { backoffDelay, pollDelay } from './backoff.ts';
 import { decideClose } from './close-policy.ts';
 import { chooseReturnUrl, type PageConfig, wsBase } from './config.ts';
 import type { Action, ErrorKey } from './model.ts';
+import { ensureKey } from './dpop.ts';
 import { solvePow } from './pow.ts';
 import { clientId, forgetPlace, loadPlace, savePlace } from './storage.ts';
 
@@ -63,6 +64,7 @@ export class QueueClient {
   private ping: ReturnType<typeof setInterval> | undefined;
   private returnUrl: string | null = null;
   private powDifficulty = 0;
+  private bindTickets = false;
   /** When the queue opens (pre-queue time), to wait for it without hammering the gate. */
   private opensAt = 0;
 
@@ -83,6 +85,7 @@ export class QueueClient {
       const info = await this.getJson<PublicEventInfo>(GatePaths.event(this.d.config.event));
       this.returnUrl = chooseReturnUrl(this.d.config.returnUrl, info.returnUrl);
       this.powDifficulty = info.powDifficulty;
+      this.bindTickets = info.bindTickets === true;
       this.opensAt = info.prequeueAt;
       const state = EVENT_STATES.find((st) => st === info.state);
       if (state) this.d.dispatch({ t: 'info', state, startAt: info.startAt });
@@ -137,19 +140,27 @@ export class QueueClient {
     return backoffDelay(this.attempt++ + extra, this.random());
   }
 
-  /** The join fields: client id, and the place token to resume or else a proof-of-work. */
+  /**
+   * The join fields: client id, the place token to resume or else a proof-of-work, and the
+   * public key the ticket is bound to when the event binds tickets (the storefront's, handed
+   * over by the drop-in, else this page's own).
+   */
   private async joinFields(): Promise<Omit<JoinMsg, 't'>> {
+    const key = this.bindTickets
+      ? { jwk: this.d.config.key ?? (await ensureKey(this.d.config.event)).jwk }
+      : {};
     const saved = loadPlace(this.d.session, this.d.config.event);
-    if (saved) return { cid: this.cid, place: saved.place };
+    if (saved) return { cid: this.cid, place: saved.place, ...key };
     // Fetched even when the event's base difficulty is 0: a surge of joins may raise it. The
     // challenge is bound to this cid (and address), and good for one join.
     const c = await this.getJson<{ challenge: string; difficulty: number }>(
       `${GatePaths.challenge(this.d.config.event)}?cid=${encodeURIComponent(this.cid)}`,
     );
-    if (c.difficulty <= 0 && this.powDifficulty <= 0) return { cid: this.cid };
+    if (c.difficulty <= 0 && this.powDifficulty <= 0) return { cid: this.cid, ...key };
     return {
       cid: this.cid,
       pow: { challenge: c.challenge, nonce: await solvePow(c.challenge, c.difficulty) },
+      ...key,
     };
   }
 

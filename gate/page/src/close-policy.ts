@@ -32,6 +32,7 @@ export function decideClose(code: number): CloseDecision {
     case CloseCode.PLACE_INVALID:
     case CloseCode.PLACE_EXPIRED:
     case CloseCode.POW_INVALID:
+    case CloseCode.KEY_REFUSED:
       return { do: 'rejoin' };
     case CloseCode.NOT_OPEN:
       return { do: 'not-open' };

@@ -13,8 +13,23 @@ describe('readConfig', () => {
         lang: 'de',
         mode: 'fragment',
         cookieEndpoint: null,
+        key: null,
       },
     });
+  });
+
+  it('takes a storefront public key handed over by the drop-in, nothing else', () => {
+    const jwk = { kty: 'EC', crv: 'P-256', x: 'A'.repeat(43), y: 'B'.repeat(43) };
+    const enc = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const key = (v: string) => {
+      const r = readConfig(`?event=drop1&key=${v}`, {}, 'https://cdn.example');
+      return r.ok ? r.config.key : 'not ok';
+    };
+    expect(key(enc(jwk))).toEqual(jwk);
+    expect(key(enc({ ...jwk, d: 'C'.repeat(43) }))).toEqual(jwk);
+    expect(key(enc({ ...jwk, crv: 'P-384' }))).toBeNull();
+    expect(key(enc({ ...jwk, x: 'short' }))).toBeNull();
+    expect(key('%7B%7D')).toBeNull();
   });
 
   it('lets data attributes pinned in the HTML win over the query string', () => {

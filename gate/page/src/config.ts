@@ -3,6 +3,7 @@
 // and a crafted link cannot point a hosted page at another gate.
 import { isEventId } from '@sluice/shared/keys.ts';
 import { QueueParams } from '@sluice/shared/storefront/constants.ts';
+import { decodeJwk, type PublicJwk } from './dpop.ts';
 
 export type HandoffMode = 'fragment' | 'cookie';
 
@@ -16,6 +17,11 @@ export interface PageConfig {
   mode: HandoffMode;
   /** Storefront endpoint that turns the ticket into a cookie (cookie mode). */
   cookieEndpoint: string | null;
+  /**
+   * The storefront page's public key (from the drop-in, `key` parameter) to join with when the
+   * event binds tickets; null: this page makes and keeps its own (same-origin storefronts).
+   */
+  key: PublicJwk | null;
 }
 
 export type ConfigResult =
@@ -77,6 +83,7 @@ export function readConfig(
       lang: lang && /^[a-zA-Z-]{2,10}$/.test(lang) ? lang : null,
       mode,
       cookieEndpoint,
+      key: decodeJwk(q.get(QueueParams.key)),
     },
   };
 }

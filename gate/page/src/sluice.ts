@@ -7,12 +7,16 @@
 // queue page (coming back to this URL); otherwise the page continues, with the ticket at
 // `window.sluice.ticket` (fragment mode) and a `sluice:admitted` event on `document`.
 // It does not verify signatures: the storefront's server must (verifyAdmission / middleware).
+// For events that bind tickets to the shopper's key, it makes that key here (non-extractable,
+// kept in this origin's IndexedDB), hands its public part to the queue page, and signs a DPoP
+// proof per request: `await sluice.proofHeaders('POST', url)`.
 import {
   queuePageUrl,
   readCookie,
   TICKET_HINT_COOKIE,
   ticketFromFragment,
 } from '@sluice/shared/storefront/constants.ts';
+import { encodeJwk, ensureKey, heldKey, makeProof } from './dpop.ts';
 import { hintValid, looksValid, peekTicket } from './ticket-peek.ts';
 
 interface SluiceGlobal {
@@ -20,6 +24,12 @@ interface SluiceGlobal {
   ticket: string | null;
   /** Headers for calls to the storefront's API: `Authorization: Bearer <ticket>` when held. */
   headers(): Record<string, string>;
+  /**
+   * The same plus a fresh `DPoP` proof for `method` and `url` when this browser holds the key
+   * the ticket is bound to (events with bindTickets). One call per request: proofs are single use.
+   * @example fetch(url, { method: 'POST', headers: { ...(await sluice.proofHeaders('POST', url)), 'content-type': 'application/json' }, body })
+   */
+  proofHeaders(method: string, url: string): Promise<Record<string, string>>;
   /** Send the shopper to the queue now (e.g. after the server refused the ticket). */
   queue(): void;
 }
@@ -70,10 +80,15 @@ declare global {
   }
   const held = ticket !== null || hintValid(readCookie(document.cookie, TICKET_HINT_COOKIE), event, now);
 
-  const toQueue = (): void => {
+  const toQueue = async (): Promise<void> => {
     try {
       store?.removeItem(key);
     } catch {}
+    // The key a bound ticket will need lives here; the queue page joins with its public part.
+    const own = await ensureKey(event).catch((err: unknown) => {
+      console.warn('sluice.js: no WebCrypto key; bound tickets will not work here', err);
+      return null;
+    });
     location.replace(
       queuePageUrl(new URL(queue, location.href).toString(), {
         event,
@@ -84,6 +99,7 @@ declare global {
         ...(data.cookieEndpoint
           ? { cookieEndpoint: new URL(data.cookieEndpoint, location.href).toString() }
           : {}),
+        ...(own ? { key: encodeJwk(own.jwk) } : {}),
       }),
     );
   };
@@ -92,10 +108,16 @@ declare global {
     event,
     ticket,
     headers: (): Record<string, string> => (ticket ? { authorization: `Bearer ${ticket}` } : {}),
-    queue: toQueue,
+    proofHeaders: async (method: string, url: string): Promise<Record<string, string>> => {
+      if (!ticket) return {};
+      const k = await heldKey(event);
+      const auth = { authorization: `Bearer ${ticket}` };
+      return k ? { ...auth, dpop: await makeProof(k, method, url, ticket) } : auth;
+    },
+    queue: () => void toQueue(),
   };
   if (!held) {
-    toQueue();
+    void toQueue();
     return;
   }
   document.dispatchEvent(new CustomEvent('sluice:admitted', { detail: { event, ticket } }));

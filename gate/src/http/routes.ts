@@ -20,6 +20,7 @@ import type { GateContext } from '../context.ts';
 import { JoinRefused, joinQueue, leaveQueue, welcomeOf } from '../queue/join.ts';
 import { newPlaceId, verifyPlace } from '../queue/place-token.ts';
 import { CID_PATTERN, GUARD_CLOSE, joinShapeError, REFUSAL_CLOSE } from '../queue/ws-join.ts';
+import { bindPlaceKey, boundKeyOf, hasUsableKey, NO_KEY } from '../tickets/binding.ts';
 import { remoteIp } from '../queue/ws.ts';
 import { handleAsync, type Headers, parseJsonObject, readBody, sendError, sendJson } from './respond.ts';
 
@@ -111,6 +112,7 @@ export function eventRoutes(g: GateContext, app: TemplatedApp): void {
       seedHash: r.rec.seedHash,
       seed: r.rec.seed,
       powDifficulty: c.powDifficulty,
+      bindTickets: c.bindTickets,
       returnUrl: c.returnUrl,
     };
     sendJson(res, 200, info, { ...r.cors, 'cache-control': 'public, max-age=1' });
@@ -191,6 +193,7 @@ export function eventRoutes(g: GateContext, app: TemplatedApp): void {
           const min = powDifficultyAt(r.rec.config, g.joinGuard.joinsPerSecond(r.evt, now));
           pow = verifyPow(g.placeSecret, r.evt, min, body.pow, now, { address: r.ip, cid });
         }
+        if (r.rec.config.bindTickets && !hasUsableKey(body.jwk)) throw new SluiceError('FORBIDDEN', { message: NO_KEY });
         const placeId = newPlaceId();
         const verdict = await g.joinGuard.check(r.evt, {
           address: r.ip,
@@ -215,6 +218,10 @@ export function eventRoutes(g: GateContext, app: TemplatedApp): void {
         }).catch(refusalToHttp);
         // No socket holds this place: the grace period runs from the last poll.
         if (j.phase !== 'admitted') g.absence.mark(r.evt, j.placeId, now);
+        if (r.rec.config.bindTickets) {
+          const b = await bindPlaceKey(g.redis, g.prefix, r.evt, j.placeId, body.jwk);
+          if (!b.ok) throw new SluiceError('FORBIDDEN', { message: b.reason });
+        }
         reply(200, JSON.stringify(welcomeOf(g.placeSecret, r.evt, j)), {
           ...r.cors,
           'content-type': 'application/json',
@@ -241,7 +248,11 @@ export function eventRoutes(g: GateContext, app: TemplatedApp): void {
         );
         const status: PlaceStatus = { phase: j.phase, score: j.score };
         if (j.admittedAt !== null) {
-          const t = await g.issuer.issue(r.evt, placeId, j.admittedAt, r.rec.config.ticketTtlS);
+          // A bound place's ticket carries the key it was bound to: a copied place token gets a
+          // ticket that only the first browser can use.
+          const jkt = r.rec.config.bindTickets ? await boundKeyOf(g.redis, g.prefix, r.evt, placeId) : undefined;
+          if (r.rec.config.bindTickets && !jkt) throw new SluiceError('FORBIDDEN', { message: 'this place has no key' });
+          const t = await g.issuer.issue(r.evt, placeId, j.admittedAt, r.rec.config.ticketTtlS, jkt);
           status.ticket = t.ticket;
           status.exp = t.exp;
         } else g.absence.mark(r.evt, placeId, now);

@@ -18,6 +18,8 @@ export interface SocketData {
   joining: boolean;
   closed: boolean;
   left: boolean;
+  /** Thumbprint of the shopper's key when the event binds tickets (put in the ticket as cnf.jkt). */
+  jkt: string;
 }
 
 export type Socket = WebSocket<SocketData>;

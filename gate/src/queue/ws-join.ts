@@ -4,6 +4,7 @@ import { CloseCode, eventKeys, type JoinMsg, type PlaceMsg, powDifficultyAt } fr
 import type { GuardVerdict } from '../abuse/join-guard.ts';
 import { verifyPow } from '../abuse/pow.ts';
 import type { GateContext } from '../context.ts';
+import { bindPlaceKey, hasUsableKey, NO_KEY } from '../tickets/binding.ts';
 import { JoinRefused, joinQueue, welcomeOf, type JoinFailure } from './join.ts';
 import { newPlaceId, verifyPlace } from './place-token.ts';
 import { type Socket, topicOf } from './sockets.ts';
@@ -31,6 +32,7 @@ export function joinShapeError(msg: Partial<JoinMsg>): string | null {
   if (msg.cid !== undefined && (typeof msg.cid !== 'string' || !CID_PATTERN.test(msg.cid))) return 'bad cid';
   if (msg.place !== undefined && typeof msg.place !== 'string') return 'bad place';
   if (msg.pow !== undefined && (typeof msg.pow !== 'object' || msg.pow === null)) return 'bad pow';
+  if (msg.jwk !== undefined && (typeof msg.jwk !== 'object' || msg.jwk === null)) return 'bad jwk';
   return null;
 }
 
@@ -59,6 +61,7 @@ export async function handleJoin(g: GateContext, ws: Socket, msg: JoinMsg): Prom
     if (!solved) return end(CloseCode.POW_INVALID, 'proof of work missing or wrong');
     pow = solved;
   }
+  if (rec.config.bindTickets && !hasUsableKey(msg.jwk)) return end(CloseCode.KEY_REFUSED, NO_KEY);
   const placeId = newPlaceId();
   // Marked as joining across the awaits, so a second join meanwhile is refused (ws.ts).
   d.joining = true;
@@ -86,6 +89,22 @@ export async function handleJoin(g: GateContext, ws: Socket, msg: JoinMsg): Prom
     throw err;
   } finally {
     d.joining = false;
+  }
+  if (rec.config.bindTickets) {
+    // Before the socket is registered: a ticket for this place is only ever signed with the key.
+    d.joining = true;
+    try {
+      const b = await bindPlaceKey(g.redis, g.prefix, d.evt, j.placeId, msg.jwk);
+      if (!b.ok) {
+        // The join Lua took the place out of `absent`; put it back (a holder elsewhere
+        // re-asserts it within 5 s), so a refused copy cannot keep an abandoned place alive.
+        if (j.phase !== 'admitted') g.absence.mark(d.evt, j.placeId, g.now());
+        return end(CloseCode.KEY_REFUSED, b.reason);
+      }
+      d.jkt = b.jkt;
+    } finally {
+      d.joining = false;
+    }
   }
   if (d.closed) {
     if (j.phase !== 'admitted') g.absence.mark(d.evt, j.placeId, g.now());

@@ -104,6 +104,7 @@ function upgrade(g: GateContext, res: HttpResponse, req: HttpRequest, ctx: us_so
       joining: false,
       closed: false,
       left: false,
+      jkt: '',
     };
     res.upgrade(data, key, protocol, extensions, ctx);
   };

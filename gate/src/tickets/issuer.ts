@@ -50,7 +50,8 @@ export class TicketIssuer {
     return this.jwksBody;
   }
 
-  async issue(evt: string, placeId: string, admittedAtMs: number, ttlS: number): Promise<IssuedTicket> {
+  /** `jkt`: thumbprint of the shopper's key when the event binds tickets (`cnf.jkt`). */
+  async issue(evt: string, placeId: string, admittedAtMs: number, ttlS: number, jkt?: string): Promise<IssuedTicket> {
     if (!this.keyring) throw new Error('keyring not loaded');
     const claims = buildClaims({
       placeId,
@@ -60,6 +61,7 @@ export class TicketIssuer {
       nowMs: this.now(),
       iss: this.iss,
       aud: this.aud,
+      jkt,
     });
     return { ticket: await signTicket(this.keyring.current, claims), exp: claims.exp * 1000 };
   }

@@ -79,6 +79,11 @@ export const checkoutSchema = {
   }),
   maxBodyBytes: int('CHECKOUT_MAX_BODY', 2048, 'Largest request body accepted, bytes', { min: 64, max: 1_048_576 }),
   corsOrigins: list('CHECKOUT_CORS_ORIGINS', [], 'Origins allowed to call checkout from a browser'),
+  publicUrl: str(
+    'CHECKOUT_PUBLIC_URL',
+    '',
+    'Public base URL of checkout (e.g. https://api.shop.example); DPoP proofs must name it. Empty: the request Host',
+  ),
   maxInFlight: int('CHECKOUT_MAX_INFLIGHT', 2000, 'Checkouts handled at once; more are answered 429', {
     min: 1,
     max: 1_000_000,

@@ -28,6 +28,8 @@ export function demoEvent(now: number, origins: string[], returnUrl: string): Om
     queueAll: false,
     // Off until an operator switches it on in the console; bounds fit the demo's 20/s.
     autopilot: { ...AUTOPILOT_DEFAULTS, floor: 5, ceiling: 100, maxStep: 10 },
+    // The demo storefront sends plain bearer tickets; bind them per event when it sends proofs.
+    bindTickets: false,
     products: [{ sku: 'SNEAKER-1', name: 'Limited sneaker', priceCents: 12_000, stock: 1000, limitPerShopper: 2 }],
   };
 }

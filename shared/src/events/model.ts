@@ -48,6 +48,11 @@ export interface EventConfig {
   queueAll: boolean;
   /** Release-rate autopilot (off unless enabled): steers `rate` from checkout health within bounds. */
   autopilot: AutopilotConfig;
+  /**
+   * Tickets bound to a key the shopper's browser made when joining (`cnf.jkt`); every use needs
+   * a DPoP proof signed by it, so a copied ticket is refused (docs/SECURITY.md).
+   */
+  bindTickets: boolean;
   products: Product[];
 }
 
@@ -74,6 +79,7 @@ export const EVENT_DEFAULTS = {
   allowedOrigins: [] as string[],
   returnUrl: 'http://localhost:8081/demo-store/',
   queueAll: false,
+  bindTickets: false,
 } as const;
 
 const invalid = (field: string, message: string): SluiceError =>
@@ -154,6 +160,7 @@ export function validateEvent(input: unknown): EventConfig {
     throw invalid('allowedOrigins', 'must be a list of at most 50 origins');
   }
   if (typeof raw.queueAll !== 'boolean') throw invalid('queueAll', 'must be true or false');
+  if (typeof raw.bindTickets !== 'boolean') throw invalid('bindTickets', 'must be true or false');
   return {
     id,
     name: text(raw.name, 'name', 200),
@@ -172,6 +179,7 @@ export function validateEvent(input: unknown): EventConfig {
     returnUrl: httpUrl(raw.returnUrl, 'returnUrl'),
     queueAll: raw.queueAll,
     autopilot: validateAutopilot(raw.autopilot),
+    bindTickets: raw.bindTickets,
     products,
   };
 }

@@ -34,6 +34,10 @@ export const CloseCode = {
   FLOOD: 4013,
   /** The client did not read its messages; it was dropped to protect the gate. Reconnect. */
   SLOW_CONSUMER: 4014,
+  /** The event binds tickets to a key: the join sent no usable public key, or not the key this
+   * place was bound to when it first joined (a copied place token). Join afresh with this
+   * browser's own key. */
+  KEY_REFUSED: 4015,
   /** The gate process is shutting down. Reconnect (with backoff) and keep the place. */
   GOING_AWAY: 4030,
   /** Internal error. Reconnect with backoff. */

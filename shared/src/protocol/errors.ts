@@ -16,6 +16,7 @@ export const ErrorCatalog = {
   TICKET_NOT_YET_VALID: { status: 401, message: 'The ticket is not valid yet.' },
   TICKET_CLAIMS: { status: 401, message: 'The ticket is not for this service or event.' },
   TICKET_REVOKED: { status: 401, message: 'The ticket was revoked.' },
+  TICKET_PROOF: { status: 401, message: 'This ticket is bound to a key: a valid DPoP proof of possession is required.' },
   UNAUTHENTICATED: { status: 401, message: 'Login required.' },
   FORBIDDEN: { status: 403, message: 'Not allowed.' },
   ORIGIN_FORBIDDEN: { status: 403, message: 'This origin may not use this event.' },

@@ -41,4 +41,6 @@ export interface PublicEventInfo {
   seed: string | null;
   powDifficulty: number;
   returnUrl: string;
+  /** Tickets are bound to the shopper's key: send `jwk` with the join (PROTOCOL.md). */
+  bindTickets: boolean;
 }

@@ -38,6 +38,11 @@ export interface JoinMsg {
   cid?: string;
   /** Proof-of-work solution when the event asks for one. */
   pow?: { challenge: string; nonce: string };
+  /**
+   * Public JWK (P-256 or Ed25519) of a non-extractable key this browser made; events with
+   * `bindTickets` require it and bind the place and its ticket to it (`cnf.jkt`).
+   */
+  jwk?: { kty: string; crv: string; x: string; y?: string };
 }
 export interface RankMsg {
   t: 'rank';

@@ -4,7 +4,7 @@
 // return path, which must be on the storefront's origin (no open redirect).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SluiceError } from '../protocol/errors.ts';
-import { verifyAdmission } from '../tickets/admission.ts';
+import { verifyTicketForHandOver } from '../tickets/admission.ts';
 import { ADMIT_FORM, TICKET_COOKIE, TICKET_HINT_COOKIE } from './constants.ts';
 import type { GuardOptions } from './guard.ts';
 
@@ -78,7 +78,7 @@ export function createAdmitEndpoint(opts: AdmitEndpointOptions) {
     }
     const ticket = form.get(ADMIT_FORM.ticket) ?? '';
     try {
-      const claims = await verifyAdmission(ticket, opts);
+      const claims = await verifyTicketForHandOver(ticket, opts);
       const now = opts.now?.() ?? Date.now();
       res.writeHead(303, {
         location: safeReturn(form.get(ADMIT_FORM.returnTo), opts.publicOrigin),

@@ -20,6 +20,11 @@ export const QueueParams = {
   mode: 'mode',
   /** The storefront's cookie endpoint (cookie mode). */
   cookieEndpoint: 'cookie_endpoint',
+  /**
+   * Public JWK (base64url JSON) of the key the storefront's page holds, for events that bind
+   * tickets: the queue page joins with it, so the ticket works only where that key lives.
+   */
+  key: 'key',
 } as const;
 
 /**
@@ -35,6 +40,8 @@ export function queuePageUrl(
     lang?: string;
     mode?: 'fragment' | 'cookie';
     cookieEndpoint?: string;
+    /** base64url JSON of the storefront page's public JWK (bound tickets). */
+    key?: string;
   },
 ): string {
   const u = new URL(pageUrl);
@@ -44,6 +51,7 @@ export function queuePageUrl(
   if (p.lang) u.searchParams.set(QueueParams.lang, p.lang);
   if (p.mode && p.mode !== 'fragment') u.searchParams.set(QueueParams.mode, p.mode);
   if (p.cookieEndpoint) u.searchParams.set(QueueParams.cookieEndpoint, p.cookieEndpoint);
+  if (p.key) u.searchParams.set(QueueParams.key, p.key);
   return u.toString();
 }
 

@@ -19,7 +19,14 @@ export interface GuardRequest {
   method: string;
   /** Path and query as received, e.g. `/checkout?sku=1`. */
   url: string;
-  headers: { authorization?: string | undefined; cookie?: string | undefined; accept?: string | undefined };
+  headers: {
+    authorization?: string | undefined;
+    cookie?: string | undefined;
+    accept?: string | undefined;
+    /** Proof of possession for bound tickets (events with bindTickets). */
+    dpop?: string | undefined;
+    host?: string | undefined;
+  };
 }
 
 export interface Rejection {
@@ -40,7 +47,9 @@ export async function checkAdmission(req: GuardRequest, opts: GuardOptions): Pro
     error = new SluiceError('TICKET_MISSING');
   } else {
     try {
-      return { ok: true, claims: await verifyAdmission(token, opts) };
+      const origin = opts.publicOrigin ?? `http://${req.headers.host ?? 'localhost'}`;
+      const proof = { dpop: req.headers.dpop, method: req.method, url: new URL(req.url, origin).toString() };
+      return { ok: true, claims: await verifyAdmission(token, opts, proof) };
     } catch (err) {
       error = err instanceof SluiceError ? err : new SluiceError('TICKET_MALFORMED', { cause: err });
     }

@@ -29,6 +29,8 @@ export function requireAdmission(opts: GuardOptions) {
         authorization: one(req.headers.authorization),
         cookie: one(req.headers.cookie),
         accept: one(req.headers.accept),
+        dpop: one(req.headers.dpop),
+        host: one(req.headers.host),
       },
     };
     checkAdmission(g, opts).then(
@@ -71,6 +73,8 @@ export function hyperExpressAdmission(opts: GuardOptions) {
         authorization: req.headers.authorization,
         cookie: req.headers.cookie,
         accept: req.headers.accept,
+        dpop: req.headers.dpop,
+        host: req.headers.host,
       },
     };
     checkAdmission(g, opts).then(

@@ -5,6 +5,8 @@
 import { TicketVerifier } from './verify.ts';
 import type { TicketClaims } from './claims.ts';
 import { RemoteJwks } from './keys-source.ts';
+import { ProofReplayCache, verifyProof } from './dpop.ts';
+import { SluiceError } from '../protocol/errors.ts';
 
 export interface AdmissionOptions {
   /** The gate's JWKS, e.g. https://gate.example/.well-known/jwks.json */
@@ -24,6 +26,17 @@ export interface AdmissionOptions {
 export const DEFAULT_TICKET_ISSUER = 'sluice-gate';
 
 const verifiers = new Map<string, TicketVerifier>();
+/** Proof ids seen by this process (bound tickets): a replayed proof is refused. */
+const proofsSeen = new ProofReplayCache();
+
+/** The request a bound ticket came with: its DPoP proof, and the method and URL it names. */
+export interface ProofOfPossession {
+  /** The `DPoP` header. */
+  dpop: string | undefined;
+  method: string;
+  /** Absolute URL of the request as the browser called it (`https://shop.example/buy`). */
+  url: string;
+}
 
 function verifierFor(opts: AdmissionOptions): TicketVerifier {
   const issuer = opts.issuer ?? DEFAULT_TICKET_ISSUER;
@@ -50,12 +63,36 @@ function verifierFor(opts: AdmissionOptions): TicketVerifier {
 }
 
 /**
+ * The ticket's signature and claims only, without the proof a bound ticket needs per use: for
+ * the cookie hand-over (a form POST that cannot carry a proof), which only stores the ticket;
+ * every later use goes through verifyAdmission with the request's proof.
+ */
+export async function verifyTicketForHandOver(token: string, opts: AdmissionOptions): Promise<TicketClaims> {
+  return verifierFor(opts).verify(token, opts.event);
+}
+
+/**
  * Verify an admission ticket for `event`. Resolves to its claims; rejects with a SluiceError
  * whose code is one of TICKET_* (status 401) when the shopper must go (back) to the queue.
  * @example
  *   const claims = await verifyAdmission(bearer, {
  *     jwksUrl: 'https://gate.example/.well-known/jwks.json', audience: 'sluice-checkout', event: 'drop1' });
  */
-export async function verifyAdmission(token: string, opts: AdmissionOptions): Promise<TicketClaims> {
-  return verifierFor(opts).verify(token, opts.event);
+export async function verifyAdmission(
+  token: string,
+  opts: AdmissionOptions,
+  proof?: ProofOfPossession,
+): Promise<TicketClaims> {
+  const claims = await verifierFor(opts).verify(token, opts.event);
+  const jkt = claims.cnf?.jkt;
+  if (jkt) {
+    // A ticket bound to the shopper's key (event with bindTickets): the bearer alone is not enough.
+    const nowMs = (opts.now ?? Date.now)();
+    if (!proof) throw new SluiceError('TICKET_PROOF', { message: 'DPoP proof: missing (this ticket is bound to a key)' });
+    const p = verifyProof({ proof: proof.dpop, method: proof.method, url: proof.url, ticket: token, jkt, nowMs });
+    if (!proofsSeen.claim(p.jti, p.expiresAtMs, nowMs)) {
+      throw new SluiceError('TICKET_PROOF', { message: 'DPoP proof: already used (make a new one per request)' });
+    }
+  }
+  return claims;
 }

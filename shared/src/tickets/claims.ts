@@ -12,6 +12,8 @@ export interface TicketClaims {
   iat: number;
   nbf: number;
   exp: number;
+  /** Confirmation (RFC 7800): the thumbprint of the key each use must prove (bound tickets). */
+  cnf?: { jkt: string };
 }
 
 export const TICKET_ALG = 'EdDSA';
@@ -30,9 +32,11 @@ export function buildClaims(p: {
   nowMs: number;
   iss: string;
   aud: string;
+  /** RFC 7638 thumbprint of the shopper's key, for events that bind tickets. */
+  jkt?: string | undefined;
 }): TicketClaims {
   const iat = Math.floor(p.nowMs / 1000);
-  return {
+  const claims: TicketClaims = {
     iss: p.iss,
     aud: p.aud,
     sub: p.placeId,
@@ -42,6 +46,8 @@ export function buildClaims(p: {
     nbf: Math.floor(p.admittedAtMs / 1000) - 1,
     exp: Math.floor(p.admittedAtMs / 1000) + p.ttlS,
   };
+  if (p.jkt) claims.cnf = { jkt: p.jkt };
+  return claims;
 }
 
 export interface DecodedParts {

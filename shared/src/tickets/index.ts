@@ -1,4 +1,5 @@
 export * from './claims.ts';
+export * from './dpop.ts';
 export * from './keyring.ts';
 export * from './keys-source.ts';
 export * from './sign.ts';

@@ -4,8 +4,8 @@ import { TICKET_ALG, type TicketClaims } from './claims.ts';
 import type { SigningKey } from './keyring.ts';
 
 export async function signTicket(key: SigningKey, claims: TicketClaims): Promise<string> {
-  const { iss, aud, sub, jti, iat, nbf, exp, evt } = claims;
-  return new SignJWT({ evt })
+  const { iss, aud, sub, jti, iat, nbf, exp, evt, cnf } = claims;
+  return new SignJWT(cnf ? { evt, cnf } : { evt })
     .setProtectedHeader({ alg: TICKET_ALG, kid: key.kid, typ: 'JWT' })
     .setIssuer(iss)
     .setAudience(aud)

@@ -20,6 +20,11 @@ export interface VerifierOptions {
 const str = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 256;
 const int = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v);
 
+/** A `cnf` claim naming a key thumbprint (SHA-256, base64url: 43 characters). */
+const boundTo = (v: unknown): boolean =>
+  typeof v === 'object' && v !== null && typeof (v as { jkt?: unknown }).jkt === 'string' &&
+  /^[A-Za-z0-9_-]{43}$/.test((v as { jkt: string }).jkt);
+
 export class TicketVerifier {
   private readonly opts: Required<VerifierOptions>;
   private readonly cache = new Map<string, { token: string; claims: TicketClaims }>();
@@ -43,6 +48,7 @@ export class TicketVerifier {
     if (!str(header.kid)) throw new SluiceError('TICKET_UNKNOWN_KEY');
     if (!int(payload.exp) || !int(payload.nbf) || !int(payload.iat)) throw new SluiceError('TICKET_CLAIMS');
     if (!str(payload.jti) || !str(payload.sub) || !str(payload.evt)) throw new SluiceError('TICKET_CLAIMS');
+    if (payload.cnf !== undefined && !boundTo(payload.cnf)) throw new SluiceError('TICKET_CLAIMS');
     if (payload.exp <= nowS - tol) throw new SluiceError('TICKET_EXPIRED');
     if (payload.nbf > nowS + tol) throw new SluiceError('TICKET_NOT_YET_VALID');
     if (payload.iss !== this.opts.issuer || payload.aud !== this.opts.audience) throw new SluiceError('TICKET_CLAIMS');
