@@ -2,6 +2,9 @@
 // units left in Redis + units held by open reservations + units of pending and confirmed orders
 // in PostgreSQL. An order whose reservation is still open is counted once, as the reservation.
 // Run it when the sale is quiet: Redis and PostgreSQL are read one after the other.
+// Payments: every order that was charged (or may have been) and then failed must have had its
+// money given back (payment_reversals 'done'); one still pending, or a failed order carrying a
+// payment reference with no reversal at all, is reported and makes the check fail.
 import { eventKeys, type Pool, type Redis } from '@sluice/shared';
 import { parseReservation } from '../orders/reservation.ts';
 
@@ -15,10 +18,60 @@ export interface ReconcileRow {
   diff: number;
 }
 
+export interface PaymentsReport {
+  /** Orders charged (or with an unknown charge outcome) and then failed. */
+  chargedFailed: number;
+  /** Of those, given back (refunded / voided) by the provider. */
+  reversed: number;
+  /** Reversals recorded and not yet answered by the provider (up to 20 listed, `pendingCount` in all). */
+  pending: { orderId: string; kind: string; reason: string; amountCents: number; attempts: number }[];
+  pendingCount: number;
+  /** Failed orders with a payment reference and no reversal recorded (up to 20 listed). */
+  unrecorded: string[];
+  unrecordedCount: number;
+}
+
 export interface ReconcileReport {
   event: string;
   rows: ReconcileRow[];
+  payments: PaymentsReport;
   ok: boolean;
+}
+
+const LISTED = 20;
+
+async function paymentsReport(pool: Pool, evt: string): Promise<PaymentsReport> {
+  const counts = await pool.query<{ total: string; done: string }>(
+    `SELECT count(*) AS total, count(*) FILTER (WHERE status = 'done') AS done FROM payment_reversals WHERE event_id = $1`,
+    [evt],
+  );
+  const pending = await pool.query<{ order_id: string; kind: string; reason: string; amount_cents: string; attempts: number }>(
+    `SELECT order_id, kind, reason, amount_cents, attempts FROM payment_reversals
+     WHERE event_id = $1 AND status = 'pending' ORDER BY created_at LIMIT ${LISTED}`,
+    [evt],
+  );
+  const unrecordedWhere = `FROM orders o WHERE o.event_id = $1 AND o.status = 'failed' AND o.payment_ref IS NOT NULL
+     AND NOT EXISTS (SELECT 1 FROM payment_reversals r WHERE r.event_id = o.event_id AND r.order_id = o.order_id)`;
+  const unrecordedCount = Number((await pool.query<{ n: string }>(`SELECT count(*) AS n ${unrecordedWhere}`, [evt])).rows[0]!.n);
+  const unrecorded = (await pool.query<{ order_id: string }>(`SELECT o.order_id ${unrecordedWhere} ORDER BY o.order_id LIMIT ${LISTED}`, [evt])).rows.map(
+    (r) => r.order_id,
+  );
+  const total = Number(counts.rows[0]!.total);
+  const done = Number(counts.rows[0]!.done);
+  return {
+    chargedFailed: total + unrecordedCount,
+    reversed: done,
+    pending: pending.rows.map((r) => ({
+      orderId: r.order_id,
+      kind: r.kind,
+      reason: r.reason,
+      amountCents: Number(r.amount_cents),
+      attempts: r.attempts,
+    })),
+    pendingCount: total - done,
+    unrecorded,
+    unrecordedCount,
+  };
 }
 
 export async function reconcileEvent(redis: Redis, pool: Pool, prefix: string, evt: string): Promise<ReconcileReport> {
@@ -60,7 +113,10 @@ export async function reconcileEvent(redis: Redis, pool: Pool, prefix: string, e
     };
     return { ...row, diff: row.initial - (row.left + row.reserved + row.sold) };
   });
-  return { event: evt, rows, ok: rows.length > 0 && rows.every((r) => r.diff === 0 && r.left >= 0) };
+  const payments = await paymentsReport(pool, evt);
+  const stockOk = rows.length > 0 && rows.every((r) => r.diff === 0 && r.left >= 0);
+  const paymentsOk = payments.pendingCount === 0 && payments.unrecordedCount === 0;
+  return { event: evt, rows, payments, ok: stockOk && paymentsOk };
 }
 
 /** The report as a fixed-width text table. */
@@ -69,6 +125,17 @@ export function formatReport(report: ReconcileReport): string {
   const lines = report.rows.map((r) => [r.sku, r.initial, r.left, r.reserved, r.sold, r.diff].map(String));
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
   const fmt = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  const verdict = report.ok ? 'OK: every unit accounted for' : 'MISMATCH: see diff (negative = oversold)';
-  return [`event ${report.event}`, fmt(head), ...lines.map(fmt), verdict].join('\n');
+  const stockOk = report.rows.length > 0 && report.rows.every((r) => r.diff === 0 && r.left >= 0);
+  const p = report.payments;
+  const pay = [
+    `payments: ${p.chargedFailed} charged then failed, ${p.reversed} given back, ${p.pendingCount} pending, ${p.unrecordedCount} with no reversal recorded`,
+    ...p.pending.map((x) => `  pending ${x.kind} ${x.orderId} (${x.reason}, ${x.amountCents} cents, ${x.attempts} attempts)`),
+    ...p.unrecorded.map((id) => `  not recorded ${id}`),
+  ];
+  const verdict = report.ok
+    ? 'OK: every unit accounted for, every failed charge given back'
+    : stockOk
+      ? 'MISMATCH: money of failed orders not given back (see payments)'
+      : 'MISMATCH: see diff (negative = oversold)';
+  return [`event ${report.event}`, fmt(head), ...lines.map(fmt), ...pay, verdict].join('\n');
 }

@@ -29,6 +29,12 @@ export function createWorkerMetrics() {
       labelNames: ['outcome'] as const,
       registers: [registry],
     }),
+    reversals: new prom.Counter({
+      name: 'sluice_worker_payment_reversals_total',
+      help: 'Refund / void calls for orders charged and then failed, by outcome (reversed, nothing, error)',
+      labelNames: ['kind', 'outcome'] as const,
+      registers: [registry],
+    }),
     jobFailures: new prom.Counter({
       name: 'sluice_worker_job_failures_total',
       help: 'Order job attempts that threw (retried by BullMQ)',

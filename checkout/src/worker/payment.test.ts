@@ -24,3 +24,34 @@ describe('SimulatedPayments', () => {
     expect(r.ok && r.ref.startsWith('sim_')).toBe(true);
   });
 });
+
+describe('SimulatedPayments reversals', () => {
+  it('refunds or voids what it charged, once, and finds nothing for an order it never charged', async () => {
+    const sim = new SimulatedPayments({ latencyMs: 0, declineRate: 0 });
+    const a = randomUUID();
+    const charged = await sim.charge({ orderId: a, amountCents: 700 });
+    expect(sim.held()).toBe(700);
+    const req = { orderId: a, amountCents: 700, ref: charged.ok ? charged.ref : null, reason: 'expired' };
+    expect(await sim.refund(req)).toEqual({ outcome: 'reversed', ref: req.ref });
+    expect(await sim.refund(req)).toEqual({ outcome: 'reversed', ref: req.ref }); // idempotent
+    expect(sim.stateOf(a)).toBe('refunded');
+    expect(sim.held()).toBe(0);
+    expect(await sim.void({ orderId: randomUUID(), amountCents: 1, ref: null, reason: 'payment_error' })).toEqual({ outcome: 'nothing', ref: null });
+  });
+
+  it('charges but loses the answer at lostAnswerRate 1; a void then gives the money back', async () => {
+    const sim = new SimulatedPayments({ latencyMs: 0, declineRate: 0, lostAnswerRate: 1 });
+    const id = randomUUID();
+    await expect(sim.charge({ orderId: id, amountCents: 300 })).rejects.toThrow(/lost/);
+    expect(sim.held()).toBe(300);
+    expect((await sim.void({ orderId: id, amountCents: 300, ref: null, reason: 'payment_error' })).outcome).toBe('reversed');
+    expect(sim.stateOf(id)).toBe('voided');
+  });
+
+  it('throws for every call during an outage', async () => {
+    const sim = new SimulatedPayments({ latencyMs: 0, declineRate: 0 });
+    sim.outage = true;
+    await expect(sim.charge({ orderId: randomUUID(), amountCents: 1 })).rejects.toThrow(/unreachable/);
+    await expect(sim.refund({ orderId: randomUUID(), amountCents: 1, ref: null, reason: 'x' })).rejects.toThrow(/unreachable/);
+  });
+});

@@ -1,5 +1,7 @@
 // One order job: skip payment if the sweeper already voided the reservation, otherwise charge;
-// then hand the row to the batcher and wait for its write and finalisation.
+// then hand the row to the batcher and wait for its write and finalisation. An order that was
+// charged (or whose charge had an unknown outcome) and still ended failed gets its money back:
+// refunded (charge known) or voided (outcome unknown), recorded first (reversals.ts).
 import { eventKeys, type Redis } from '@sluice/shared';
 import type { Job } from 'bullmq';
 import type { OrderJobData } from '../orders/queue.ts';
@@ -7,12 +9,14 @@ import type { Batcher } from './batcher.ts';
 import type { Written } from './flush.ts';
 import type { PaymentProvider, PaymentResult } from './payment.ts';
 import type { OrderRow } from './persist.ts';
+import { type ReversalDeps, reverse } from './reversals.ts';
 
 export interface ProcessDeps {
   redis: Redis;
   prefix: string;
   payments: PaymentProvider;
   batcher: Batcher<OrderRow, Written>;
+  reversals: ReversalDeps;
 }
 
 export async function processOrderJob(deps: ProcessDeps, job: Job<OrderJobData>): Promise<Written> {
@@ -21,6 +25,7 @@ export async function processOrderJob(deps: ProcessDeps, job: Job<OrderJobData>)
   const voided = (await deps.redis.sismember(eventKeys(deps.prefix, d.evt).voided, d.orderId)) === 1;
 
   let payment: PaymentResult;
+  let unknownOutcome = false;
   if (voided) {
     payment = { ok: false, reason: 'expired' };
   } else {
@@ -30,10 +35,11 @@ export async function processOrderJob(deps: ProcessDeps, job: Job<OrderJobData>)
       // Unknown outcome: retry; on the last attempt give up and fail the order.
       if (job.attemptsMade + 1 < (job.opts.attempts ?? 1)) throw err;
       payment = { ok: false, reason: 'payment_error' };
+      unknownOutcome = true;
     }
   }
 
-  return deps.batcher.submit({
+  const written = await deps.batcher.submit({
     orderId: d.orderId,
     evt: d.evt,
     sku: d.sku,
@@ -47,4 +53,17 @@ export async function processOrderJob(deps: ProcessDeps, job: Job<OrderJobData>)
     idempotencyKey: d.idempotencyKey,
     createdAt: d.at,
   });
+  // Charged, then failed: written after the sweeper returned the units ('expired'), a second
+  // order on a ticket already ordered, or a charge whose outcome was never learnt.
+  if (written.status === 'failed' && (payment.ok || unknownOutcome)) {
+    await reverse(deps.reversals, {
+      evt: d.evt,
+      orderId: d.orderId,
+      kind: payment.ok ? 'refund' : 'void',
+      ref: payment.ok ? payment.ref : null,
+      amountCents,
+      reason: written.failReason ?? (payment.ok ? 'failed' : 'payment_error'),
+    });
+  }
+  return written;
 }

@@ -17,6 +17,7 @@ import { startOpsServer } from './ops-server.ts';
 import { type PaymentProvider, SimulatedPayments } from './payment.ts';
 import type { OrderRow } from './persist.ts';
 import { processOrderJob } from './process-order.ts';
+import { type ReversalDeps, startReverser } from './reversals.ts';
 import { startSweeper } from './sweeper.ts';
 
 export type WorkerConfig = ConfigOf<typeof workerSchema>;
@@ -66,12 +67,18 @@ export async function startWorker(config: WorkerConfig, opts: WorkerOptions = {}
     },
   });
 
+  const reversals: ReversalDeps = {
+    pool,
+    payments,
+    log,
+    onOutcome: (kind, outcome) => metrics.reversals.inc({ kind, outcome }),
+  };
   const worker = new EventWorkers({
     redis,
     connection: bullRedis,
     prefix: config.prefix,
     log,
-    process: (job) => processOrderJob({ redis, prefix: config.prefix, payments, batcher }, job),
+    process: (job) => processOrderJob({ redis, prefix: config.prefix, payments, batcher, reversals }, job),
     options: {
       concurrency: config.concurrency,
       lockDuration: config.lockMs,
@@ -89,6 +96,9 @@ export async function startWorker(config: WorkerConfig, opts: WorkerOptions = {}
     if (r.voided) metrics.swept.inc({ outcome: 'void' }, r.voided);
     if (r.finalized) metrics.swept.inc({ outcome: 'finalized' }, r.finalized);
   });
+
+  // Reversals the provider did not answer are retried on the sweeper's interval.
+  const reverser = startReverser(reversals, config.sweepIntervalMs);
 
   const ops = await startOpsServer(config.metricsPort, {
     checks: {
@@ -110,6 +120,7 @@ export async function startWorker(config: WorkerConfig, opts: WorkerOptions = {}
       closing ??= (async () => {
         draining = true;
         await sweeper.stop();
+        await reverser.stop();
         await worker.close(); // waits for active jobs, whose batches flush on their timer
         await batcher.drain();
         const closed = new Promise<void>((r) => ops.server.close(() => r()));
