@@ -18,8 +18,10 @@ COPY loadtest/package.json loadtest/
 # esbuild finds its platform binary through its optional dependency.
 RUN --mount=type=cache,target=/root/.npm npm ci --ignore-scripts --no-audit --no-fund
 COPY . .
-# Browser bundles: the queue page (gate) and the ops console (dashboard).
-RUN npm run build --workspaces --if-present
+# Browser bundles: the queue page (gate) and the ops console (dashboard). The page is pinned: it
+# talks to the gate it is served from and takes no gate / hand-over mode / cookie endpoint from a
+# link (a production gate refuses to serve an unpinned page).
+RUN SLUICE_PAGE_PINNED=1 npm run build --workspaces --if-present
 # Production tree. The services run their TypeScript sources with tsx, a root devDependency, so
 # keep it across the prune (its one dependency, esbuild, is a production dependency of gate).
 RUN mv node_modules/tsx /tmp/tsx \

@@ -108,7 +108,7 @@ export async function startDashboard(config: DashboardConfig, opts: DashboardOpt
         postgres: () => pool.query('SELECT 1'),
       });
       const ready = r.ready && accepting;
-      res.status(ready ? 200 : 503).json({ ...r, ready });
+      res.status(ready ? 200 : 503).json({ ready, checks: r.checks });
     }),
   );
   app.get(

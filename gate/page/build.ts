@@ -1,12 +1,15 @@
 // Builds the queue page into gate/page/dist: hashed, minified assets that can be cached for a
 // year, an index.html and an unhashed sluice.js that must be revalidated, and CDN notes with
 // the exact file names. `npm run build:page`; set SLUICE_GATE_URL / SLUICE_EVENT to pin them in
-// the HTML (recommended for production, see CDN.md).
+// the HTML. A build with SLUICE_GATE_URL or SLUICE_PAGE_PINNED=1 is pinned: the page then takes
+// the gate, the hand-over mode (SLUICE_PAGE_MODE) and the cookie endpoint
+// (SLUICE_COOKIE_ENDPOINT) from its HTML only, never from a link (production images build it so).
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { isPinnedPage } from './pinned.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -30,7 +33,15 @@ function hashed(name: string, ext: string, body: Uint8Array | string): string {
 }
 
 export async function buildPage(
-  opts: { outDir?: string; gateUrl?: string; event?: string } = {},
+  opts: {
+    outDir?: string;
+    gateUrl?: string;
+    event?: string;
+    /** Default: pinned when a gate URL is given. */
+    pinned?: boolean;
+    mode?: 'fragment' | 'cookie';
+    cookieEndpoint?: string;
+  } = {},
 ): Promise<PageBuild> {
   const outDir = opts.outDir ?? join(here, 'dist');
   const result = await build({
@@ -67,8 +78,11 @@ export async function buildPage(
   const html = (await readFile(join(here, 'src/index.html'), 'utf8'))
     .replace('%STYLES%', files.styles)
     .replace('%SCRIPT%', files.script)
+    .replace('%PINNED%', (opts.pinned ?? Boolean(opts.gateUrl)) ? 'true' : 'false')
     .replace('%GATE_URL%', escapeAttr(opts.gateUrl ?? ''))
-    .replace('%EVENT%', escapeAttr(opts.event ?? ''));
+    .replace('%EVENT%', escapeAttr(opts.event ?? ''))
+    .replace('%MODE%', escapeAttr(opts.mode ?? ''))
+    .replace('%COOKIE_ENDPOINT%', escapeAttr(opts.cookieEndpoint ?? ''));
 
   await rm(outDir, { recursive: true, force: true });
   await mkdir(outDir, { recursive: true });
@@ -129,9 +143,18 @@ the gate URL, return URL, ticket hand-over).
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const env = process.env;
+  if (env.SLUICE_PAGE_MODE && env.SLUICE_PAGE_MODE !== 'fragment' && env.SLUICE_PAGE_MODE !== 'cookie')
+    throw new Error('SLUICE_PAGE_MODE must be fragment or cookie');
   const b = await buildPage({
-    ...(process.env.SLUICE_GATE_URL ? { gateUrl: process.env.SLUICE_GATE_URL } : {}),
-    ...(process.env.SLUICE_EVENT ? { event: process.env.SLUICE_EVENT } : {}),
+    ...(env.SLUICE_GATE_URL ? { gateUrl: env.SLUICE_GATE_URL } : {}),
+    ...(env.SLUICE_EVENT ? { event: env.SLUICE_EVENT } : {}),
+    ...(env.SLUICE_PAGE_PINNED === '1' ? { pinned: true } : {}),
+    ...(env.SLUICE_PAGE_MODE ? { mode: env.SLUICE_PAGE_MODE as 'fragment' | 'cookie' } : {}),
+    ...(env.SLUICE_COOKIE_ENDPOINT ? { cookieEndpoint: env.SLUICE_COOKIE_ENDPOINT } : {}),
   });
-  console.log(`queue page built in ${b.outDir}: ${Object.values(b.files).join(', ')}`);
+  const pinned = isPinnedPage(await readFile(join(b.outDir, b.files.html), 'utf8'));
+  console.log(
+    `queue page built in ${b.outDir} (${pinned ? 'pinned' : 'NOT pinned: development only'}): ${Object.values(b.files).join(', ')}`,
+  );
 }

@@ -28,3 +28,33 @@ it('builds hashed assets under 50 KB gzipped, referenced by index.html', async (
   console.log(`queue page: ${gz} bytes gzipped (html + js + css)`);
   expect(gz).toBeLessThan(50 * 1024);
 });
+
+it('pins a build with a gate URL or on request, and not otherwise', async () => {
+  const { isPinnedPage } = await import('./pinned.ts');
+  await buildPage({ outDir: dir, gateUrl: 'https://gate.example' });
+  expect(isPinnedPage(await readFile(join(dir, 'index.html'), 'utf8'))).toBe(true);
+  await buildPage({
+    outDir: dir,
+    pinned: true,
+    mode: 'cookie',
+    cookieEndpoint: 'https://shop.example/admit',
+  });
+  const html = await readFile(join(dir, 'index.html'), 'utf8');
+  expect(isPinnedPage(html)).toBe(true);
+  expect(html).toContain('data-cookie-endpoint="https://shop.example/admit"');
+  await buildPage({ outDir: dir });
+  expect(isPinnedPage(await readFile(join(dir, 'index.html'), 'utf8'))).toBe(false);
+});
+
+it('a production gate refuses to serve an unpinned page; the production image builds it pinned', async () => {
+  const { checkServedPage } = await import('../src/http/ops.ts');
+  await buildPage({ outDir: dir });
+  await expect(checkServedPage(true, { NODE_ENV: 'production' }, dir)).rejects.toThrow(/pinned/);
+  await expect(checkServedPage(false, { NODE_ENV: 'production' }, dir)).resolves.toBeUndefined();
+  await expect(checkServedPage(true, { NODE_ENV: 'development' }, dir)).resolves.toBeUndefined();
+  await buildPage({ outDir: dir, pinned: true });
+  await expect(checkServedPage(true, { NODE_ENV: 'production' }, dir)).resolves.toBeUndefined();
+  // The image's page build step: before, it built the page unpinned.
+  const dockerfile = await readFile(join(import.meta.dirname, '../../Dockerfile'), 'utf8');
+  expect(dockerfile).toMatch(/^RUN SLUICE_PAGE_PINNED=1 npm run build --workspaces/m);
+});

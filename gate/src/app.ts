@@ -13,7 +13,7 @@ import { EventChannels, onEventChange, subscribe } from './broadcast/fanout.ts';
 import type { GateConfig, GateContext } from './context.ts';
 import { EventCache, gateProcessId } from './control/events.ts';
 import { createGateMetrics } from './http/metrics.ts';
-import { opsRoutes } from './http/ops.ts';
+import { checkServedPage, opsRoutes } from './http/ops.ts';
 import { eventRoutes } from './http/routes.ts';
 import { AbsenceMarker } from './queue/join.ts';
 import { loadPlaceSecret } from './queue/place-token.ts';
@@ -41,6 +41,7 @@ export interface RunningGate {
 }
 
 export async function startGate(config: GateConfig, opts: StartOptions = {}): Promise<RunningGate> {
+  await checkServedPage(config.servePage);
   const now = opts.now ?? Date.now;
   const log = opts.log ?? createLogger('gate', config.logLevel);
   const redis = createRedis(config);

@@ -26,6 +26,7 @@ export const EDITABLE = [
   'powSurgeDifficulty',
   'allowedOrigins',
   'returnUrl',
+  'returnUrls',
   'queueAll',
   'autopilot',
   'bindTickets',

@@ -55,6 +55,23 @@ async function serveStatic(
   return { origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
 }
 
+/** Build the page with `opts` (e.g. pinned to a gate) and serve it on an origin of its own. */
+export async function serveBuiltPage(
+  opts: Parameters<typeof buildPage>[0] = {},
+): Promise<{ origin: string; close(): Promise<void> }> {
+  const outDir = await mkdtemp(join(tmpdir(), 'sluice-page-dist-'));
+  const built = await buildPage({ ...opts, outDir });
+  const { origin, server } = await serveStatic(outDir, built.files);
+  return {
+    origin,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      await rm(outDir, { recursive: true, force: true });
+    },
+  };
+}
+
 export interface Stack {
   fx: RedisFixture;
   gate: RunningGate;

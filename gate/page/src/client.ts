@@ -83,7 +83,13 @@ export class QueueClient {
     this.stopped = false;
     try {
       const info = await this.getJson<PublicEventInfo>(GatePaths.event(this.d.config.event));
-      this.returnUrl = chooseReturnUrl(this.d.config.returnUrl, info.returnUrl);
+      this.returnUrl = chooseReturnUrl(this.d.config.returnUrl, info);
+      if (!this.returnUrl) {
+        // The gate named no http(s) return URL (e.g. `javascript:`): never hand a ticket to it.
+        this.stopped = true;
+        this.d.dispatch({ t: 'error', key: 'errConfig', final: true });
+        return;
+      }
       this.powDifficulty = info.powDifficulty;
       this.bindTickets = info.bindTickets === true;
       this.opensAt = info.prequeueAt;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { chooseReturnUrl, readConfig, wsBase } from './config.ts';
+import { chooseReturnUrl, cookieEndpointFor, readConfig, wsBase } from './config.ts';
+import { handoff } from './handoff.ts';
 
 describe('readConfig', () => {
   it('reads the query string and defaults the gate to the page origin', () => {
@@ -14,6 +15,7 @@ describe('readConfig', () => {
         mode: 'fragment',
         cookieEndpoint: null,
         key: null,
+        pinned: false,
       },
     });
   });
@@ -30,6 +32,42 @@ describe('readConfig', () => {
     expect(key(enc({ ...jwk, crv: 'P-384' }))).toBeNull();
     expect(key(enc({ ...jwk, x: 'short' }))).toBeNull();
     expect(key('%7B%7D')).toBeNull();
+  });
+
+  it('in a pinned build takes gate, mode and cookie endpoint from the HTML only', () => {
+    // Before: a crafted link to the real page set mode=cookie and a cookie endpoint on another
+    // origin, and the admitted shopper's ticket was posted there.
+    const crafted =
+      '?event=drop1&gate=https://evil.example&mode=cookie&cookie_endpoint=https://evil.example/steal';
+    const r = readConfig(crafted, { pinned: 'true' }, 'https://shop.example');
+    expect(r).toEqual({
+      ok: true,
+      config: {
+        gate: 'https://shop.example',
+        event: 'drop1',
+        returnUrl: null,
+        lang: null,
+        mode: 'fragment',
+        cookieEndpoint: null,
+        key: null,
+        pinned: true,
+      },
+    });
+    const pinned = readConfig(
+      crafted,
+      {
+        pinned: 'true',
+        gateUrl: 'https://gate.example',
+        mode: 'cookie',
+        cookieEndpoint: 'https://shop.example/admit',
+      },
+      'https://cdn.example',
+    );
+    expect(pinned.ok && pinned.config).toMatchObject({
+      gate: 'https://gate.example',
+      mode: 'cookie',
+      cookieEndpoint: 'https://shop.example/admit',
+    });
   });
 
   it('lets data attributes pinned in the HTML win over the query string', () => {
@@ -77,12 +115,46 @@ describe('readConfig', () => {
 });
 
 describe('chooseReturnUrl', () => {
-  it('keeps a requested URL on the event return URL origin, else uses the event one', () => {
-    expect(chooseReturnUrl('https://shop.example/item/7?x=1', 'https://shop.example/')).toBe(
-      'https://shop.example/item/7?x=1',
+  const ev = {
+    returnUrl: 'https://shop.example/',
+    returnUrls: ['https://shop.example/item/7', 'javascript:alert(1)'],
+  };
+  it('keeps a requested URL only when its origin and path equal one of the event return URLs', () => {
+    expect(chooseReturnUrl('https://shop.example/item/7?x=1', ev)).toBe('https://shop.example/item/7?x=1');
+    expect(chooseReturnUrl('https://shop.example/?ref=mail', ev)).toBe('https://shop.example/?ref=mail');
+    expect(chooseReturnUrl('https://evil.example/', ev)).toBe('https://shop.example/');
+    expect(chooseReturnUrl(null, ev)).toBe('https://shop.example/');
+  });
+  it('refuses an open redirect on the shop: same origin is not enough', () => {
+    // Before: any URL on the return URL's origin was used, so /redirect?to=evil carried the
+    // ticket fragment away.
+    expect(chooseReturnUrl('https://shop.example/redirect?to=https://evil.example/', ev)).toBe(
+      'https://shop.example/',
     );
-    expect(chooseReturnUrl('https://evil.example/', 'https://shop.example/')).toBe('https://shop.example/');
-    expect(chooseReturnUrl(null, 'https://shop.example/')).toBe('https://shop.example/');
+  });
+  it('never answers a javascript: (or other non-http) URL, even from the gate', () => {
+    expect(chooseReturnUrl('javascript:alert(1)', ev)).toBe('https://shop.example/');
+    expect(chooseReturnUrl(null, { returnUrl: 'javascript:alert(document.domain)' })).toBeNull();
+    expect(
+      chooseReturnUrl('javascript:alert(1)', { returnUrl: 'data:text/html,x', returnUrls: ['javascript:x'] }),
+    ).toBeNull();
+  });
+});
+
+describe('cookie hand-over', () => {
+  it('posts the ticket only to an endpoint on the return URL origin, else uses the fragment', () => {
+    expect(cookieEndpointFor('https://shop.example/admit', 'https://shop.example/')).toBe(
+      'https://shop.example/admit',
+    );
+    expect(cookieEndpointFor('https://evil.example/steal', 'https://shop.example/')).toBeNull();
+    expect(handoff('cookie', 'T', 'https://shop.example/', 'https://evil.example/steal')).toEqual({
+      kind: 'navigate',
+      href: 'https://shop.example/#sluice_ticket=T',
+    });
+    expect(handoff('cookie', 'T', 'https://shop.example/', 'https://shop.example/admit')).toMatchObject({
+      kind: 'post',
+      action: 'https://shop.example/admit',
+    });
   });
 });
 

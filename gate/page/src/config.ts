@@ -1,6 +1,9 @@
 // Page configuration from `data-` attributes on the root element and the query string. Values
-// pinned in the HTML win over the query string, so an operator can fix the gate URL (and event)
-// and a crafted link cannot point a hosted page at another gate.
+// pinned in the HTML win over the query string. A pinned build (`data-pinned="true"`, what
+// production images and `SLUICE_GATE_URL` builds are) takes the gate, the hand-over mode and the
+// cookie endpoint from the HTML only: a crafted link cannot point the page at another gate nor
+// make it post the shopper's ticket to another origin. The return URL may come from a link, but is
+// used only when it matches one of the event's return URLs exactly (origin and path).
 import { isEventId } from '@sluice/shared/keys.ts';
 import { QueueParams } from '@sluice/shared/storefront/constants.ts';
 import { decodeJwk, type PublicJwk } from './dpop.ts';
@@ -22,6 +25,8 @@ export interface PageConfig {
    * event binds tickets; null: this page makes and keeps its own (same-origin storefronts).
    */
   key: PublicJwk | null;
+  /** Built pinned: gate, mode and cookie endpoint come from the HTML only. */
+  pinned: boolean;
 }
 
 export type ConfigResult =
@@ -37,6 +42,9 @@ export const DataAttr = {
   mode: 'mode',
   cookieEndpoint: 'cookieEndpoint',
 } as const;
+
+/** Taken from the HTML only in a pinned build. */
+const PINNED_ONLY: ReadonlySet<keyof typeof DataAttr> = new Set(['gate', 'mode', 'cookieEndpoint']);
 
 function httpUrl(v: string | null): string | null {
   if (!v) return null;
@@ -60,9 +68,11 @@ export function readConfig(
   pageOrigin: string,
 ): ConfigResult {
   const q = new URLSearchParams(search);
+  const pinnedBuild = data.pinned === 'true';
   const pick = (attr: keyof typeof DataAttr): string | null => {
     const pinned = data[DataAttr[attr]];
     if (pinned) return pinned;
+    if (pinnedBuild && PINNED_ONLY.has(attr)) return null;
     return q.get(QueueParams[attr]) || null;
   };
   const event = pick('event');
@@ -84,21 +94,45 @@ export function readConfig(
       mode,
       cookieEndpoint,
       key: decodeJwk(q.get(QueueParams.key)),
+      pinned: pinnedBuild,
     },
   };
 }
 
+/** origin + path of an http(s) URL (what the allow-list compares), or null. */
+function originAndPath(v: string): string | null {
+  const u = httpUrl(v);
+  if (!u) return null;
+  const p = new URL(u);
+  return p.origin + p.pathname;
+}
+
 /**
- * The URL to send an admitted shopper to. The event's configured return URL is the authority:
- * a requested one is used only when it is on the same origin, so the page is no open redirect.
+ * The URL to send an admitted shopper to, or null when the event names none that is http(s). The
+ * event's return URLs are the authority (its `returnUrl`, then `returnUrls`): a requested one is
+ * used only when its origin and path equal one of them exactly — same origin is not enough, an
+ * open redirect elsewhere on the shop would carry the ticket fragment away. Never `javascript:`
+ * or any other scheme, whoever asks (a gate the page was pointed at included).
  */
-export function chooseReturnUrl(requested: string | null, eventReturnUrl: string): string {
+export function chooseReturnUrl(
+  requested: string | null,
+  event: { returnUrl: string; returnUrls?: readonly string[] },
+): string | null {
+  const allowed = [event.returnUrl, ...(event.returnUrls ?? [])].filter((u) => httpUrl(u) !== null);
   if (requested) {
-    try {
-      if (new URL(requested).origin === new URL(eventReturnUrl).origin) return requested;
-    } catch {}
+    const want = originAndPath(requested);
+    if (want && allowed.some((u) => originAndPath(u) === want)) return httpUrl(requested);
   }
-  return eventReturnUrl;
+  return allowed.length ? httpUrl(allowed[0] as string) : null;
+}
+
+/**
+ * Cookie mode only when the endpoint is on the return URL's origin (the storefront that sets its
+ * own cookie); anything else gets the ticket in the return URL's fragment instead.
+ */
+export function cookieEndpointFor(cookieEndpoint: string | null, returnUrl: string): string | null {
+  if (!cookieEndpoint) return null;
+  return new URL(cookieEndpoint).origin === new URL(returnUrl).origin ? cookieEndpoint : null;
 }
 
 /** `http(s)://gate` → `ws(s)://gate` for the WebSocket. */

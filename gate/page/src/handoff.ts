@@ -2,7 +2,7 @@
 // in the URL fragment (never sent to servers, not in logs or Referer) or as a cookie set by the
 // storefront's own endpoint (a top-level form POST, so the cookie is first-party).
 import { ADMIT_FORM, withTicketFragment } from '@sluice/shared/storefront/constants.ts';
-import type { HandoffMode } from './config.ts';
+import { cookieEndpointFor, type HandoffMode } from './config.ts';
 
 export type Handoff =
   | { kind: 'navigate'; href: string }
@@ -14,10 +14,11 @@ export function handoff(
   returnUrl: string,
   cookieEndpoint: string | null,
 ): Handoff {
-  if (mode === 'cookie' && cookieEndpoint) {
+  const endpoint = cookieEndpointFor(cookieEndpoint, returnUrl);
+  if (mode === 'cookie' && endpoint) {
     return {
       kind: 'post',
-      action: cookieEndpoint,
+      action: endpoint,
       fields: { [ADMIT_FORM.ticket]: ticket, [ADMIT_FORM.returnTo]: returnUrl },
     };
   }

@@ -5,6 +5,7 @@ import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GatePaths, readiness } from '@sluice/shared';
 import type { TemplatedApp } from 'uWebSockets.js';
+import { isPinnedPage } from '../../page/pinned.ts';
 import type { GateContext } from '../context.ts';
 import { handleAsync, sendError, sendJson, write } from './respond.ts';
 
@@ -22,6 +23,23 @@ const TYPES: Record<string, string> = {
   '.woff2': 'font/woff2',
 };
 
+/**
+ * In production the gate serves only a pinned page build (an unpinned one takes the gate and the
+ * ticket hand-over from a link). Throws with what to do; a no-op when not serving the page.
+ */
+export async function checkServedPage(
+  servePage: boolean,
+  env: NodeJS.ProcessEnv = process.env,
+  dir = PAGE_DIR,
+): Promise<void> {
+  if (!servePage || env.NODE_ENV !== 'production') return;
+  const html = await readFile(join(dir, 'index.html'), 'utf8').catch(() => '');
+  if (!isPinnedPage(html))
+    throw new Error(
+      `GATE_SERVE_PAGE in production needs a pinned queue page in ${dir} (SLUICE_PAGE_PINNED=1 npm run build:page), or GATE_SERVE_PAGE=false`,
+    );
+}
+
 export function opsRoutes(g: GateContext, app: TemplatedApp): void {
   app.get('/healthz', (res) => sendJson(res, 200, { ok: true }, { 'cache-control': 'no-store' }));
 
@@ -29,8 +47,9 @@ export function opsRoutes(g: GateContext, app: TemplatedApp): void {
     handleAsync(res, g.log, async (reply) => {
       const r = await readiness({ redis: () => g.redis.ping() }, 1000);
       const ok = r.ready && g.ready && !g.shuttingDown;
-      if (!g.ready || g.shuttingDown) r.checks.gate = g.shuttingDown ? 'shutting down' : 'starting';
-      reply(ok ? 200 : 503, JSON.stringify({ ready: ok, checks: r.checks }), {
+      if (!r.ready) g.log.debug({ detail: r.detail }, 'not ready');
+      const gate = g.shuttingDown ? 'shutting down' : g.ready ? 'ok' : 'starting';
+      reply(ok ? 200 : 503, JSON.stringify({ ready: ok, checks: { ...r.checks, gate } }), {
         'content-type': 'application/json',
         'cache-control': 'no-store',
       });

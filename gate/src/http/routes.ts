@@ -114,6 +114,7 @@ export function eventRoutes(g: GateContext, app: TemplatedApp): void {
       powDifficulty: c.powDifficulty,
       bindTickets: c.bindTickets,
       returnUrl: c.returnUrl,
+      returnUrls: c.returnUrls ?? [],
     };
     sendJson(res, 200, info, { ...r.cors, 'cache-control': 'public, max-age=1' });
   });

@@ -25,6 +25,7 @@ export function demoEvent(now: number, origins: string[], returnUrl: string): Om
     powSurgeDifficulty: EVENT_DEFAULTS.powSurgeDifficulty,
     allowedOrigins: origins,
     returnUrl,
+    returnUrls: [],
     queueAll: false,
     // Off until an operator switches it on in the console; bounds fit the demo's 20/s.
     autopilot: { ...AUTOPILOT_DEFAULTS, floor: 5, ceiling: 100, maxStep: 10 },

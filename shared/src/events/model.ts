@@ -44,6 +44,9 @@ export interface EventConfig {
   allowedOrigins: string[];
   /** Where the queue page sends an admitted shopper. */
   returnUrl: string;
+  /** Further return URLs a queue-page link may ask for, matched exactly by origin and path (the
+   * ticket travels in their fragment: never list a path that redirects elsewhere). */
+  returnUrls: string[];
   /** When true nobody is released, whatever the rate (emergency brake with the queue kept). */
   queueAll: boolean;
   /** Release-rate autopilot (off unless enabled): steers `rate` from checkout health within bounds. */
@@ -78,6 +81,7 @@ export const EVENT_DEFAULTS = {
   powSurgeDifficulty: 18,
   allowedOrigins: [] as string[],
   returnUrl: 'http://localhost:8081/demo-store/',
+  returnUrls: [] as string[],
   queueAll: false,
   bindTickets: false,
 } as const;
@@ -159,6 +163,9 @@ export function validateEvent(input: unknown): EventConfig {
   if (!Array.isArray(raw.allowedOrigins) || raw.allowedOrigins.length > 50) {
     throw invalid('allowedOrigins', 'must be a list of at most 50 origins');
   }
+  if (!Array.isArray(raw.returnUrls) || raw.returnUrls.length > 20) {
+    throw invalid('returnUrls', 'must be a list of at most 20 http(s) URLs');
+  }
   if (typeof raw.queueAll !== 'boolean') throw invalid('queueAll', 'must be true or false');
   if (typeof raw.bindTickets !== 'boolean') throw invalid('bindTickets', 'must be true or false');
   return {
@@ -177,6 +184,7 @@ export function validateEvent(input: unknown): EventConfig {
     powSurgeDifficulty: num(raw.powSurgeDifficulty, 'powSurgeDifficulty', 0, 32, true),
     allowedOrigins: raw.allowedOrigins.map((o, i) => origin(o, `allowedOrigins[${i}]`)),
     returnUrl: httpUrl(raw.returnUrl, 'returnUrl'),
+    returnUrls: raw.returnUrls.map((u, i) => httpUrl(u, `returnUrls[${i}]`)),
     queueAll: raw.queueAll,
     autopilot: validateAutopilot(raw.autopilot),
     bindTickets: raw.bindTickets,

@@ -43,4 +43,6 @@ export interface PublicEventInfo {
   returnUrl: string;
   /** Tickets are bound to the shopper's key: send `jwk` with the join (PROTOCOL.md). */
   bindTickets: boolean;
+  /** Further return URLs a link may ask for (matched by origin and path exactly). */
+  returnUrls: string[];
 }
