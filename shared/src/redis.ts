@@ -188,13 +188,12 @@ export async function scanKeys(
   }
 }
 
-/** Delete every key under `prefix:` (test and tool cleanup; per node, so no CROSSSLOT). */
+/** Delete every key under `prefix:` (test and tool cleanup; key by key, so no CROSSSLOT). */
 export async function deleteByPrefix(redis: Redis, prefix: string): Promise<void> {
-  await scanKeys(redis, `${prefix}:*`, async (keys, node) => {
-    // One DEL per key: keys of one page may sit in different slots of the same node.
-    const pipe = node.pipeline();
-    for (const k of keys) pipe.del(k);
-    await pipe.exec();
+  await scanKeys(redis, `${prefix}:*`, async (keys) => {
+    // Through the client, not the node: before its first slot refresh a cluster client may list a
+    // replica among the masters (its keys are the master's, and a replica refuses writes).
+    await Promise.all(keys.map((k) => redis.unlink(k)));
   });
 }
 

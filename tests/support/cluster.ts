@@ -1,0 +1,47 @@
+// Redis Cluster helpers for tests: which shard an event lands on, event ids spread over the
+// shards, and the rule for the cluster runs (skip loudly on a developer machine without a local
+// cluster; fail in CI, which always starts one with scripts/redis-cluster.sh).
+import { Cluster, eventKeys, type Redis } from '@sluice/shared';
+import { TEST_CLUSTER_NODES, uniqueId } from '@sluice/shared/testing/index.ts';
+
+export const HAVE_CLUSTER = TEST_CLUSTER_NODES.length > 0;
+
+/** Call at the top of a cluster test file: throws in CI without a cluster, warns loudly otherwise. */
+export function requireClusterOrWarn(file: string): void {
+  if (HAVE_CLUSTER) return;
+  const why =
+    `${file}: TEST_REDIS_CLUSTER_NODES is not set, so the Redis Cluster runs are SKIPPED. ` +
+    'Start one with `scripts/redis-cluster.sh start` and export TEST_REDIS_CLUSTER_NODES=<its output>.';
+  if (process.env.CI) throw new Error(`${why} CI must run them (.ci/run starts the cluster).`);
+  console.warn(`\n*** ${why} ***\n`);
+}
+
+/** "host:port" of the master serving `evt`'s slot. */
+export async function masterOf(redis: Redis, prefix: string, evt: string): Promise<string> {
+  if (!(redis instanceof Cluster)) return 'single';
+  const slot = Number(await redis.cluster('KEYSLOT', eventKeys(prefix, evt).event));
+  const shards = (await redis.cluster('SLOTS')) as unknown as [number, number, [string, number]][];
+  for (const [from, to, [host, port]] of shards) if (slot >= from && slot <= to) return `${host}:${port}`;
+  throw new Error(`no master serves slot ${slot}`);
+}
+
+/**
+ * `n` fresh event ids covering as many shards as there are (round robin over the masters), so a
+ * test exercises every shard and cross-shard batches. On a single Redis: `n` fresh ids.
+ */
+export async function idsOverShards(redis: Redis, prefix: string, n: number, tag = 'e'): Promise<string[]> {
+  const byMaster = new Map<string, string[]>();
+  for (let i = 0; i < 200 && [...byMaster.values()].flat().length < n * 4; i++) {
+    const id = uniqueId(tag);
+    const m = await masterOf(redis, prefix, id);
+    byMaster.set(m, [...(byMaster.get(m) ?? []), id]);
+  }
+  const lists = [...byMaster.values()];
+  const out: string[] = [];
+  for (let i = 0; out.length < n; i++) {
+    const l = lists[i % lists.length]!;
+    const id = l.shift();
+    if (id) out.push(id);
+  }
+  return out;
+}
