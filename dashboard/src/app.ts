@@ -11,6 +11,7 @@ import {
   type dashboardSchema,
   ensureKeyring,
   type Logger,
+  parseKek,
   prom,
   readiness,
   SluiceError,
@@ -59,7 +60,8 @@ export async function startDashboard(config: DashboardConfig, opts: DashboardOpt
   const tokens = resolveTokens(config);
   const redis = createRedis(config);
   const pool = createPool(config.databaseUrl);
-  await ensureKeyring(redis, config.prefix);
+  const kek = parseKek(config.keyEncryptionKey);
+  await ensureKeyring(redis, config.prefix, Date.now(), kek);
   const bundle = await buildConsole();
 
   const registry = createRegistry('dashboard');
@@ -136,7 +138,7 @@ export async function startDashboard(config: DashboardConfig, opts: DashboardOpt
 
   const extraOrigins = config.consoleOrigins;
   registerAuthRoutes(app, { redis, prefix: config.prefix, tokens, sessions, sessionTtlS: config.sessionTtlS, extraOrigins, log });
-  registerAdminRoutes(app, { redis, pool, prefix: config.prefix, tokens, sessions, extraOrigins, hub, log, changes });
+  registerAdminRoutes(app, { redis, pool, prefix: config.prefix, kek, tokens, sessions, extraOrigins, hub, log, changes });
   registerLiveRoutes(app, { tokens, sessions, hub, log, sseClients, streams });
 
   app.set_not_found_handler((req, res) => sendError(log, req, res, new SluiceError('NOT_FOUND')));

@@ -3,7 +3,7 @@
 // port 0; main.ts runs one per worker process on a shared port.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { CloseCode, createLogger, createRedis, createSubscriber, eventKeys, type Logger } from '@sluice/shared';
+import { CloseCode, createLogger, createRedis, createSubscriber, eventKeys, type Logger, parseKek } from '@sluice/shared';
 import uWS, { type us_listen_socket } from 'uWebSockets.js';
 import { TrustedProxies } from './abuse/client-address.ts';
 import { JoinGuard } from './abuse/join-guard.ts';
@@ -53,6 +53,7 @@ export async function startGate(config: GateConfig, opts: StartOptions = {}): Pr
     iss: config.ticketIssuer,
     aud: config.ticketAudience,
     now,
+    kek: parseKek(config.keyEncryptionKey),
   });
   const app = uWS.App();
   const ctx: GateContext = {

@@ -99,8 +99,10 @@ export function globalKeys(prefix: string) {
   return {
     /** set: ids of all events */
     events: `${prefix}:events`,
-    /** hash: kid -> JSON signing key record; field `current` -> kid */
+    /** hash: kid -> JSON public key record; field `current` -> kid (readable by gate and dashboard) */
     keys: `${prefix}:keys`,
+    /** hash: kid -> the sealed private key (AES-256-GCM) of the current key; gate only (ACL) */
+    signingKeys: `${prefix}:signing-keys`,
     /** string: HMAC secret for place tokens and proof-of-work challenges (created once) */
     placeSecret: `${prefix}:place-secret`,
     /** channel: JSON {evt, version, kind} whenever an event or the keyring changes */

@@ -14,6 +14,7 @@ import {
   type EventRecord,
   type Pool,
   type Redis,
+  type Kek,
   rotateKey,
   SluiceError,
   setEventState,
@@ -27,6 +28,8 @@ export interface Ctx {
   redis: Redis;
   pool: Pool;
   prefix: string;
+  /** Seals the private part of a new signing key (SLUICE_KEY_ENCRYPTION_KEY). */
+  kek: Kek;
 }
 
 async function mustGet(ctx: Ctx, id: string): Promise<EventRecord> {
@@ -166,6 +169,6 @@ export async function rotateKeyAction(ctx: Ctx, now: number): Promise<Change<{ p
     const rec = await getEvent(ctx.redis, ctx.prefix, id);
     if (rec) maxTtl = Math.max(maxTtl, rec.config.ticketTtlS);
   }
-  const r = await rotateKey(ctx.redis, ctx.prefix, maxTtl || 86_400, now);
+  const r = await rotateKey(ctx.redis, ctx.prefix, maxTtl || 86_400, now, ctx.kek);
   return { before: { kid: r.previous }, after: { kid: r.current }, result: { ...r, at: now } };
 }

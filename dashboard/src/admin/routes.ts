@@ -12,7 +12,7 @@ import {
   SluiceError,
   validateEvent,
 } from '@sluice/shared';
-import type { prom } from '@sluice/shared';
+import type { Kek, prom } from '@sluice/shared';
 import type { Request, Server } from 'hyper-express';
 import { authenticate, authorize, type Principal } from '../auth/guard.ts';
 import { facts } from '../auth/routes.ts';
@@ -29,6 +29,8 @@ export interface AdminDeps {
   redis: Redis;
   pool: Pool;
   prefix: string;
+  /** Key-encryption key for new signing keys (parseKek(SLUICE_KEY_ENCRYPTION_KEY)). */
+  kek: Kek;
   tokens: Tokens;
   sessions: SessionStore;
   extraOrigins: readonly string[];
@@ -38,7 +40,7 @@ export interface AdminDeps {
 }
 
 export function registerAdminRoutes(app: Server, d: AdminDeps): void {
-  const ctx: Ctx = { redis: d.redis, pool: d.pool, prefix: d.prefix };
+  const ctx: Ctx = { redis: d.redis, pool: d.pool, prefix: d.prefix, kek: d.kek };
   const guard = async (req: Request, need: 'read' | 'write'): Promise<Principal> => {
     const f = facts(req);
     return authorize(await authenticate(f, d.tokens, d.sessions), f, need, d.extraOrigins);

@@ -4,6 +4,7 @@
 import {
   buildClaims,
   ensureKeyring,
+  type Kek,
   type Keyring,
   loadKeyring,
   type Redis,
@@ -24,19 +25,21 @@ export class TicketIssuer {
   private readonly iss: string;
   private readonly aud: string;
   private readonly now: () => number;
+  private readonly kek: Kek;
 
-  constructor(redis: Redis, prefix: string, opts: { iss: string; aud: string; now: () => number }) {
+  constructor(redis: Redis, prefix: string, opts: { iss: string; aud: string; now: () => number; kek?: Kek }) {
     this.redis = redis;
     this.prefix = prefix;
     this.iss = opts.iss;
     this.aud = opts.aud;
     this.now = opts.now;
+    this.kek = opts.kek ?? null;
   }
 
   /** Load (creating on first boot) the keyring; call again on a `keys` control message. */
   async reload(): Promise<void> {
-    await ensureKeyring(this.redis, this.prefix, this.now());
-    this.keyring = await loadKeyring(this.redis, this.prefix, this.now());
+    await ensureKeyring(this.redis, this.prefix, this.now(), this.kek);
+    this.keyring = await loadKeyring(this.redis, this.prefix, this.now(), this.kek);
     this.jwksBody = JSON.stringify(this.keyring.jwks);
   }
 

@@ -61,6 +61,12 @@ export const gateSchema = {
     max: 10_000,
   }),
   servePage: bool('GATE_SERVE_PAGE', true, 'Serve the queue page from gate/page/dist (development)'),
+  keyEncryptionKey: str(
+    'SLUICE_KEY_ENCRYPTION_KEY',
+    '',
+    'AES-256 key (64 hex characters) sealing the private ticket-signing keys in Redis; gate and dashboard only (empty: kept in clear, development only)',
+    { pattern: /^([0-9a-fA-F]{64})?$/, form: '64 hex characters', secret: true },
+  ),
   devOrigins: list('GATE_DEV_ORIGINS', [], 'Origins allowed for every event in addition to its own list'),
 } as const;
 
@@ -120,6 +126,12 @@ export const dashboardSchema = {
   host: str('DASHBOARD_HOST', '0.0.0.0', 'Address the dashboard listens on'),
   port: int('DASHBOARD_PORT', 8082, 'Port of the ops console and admin API', { min: 0, max: 65535 }),
   adminToken: str('ADMIN_TOKEN', '', 'Operator token (empty: generated at start and printed)', { secret: true }),
+  keyEncryptionKey: str(
+    'SLUICE_KEY_ENCRYPTION_KEY',
+    '',
+    'AES-256 key (64 hex characters) sealing the private ticket-signing keys in Redis; gate and dashboard only (empty: kept in clear, development only)',
+    { pattern: /^([0-9a-fA-F]{64})?$/, form: '64 hex characters', secret: true },
+  ),
   viewerToken: str('VIEWER_TOKEN', '', 'Read-only token (empty: viewer login disabled)', { secret: true }),
   sessionTtlS: int('SESSION_TTL_S', 28_800, 'Console session lifetime, seconds', { min: 60, max: 604_800 }),
   checkoutMetricsUrls: list(

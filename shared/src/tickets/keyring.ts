@@ -1,13 +1,19 @@
 // Ed25519 signing keys, kept in Redis so every gate process signs with the same current key and
-// publishes the same JWKS. Rotation keeps the previous public key published until the last
-// ticket it could have signed has expired.
+// publishes the same JWKS. Public and private parts live apart: `<prefix>:keys` holds the public
+// records (what the JWKS shows, readable by the dashboard too), `<prefix>:signing-keys` the
+// private key of the current signing key only, sealed with AES-256-GCM (seal.ts) and readable by
+// the gate's Redis user alone (deploy/redis/users.acl). Rotation is one Lua call; the retired
+// key's private part is deleted at once, its public part stays published until the last ticket
+// it could have signed has expired.
 import { randomUUID } from 'node:crypto';
-import type { Redis } from '../redis.ts';
 import { exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
-import { globalKeys } from '../keys.ts';
 import { publishControl } from '../events/store.ts';
+import { globalKeys } from '../keys.ts';
+import { type Redis, runScript } from '../redis.ts';
 import { TICKET_ALG } from './claims.ts';
+import { seal, unseal } from './seal.ts';
 
+/** The public record of a key (field `<kid>` of `<prefix>:keys`). */
 export interface KeyRecord {
   kid: string;
   createdAt: number;
@@ -15,7 +21,6 @@ export interface KeyRecord {
   retiredAt: number | null;
   /** Published in the JWKS until then (ms). */
   publishUntil: number | null;
-  privateJwk: JWK;
   publicJwk: JWK;
 }
 
@@ -32,65 +37,84 @@ export interface Keyring {
   jwks: { keys: JWK[] };
 }
 
-async function newKeyRecord(now: number): Promise<KeyRecord> {
+/** The key-encryption key (parseKek(SLUICE_KEY_ENCRYPTION_KEY)); null stores keys in clear (development). */
+export type Kek = Buffer | null;
+
+async function newKey(now: number, kek: Kek): Promise<{ rec: KeyRecord; sealed: string }> {
   const { publicKey, privateKey } = await generateKeyPair(TICKET_ALG, { crv: 'Ed25519', extractable: true });
   const kid = `k-${new Date(now).toISOString().slice(0, 10)}-${randomUUID().slice(0, 8)}`;
   const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: TICKET_ALG, use: 'sig' };
   const privateJwk = { ...(await exportJWK(privateKey)), kid, alg: TICKET_ALG };
-  return { kid, createdAt: now, retiredAt: null, publishUntil: null, privateJwk, publicJwk };
+  return {
+    rec: { kid, createdAt: now, retiredAt: null, publishUntil: null, publicJwk },
+    sealed: seal(kek, kid, JSON.stringify(privateJwk)),
+  };
 }
 
 /** Create the first signing key if there is none (safe when many processes race). */
-export async function ensureKeyring(redis: Redis, prefix: string, now = Date.now()): Promise<void> {
-  const k = globalKeys(prefix).keys;
-  if (await redis.hexists(k, 'current')) return;
-  const rec = await newKeyRecord(now);
-  await redis.hset(k, rec.kid, JSON.stringify(rec));
-  const won = await redis.hsetnx(k, 'current', rec.kid);
-  if (won === 0) await redis.hdel(k, rec.kid);
+export async function ensureKeyring(redis: Redis, prefix: string, now = Date.now(), kek: Kek = null): Promise<void> {
+  const g = globalKeys(prefix);
+  if (await redis.hexists(g.keys, 'current')) return;
+  const { rec, sealed } = await newKey(now, kek);
+  // Private part first: a `current` never names a key whose private part is not there yet.
+  await redis.hset(g.signingKeys, rec.kid, sealed);
+  await redis.hset(g.keys, rec.kid, JSON.stringify(rec));
+  const won = await redis.hsetnx(g.keys, 'current', rec.kid);
+  if (won === 0) {
+    await redis.hdel(g.keys, rec.kid);
+    await redis.hdel(g.signingKeys, rec.kid);
+  }
 }
 
 /**
- * Make a new signing key current. The old one stays published for `maxTicketTtlS` (+ a margin
- * for processes that have not heard of the rotation yet).
+ * Make a new signing key current (atomically: `rotate-key` Lua). The old one stays published for
+ * `maxTicketTtlS` (+ a margin for processes that have not heard of the rotation yet); its private
+ * part is deleted (gates that still sign with it hold it in memory until they reload).
  */
 export async function rotateKey(
   redis: Redis,
   prefix: string,
   maxTicketTtlS: number,
   now = Date.now(),
+  kek: Kek = null,
 ): Promise<{ previous: string | null; current: string }> {
-  const k = globalKeys(prefix).keys;
-  const rec = await newKeyRecord(now);
-  const prevKid = await redis.hget(k, 'current');
-  const multi = redis.multi().hset(k, rec.kid, JSON.stringify(rec)).hset(k, 'current', rec.kid);
-  if (prevKid) {
-    const prevRaw = await redis.hget(k, prevKid);
-    if (prevRaw) {
-      const prev = JSON.parse(prevRaw) as KeyRecord;
-      prev.retiredAt = now;
-      prev.publishUntil = now + (maxTicketTtlS + 30) * 1000;
-      multi.hset(k, prevKid, JSON.stringify(prev));
-    }
-  }
-  await multi.exec();
+  const g = globalKeys(prefix);
+  const { rec, sealed } = await newKey(now, kek);
+  await redis.hset(g.signingKeys, rec.kid, sealed);
+  const until = now + (maxTicketTtlS + 30) * 1000;
+  const prev = await runScript<string>(redis, 'rotate-key', [g.keys], [rec.kid, JSON.stringify(rec), now, until]);
+  if (prev) await redis.hdel(g.signingKeys, prev);
   await publishControl(redis, prefix, { evt: '*', kind: 'keys', version: now, at: now });
-  return { previous: prevKid, current: rec.kid };
+  return { previous: prev || null, current: rec.kid };
 }
 
-/** Read the keyring: the current private key and the public keys to publish at `now`. */
-export async function loadKeyring(redis: Redis, prefix: string, now = Date.now()): Promise<Keyring> {
-  const all = await redis.hgetall(globalKeys(prefix).keys);
+/** Read the keyring: the current private key (unsealed) and the public keys to publish at `now`. */
+export async function loadKeyring(redis: Redis, prefix: string, now = Date.now(), kek: Kek = null): Promise<Keyring> {
+  const g = globalKeys(prefix);
+  const all = await redis.hgetall(g.keys);
   const currentKid = all.current;
   if (!currentKid || !all[currentKid]) throw new Error('no signing key; call ensureKeyring first');
+  const sealed = await redis.hget(g.signingKeys, currentKid);
+  if (!sealed) throw new Error(`the private part of signing key ${currentKid} is missing`);
   const records = Object.entries(all)
     .filter(([f]) => f !== 'current')
     .map(([, v]) => JSON.parse(v) as KeyRecord);
   const cur = JSON.parse(all[currentKid]) as KeyRecord;
-  const key = (await importJWK(cur.privateJwk, TICKET_ALG)) as CryptoKey;
+  const key = (await importJWK(JSON.parse(unseal(kek, currentKid, sealed)) as JWK, TICKET_ALG)) as CryptoKey;
   const published = records
     .filter((r) => r.kid === currentKid || (r.publishUntil !== null && r.publishUntil > now))
     .sort((a, b) => b.createdAt - a.createdAt)
     .map((r) => r.publicJwk);
   return { current: { kid: currentKid, key, createdAt: cur.createdAt }, jwks: { keys: published } };
+}
+
+/** Public keys only (the dashboard's view): no access to the private parts needed. */
+export async function publicKeyRecords(redis: Redis, prefix: string): Promise<{ current: string | null; records: KeyRecord[] }> {
+  const all = await redis.hgetall(globalKeys(prefix).keys);
+  return {
+    current: all.current ?? null,
+    records: Object.entries(all)
+      .filter(([f]) => f !== 'current')
+      .map(([, v]) => JSON.parse(v) as KeyRecord),
+  };
 }
