@@ -1,11 +1,16 @@
 // Where a verifier finds public keys by `kid`: a JWKS fetched over HTTP (cached, refetched on an
 // unknown kid at most once per cooldown), or a fixed local set (tests, edge workers with keys
-// baked in).
+// baked in). While the JWKS cannot be fetched, an unknown kid is not a bad ticket: `get` throws
+// UNAVAILABLE (503, Retry-After) instead of answering "no such key" (401).
 import { importJWK, type JWK } from 'jose';
+import { SluiceError } from '../protocol/errors.ts';
 import { TICKET_ALG } from './claims.ts';
 
 export interface KeySource {
-  /** The key for `kid`, or undefined when it is not (or no longer) published. */
+  /**
+   * The key for `kid`, or undefined when it is not (or no longer) published. Throws SluiceError
+   * UNAVAILABLE when it cannot tell (the key set cannot be fetched).
+   */
   get(kid: string): Promise<CryptoKey | undefined>;
   /** Known without a fetch (for the cheap pre-check). */
   knows(kid: string): boolean;
@@ -36,10 +41,15 @@ export class LocalKeys implements KeySource {
   }
 }
 
+/** While the JWKS is failing, an unknown kid triggers a refetch at most this often. */
+const FAILING_COOLDOWN_MS = 1000;
+
 export class RemoteJwks implements KeySource {
   private keys = new Map<string, CryptoKey>();
   private lastFetch = 0;
   private inflight: Promise<void> | undefined;
+  /** The last fetch failed: the published set is unknown (retried after at most FAILING_COOLDOWN_MS). */
+  private failing = false;
   private readonly url: string;
   private readonly cooldownMs: number;
   private readonly maxAgeMs: number;
@@ -61,6 +71,10 @@ export class RemoteJwks implements KeySource {
         const body = (await res.json()) as { keys?: JWK[] };
         if (!Array.isArray(body.keys)) throw new Error(`JWKS ${this.url} has no keys array`);
         this.keys = await importAll(body.keys);
+        this.failing = false;
+      } catch (err) {
+        this.failing = true;
+        throw err;
       } finally {
         this.lastFetch = Date.now();
         this.inflight = undefined;
@@ -73,16 +87,33 @@ export class RemoteJwks implements KeySource {
     const stale = Date.now() - this.lastFetch > this.maxAgeMs;
     const key = this.keys.get(kid);
     if (key && !stale) return key;
-    if (Date.now() - this.lastFetch >= this.cooldownMs || stale) {
+    const cooldown = this.failing ? Math.min(this.cooldownMs, FAILING_COOLDOWN_MS) : this.cooldownMs;
+    let fetchError: unknown;
+    if (Date.now() - this.lastFetch >= cooldown || stale) {
       try {
         await this.refresh();
-      } catch {
-        // Keep serving the keys we have; an unknown kid stays unknown until the next try.
+      } catch (err) {
+        // Keep serving the keys we have; the failure is remembered in `failing`.
+        fetchError = err;
       }
     } else if (this.inflight) {
-      await this.inflight.catch(() => {});
+      // Another caller's fetch is under way: wait for it; its outcome lands in `failing`.
+      await this.inflight.then(
+        () => undefined,
+        (err: unknown) => {
+          fetchError = err;
+        },
+      );
     }
-    return this.keys.get(kid);
+    const found = this.keys.get(kid);
+    if (found) return found;
+    if (this.failing) {
+      throw new SluiceError('UNAVAILABLE', {
+        message: 'The ticket signing keys cannot be fetched right now; retry shortly.',
+        cause: fetchError,
+      });
+    }
+    return undefined;
   }
 
   knows(kid: string): boolean {
