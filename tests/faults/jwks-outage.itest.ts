@@ -70,5 +70,5 @@ it('still answers 401 for a key id the reachable JWKS does not publish', async (
     15_000,
     '401 once the JWKS has been refetched',
   );
-  expect(((await res.json()) as { error: { code: string } }).error.code).toBe('TICKET_UNKNOWN_KEY');
+  expect(((await res!.json()) as { error: { code: string } }).error.code).toBe('TICKET_UNKNOWN_KEY');
 });
