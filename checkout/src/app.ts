@@ -19,6 +19,7 @@ import { corsMiddleware } from './http/cors.ts';
 import { createCheckoutMetrics } from './http/metrics.ts';
 import { registerOps } from './http/ops.ts';
 import { sendError } from './http/respond.ts';
+import { OrderEnqueuer } from './orders/enqueue.ts';
 import { OrderQueues } from './orders/queue.ts';
 import { orderStatusHandler } from './orders/route.ts';
 import { catalogueHandler } from './products/route.ts';
@@ -47,7 +48,10 @@ export interface CheckoutApp {
 /** Tickets stay readable for order status this long after they expire. */
 const ORDER_LOOKUP_TOLERANCE_S = 86_400;
 
-export async function startCheckout(config: CheckoutConfig, opts: CheckoutOptions = {}): Promise<CheckoutApp> {
+export async function startCheckout(
+  config: CheckoutConfig,
+  opts: CheckoutOptions = {},
+): Promise<CheckoutApp> {
   const log = opts.log ?? createLogger('checkout', config.logLevel);
   const now = opts.now ?? Date.now;
   const redis = failFastRedis(config, config.redisTimeoutMs);
@@ -59,6 +63,7 @@ export async function startCheckout(config: CheckoutConfig, opts: CheckoutOption
     retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
   });
   const queue = new OrderQueues(queueRedis, config.prefix, (err) => log.warn({ err }, 'order queue error'));
+  const enqueuer = new OrderEnqueuer((evt) => queue.of(evt));
   const pool = opts.pool ?? createPool(config.databaseUrl);
   let keys = opts.keys;
   if (!keys) {
@@ -86,7 +91,7 @@ export async function startCheckout(config: CheckoutConfig, opts: CheckoutOption
     '/v1/checkout',
     checkoutHandler({
       redis,
-      queue,
+      queue: enqueuer,
       verifier,
       prefix: config.prefix,
       reservationTtlS: config.reservationTtlS,
@@ -100,7 +105,10 @@ export async function startCheckout(config: CheckoutConfig, opts: CheckoutOption
       log,
     }),
   );
-  server.get('/v1/orders/:id', orderStatusHandler({ redis, pool, prefix: config.prefix, verifier: lookupVerifier, timeoutMs, log }));
+  server.get(
+    '/v1/orders/:id',
+    orderStatusHandler({ redis, pool, prefix: config.prefix, verifier: lookupVerifier, timeoutMs, log }),
+  );
   server.get('/v1/events/:id/products', catalogueHandler({ redis, prefix: config.prefix, timeoutMs, log }));
   registerOps(server, {
     checks: { redis: () => redis.ping(), postgres: () => pool.query('SELECT 1') },
@@ -114,7 +122,9 @@ export async function startCheckout(config: CheckoutConfig, opts: CheckoutOption
   log.info({ port }, 'checkout listening');
 
   const routes: { method: string; path: string }[] = [];
-  for (const [method, byPath] of Object.entries(server.routes as unknown as Record<string, Record<string, unknown>>)) {
+  for (const [method, byPath] of Object.entries(
+    server.routes as unknown as Record<string, Record<string, unknown>>,
+  )) {
     for (const path of Object.keys(byPath)) if (method !== 'any') routes.push({ method, path });
   }
 

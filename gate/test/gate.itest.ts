@@ -7,6 +7,7 @@ import {
   publishControl,
   setEventState,
   TicketVerifier,
+  ticketDigest,
   updateEvent,
 } from '@sluice/shared';
 import { type RedisFixture, redisFixture } from '@sluice/shared/testing/index.ts';
@@ -58,6 +59,8 @@ describe('gate over WebSocket', () => {
       iss: 'sluice-gate',
     });
     expect(claims.exp * 1000).toBe(adm.exp);
+    // Its digest is on record before it reached the shopper: checkout's purchase script checks it.
+    expect(await fx.redis.hget(eventKeys(fx.prefix, evt).ticketHash, w.placeId)).toBe(ticketDigest(adm.ticket));
     const [h, p, s] = adm.ticket.split('.') as [string, string, string];
     const forged = Buffer.from(
       JSON.stringify({ ...JSON.parse(Buffer.from(p, 'base64url').toString()), sub: 'someone-else' }),
@@ -107,6 +110,15 @@ describe('gate over WebSocket', () => {
     expect(t.exp).toBe((Math.floor(admittedAt / 1000) + 600) * 1000);
     expect((await (await verifier()).verify(t.ticket, evt)).sub).toBe(w1.placeId);
     d.close();
+    await d.closed;
+    // A later reconnect gets the very same ticket (iat is the admission time), still on record.
+    await new Promise((r) => setTimeout(r, 1100));
+    const e = await connect(gate.ws(evt));
+    e.send({ t: 'join', place: w1.place });
+    await e.next('welcome');
+    expect((await e.next('admitted')).ticket).toBe(t.ticket);
+    expect(await fx.redis.hget(eventKeys(fx.prefix, evt).ticketHash, w1.placeId)).toBe(ticketDigest(t.ticket));
+    e.close();
     other.close();
   });
 

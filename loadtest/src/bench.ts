@@ -72,7 +72,12 @@ function version(cmd: string, args: string[], re: RegExp): string {
   }
 }
 
-export async function runBench(p: Profile, log: (m: string) => void = console.log): Promise<BenchResult> {
+export async function runBench(
+  p: Profile,
+  log: (m: string) => void = console.log,
+  /** Run only the phases whose name contains one of these (all when empty): for development. */
+  only: readonly string[] = [],
+): Promise<BenchResult> {
   const t0 = Date.now();
   const machine = machineInfo(
     loadavg(),
@@ -89,6 +94,7 @@ export async function runBench(p: Profile, log: (m: string) => void = console.lo
     details: {}, errors: {},
   };
   const phase = async (name: string, f: () => Promise<void>) => {
+    if (only.length > 0 && !only.some((o) => name.includes(o))) return;
     log(`== ${name}`);
     try {
       await f();
@@ -222,7 +228,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     console.log(`rendered ${join(out, 'REPORT.md')}`);
     process.exit(0);
   }
-  const r = await runBench(profile);
+  const only = arg('--only')?.split(',').filter(Boolean) ?? [];
+  const r = await runBench(profile, console.log, only);
   const w = writeResults(r, out);
   console.log(`wrote ${w.json}, ${w.report}, charts ${w.charts.join(', ')}`);
   const { details: _d, machine: _m, errors, ...headline } = r;

@@ -53,6 +53,10 @@ export function eventKeys(prefix: string, evt: string) {
     reservation: `${b}:reservation`,
     /** set: orderIds whose reservation was swept; a late order job for them must fail */
     voided: `${b}:voided`,
+    /** hash: ticket jti -> SHA-256 (base64url) of the ticket the gate issued; checked by purchase */
+    ticketHash: `${b}:ticket-hash`,
+    /** hash: sku -> "limitPerShopper priceCents", written with the config (purchase reads it) */
+    products: `${b}:products`,
     /** hash: revoked ticket jti / place ids -> time (ms) */
     revoked: `${b}:revoked`,
     /** channel: admitter -> gates, JSON {fence, at, ids: placeId[]} per tick */
@@ -93,6 +97,22 @@ export function proofJtiKey(prefix: string, evt: string, jti: string): string {
 }
 
 export type EventKeys = ReturnType<typeof eventKeys>;
+
+/** KEYS of purchase-10.lua, in order (checkout and the bench's baseline run the same script). */
+export function purchaseKeys(k: EventKeys): string[] {
+  return [
+    k.event,
+    k.stock,
+    k.used,
+    k.idem,
+    k.bought,
+    k.reservations,
+    k.reservation,
+    k.revoked,
+    k.ticketHash,
+    k.products,
+  ];
+}
 
 /** Keys that are not per event. */
 export function globalKeys(prefix: string) {

@@ -4,6 +4,7 @@
 // reservation when it expires: PostgreSQL has no order, so the units go back and the order id is
 // voided. Real Redis and PostgreSQL; ends with the reconciliation check.
 import { randomUUID } from 'node:crypto';
+import { ticketDigest } from '@sluice/shared';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { reserve } from '../../checkout/src/purchase/reserve.ts';
 import { expectReconciled } from '../support/reconcile.ts';
@@ -35,6 +36,7 @@ it('returns the units of a reservation whose job was never added once it expires
       evt: sale.evt,
       jti: `crashed-${i}`,
       sub: `crashed-${i}`,
+      ticketDigest: ticketDigest(await sale.ticket(`crashed-${i}`)),
       sku: 'SKU-1',
       qty: 2,
       orderId,

@@ -13,7 +13,7 @@ import {
   loadKeyring,
   persistEvent,
   setEventState,
-  signTicket,
+  issueTicket,
 } from '@sluice/shared';
 import { uniqueId } from '@sluice/shared/testing/index.ts';
 import type { Stores } from './stores.ts';
@@ -31,7 +31,10 @@ export interface OpenSale {
   k: ReturnType<typeof eventKeys>;
   keyring: Keyring;
   /** A ticket for `placeId` (jti = sub = placeId), signed with the current key. */
-  ticket(placeId?: string, over?: { nowMs?: number; admittedAtMs?: number; ttlS?: number; evt?: string; aud?: string; iss?: string }): Promise<string>;
+  ticket(
+    placeId?: string,
+    over?: { nowMs?: number; admittedAtMs?: number; ttlS?: number; evt?: string; aud?: string; iss?: string },
+  ): Promise<string>;
 }
 
 export async function openSale(
@@ -73,7 +76,9 @@ export async function openSale(
     keyring,
     ticket(placeId = uniqueId('p'), over = {}) {
       const nowMs = over.nowMs ?? Date.now();
-      return signTicket(
+      return issueTicket(
+        s.redis,
+        s.prefix,
         keyring.current,
         buildClaims({
           placeId,
@@ -110,7 +115,12 @@ export interface BuyResult {
 }
 
 /** POST /v1/checkout with `ticket`; never throws (a network failure is status 0). */
-export async function buy(base: string, ticket: string, body = '{"sku":"SKU-1","qty":1}', timeoutMs = 10_000): Promise<BuyResult> {
+export async function buy(
+  base: string,
+  ticket: string,
+  body = '{"sku":"SKU-1","qty":1}',
+  timeoutMs = 10_000,
+): Promise<BuyResult> {
   const t0 = Date.now();
   try {
     const res = await fetch(`${base}/v1/checkout`, {

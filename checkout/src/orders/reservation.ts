@@ -1,7 +1,7 @@
 // The reservation record written by the purchase script and the job built from it.
 import type { OrderJobData } from './queue.ts';
 
-/** JSON stored in the event's `reservation` hash by purchase-8.lua. */
+/** JSON stored in the event's `reservation` hash by purchase-10.lua. */
 export interface ReservationRecord {
   sku: string;
   qty: number;

@@ -1,6 +1,6 @@
 // The purchase flow over real HTTP against real Redis, PostgreSQL and an in-process worker.
 import { randomUUID } from 'node:crypto';
-import { globalKeys, type Redis } from '@sluice/shared';
+import { buildClaims, globalKeys, type Redis, signTicket, ticketDigest, updateEvent } from '@sluice/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type CheckoutApp, startCheckout } from '../app.ts';
 import { pool, type Sale, saleFixture, until } from '../testing/sale.ts';
@@ -116,7 +116,7 @@ describe('checkout', () => {
     const lost = randomUUID();
     const now = Date.now();
     await reserve(sale.r.redis, sale.r.prefix, {
-      evt: sale.evt, jti: 'place-lost', sub: 'place-lost', sku: 'SKU-1', qty: 1, orderId: lost,
+      evt: sale.evt, jti: 'place-lost', sub: 'place-lost', ticketDigest: ticketDigest(ticket), sku: 'SKU-1', qty: 1, orderId: lost,
       idempotencyKey: null, now, expiresAt: now + 60_000,
     });
     const retry = await buy(ticket, { sku: 'SKU-1', qty: 1 });
@@ -162,6 +162,37 @@ describe('checkout', () => {
     expect(closed.status).toBe(409);
     expect(((await closed.json()) as { error: { code: string } }).error.code).toBe('EVENT_NOT_OPEN');
     expect(await sale.r.redis.hget(sale.k.stock, 'SKU-1')).toBe('5');
+  });
+
+  it('refuses a ticket the gate never issued, even one signed with the current key, and a forged copy of an issued one', async () => {
+    // Signed with the right key but never recorded by a gate (a leaked signing key, a replayed
+    // key from another deployment): refused by the purchase script's digest check.
+    const claims = buildClaims({ placeId: 'place-unissued', evt: sale.evt, admittedAtMs: Date.now(), ttlS: 600, nowMs: Date.now(), iss: sale.checkoutConfig.ticketIssuer, aud: sale.checkoutConfig.ticketAudience });
+    const unissued = await signTicket(sale.keyring.current, claims);
+    const r1 = await buy(unissued, { sku: 'SKU-1', qty: 1 });
+    expect(r1.status).toBe(401);
+    expect(((await r1.json()) as { error: { code: string } }).error.code).toBe('TICKET_SIGNATURE');
+    // An issued ticket with its signature changed: the digest differs.
+    const issued = await sale.ticket('place-issued');
+    const [h, p, s] = issued.split('.') as [string, string, string];
+    const r2 = await buy(`${h}.${p}.${s.slice(0, 10)}${s[10] === 'A' ? 'B' : 'A'}${s.slice(11)}`, { sku: 'SKU-1', qty: 1 });
+    expect(r2.status).toBe(401);
+    expect(await sale.r.redis.hget(sale.k.stock, 'SKU-1')).toBe('5');
+    expect(await sale.r.redis.hlen(sale.k.used)).toBe(0);
+    // The genuine one still buys.
+    expect((await buy(issued, { sku: 'SKU-1', qty: 1 })).status).toBe(202);
+  });
+
+  it('reads the per-shopper limit and price from the products hash written with the config', async () => {
+    expect(await sale.r.redis.hget(sale.k.products, 'SKU-1')).toBe('2 1500');
+    await updateEvent(sale.r.redis, sale.r.prefix, sale.evt, {
+      products: [{ ...sale.config.products[0]!, limitPerShopper: 3, priceCents: 1700 }],
+    });
+    expect(await sale.r.redis.hget(sale.k.products, 'SKU-1')).toBe('3 1700');
+    const res = await buy(await sale.ticket('place-three'), { sku: 'SKU-1', qty: 3 });
+    expect(res.status).toBe(202);
+    const { orderId } = (await res.json()) as { orderId: string };
+    expect(JSON.parse((await sale.r.redis.hget(sale.k.reservation, orderId))!)).toMatchObject({ qty: 3, price: 1700 });
   });
 
   it('marks the event soldout with the last unit and tells the gates on the control channel', async () => {

@@ -2,7 +2,14 @@
 // atomically, enqueue the order job, answer 202. If the process dies between the reservation
 // and the job, the reservation expires and the worker's sweeper returns the units.
 import { randomUUID } from 'node:crypto';
-import { isEventId, type Redis, SluiceError, type TicketVerifier } from '@sluice/shared';
+import {
+  isEventId,
+  type Redis,
+  SluiceError,
+  type TicketClaims,
+  type TicketVerifier,
+  ticketDigest,
+} from '@sluice/shared';
 import { guarded } from '../connections.ts';
 import { announceState } from '../events/announce.ts';
 import { ORDER_JOB, type OrderSink, orderJobOptions } from '../orders/queue.ts';
@@ -42,19 +49,41 @@ export interface OrderAccepted {
   replay: boolean;
 }
 
+/**
+ * The ticket's claims after every check but the signature, and its digest: the purchase script
+ * compares the digest with the gate's record of the tickets it issued, in the same atomic call
+ * (shared/src/tickets/record.ts), so a first-use checkout costs a SHA-256 instead of an Ed25519
+ * verify and a forged ticket is refused there. A kid this process does not hold takes the full
+ * path (JWKS refresh, signature): a new key is learnt, an unknown one refused before any crypto.
+ */
+async function admissionOf(
+  verifier: TicketVerifier,
+  token: string,
+): Promise<{ claims: TicketClaims; ticketDigest: string }> {
+  const { claims, kid } = verifier.inspect(token);
+  if (!verifier.knowsKey(kid)) await verifier.verify(token);
+  if (!isEventId(claims.evt)) throw new SluiceError('TICKET_CLAIMS');
+  return { claims, ticketDigest: ticketDigest(token) };
+}
+
 export const orderStatusPath = (orderId: string): string => `/v1/orders/${orderId}`;
 
 export async function placeOrder(deps: PlaceOrderDeps, input: PlaceOrderInput): Promise<OrderAccepted> {
   const { sku, qty } = parseCheckoutBody(input.body);
   const idempotencyKey = parseIdempotencyKey(input.idempotencyKey);
   const ticket = bearerToken(input.authorization);
-  const claims = await deps.verifier.verify(ticket);
-  if (!isEventId(claims.evt)) throw new SluiceError('TICKET_CLAIMS');
+  const { claims, ticketDigest } = await admissionOf(deps.verifier, ticket);
 
   const now = deps.now();
   if (claims.cnf) {
     await guarded(
-      requireProof(deps.redis, deps.prefix, claims, { dpop: input.dpop, method: 'POST', url: input.url ?? '', ticket }, now),
+      requireProof(
+        deps.redis,
+        deps.prefix,
+        claims,
+        { dpop: input.dpop, method: 'POST', url: input.url ?? '', ticket },
+        now,
+      ),
       deps.redisTimeoutMs,
       'proof',
     );
@@ -64,6 +93,7 @@ export async function placeOrder(deps: PlaceOrderDeps, input: PlaceOrderInput): 
       evt: claims.evt,
       jti: claims.jti,
       sub: claims.sub,
+      ticketDigest,
       sku,
       qty,
       orderId: randomUUID(),
@@ -76,7 +106,9 @@ export async function placeOrder(deps: PlaceOrderDeps, input: PlaceOrderInput): 
   );
 
   if (reserved.soldOutVersion > 0) {
-    announceState(deps.redis, deps.prefix, claims.evt, reserved.soldOutVersion, now).catch(deps.onAnnounceError);
+    announceState(deps.redis, deps.prefix, claims.evt, reserved.soldOutVersion, now).catch(
+      deps.onAnnounceError,
+    );
   }
   // A replay re-adds the job while the reservation is open: the first answer may have been a
   // 503 after the reservation (reply timed out, job add failed), and BullMQ ignores a job id it

@@ -1,12 +1,22 @@
-// The atomic step of a purchase: one call of purchase-8.lua (ticket unused, not revoked,
-// per-shopper limit, stock, reservation with expiry).
-import { eventKeys, LuaCode, luaCodeToError, type Redis, runScript, SluiceError } from '@sluice/shared';
+// The atomic step of a purchase: one call of purchase-10.lua (ticket issued by the gate and
+// unused, not revoked, per-shopper limit, stock, reservation with expiry).
+import {
+  eventKeys,
+  purchaseKeys,
+  LuaCode,
+  luaCodeToError,
+  type Redis,
+  runScript,
+  SluiceError,
+} from '@sluice/shared';
 import { parseReservation, type ReservationRecord } from '../orders/reservation.ts';
 
 export interface ReserveInput {
   evt: string;
   jti: string;
   sub: string;
+  /** SHA-256 of the presented ticket (ticketDigest); the script compares it with the gate's record. */
+  ticketDigest: string;
   sku: string;
   qty: number;
   orderId: string;
@@ -29,12 +39,17 @@ type LuaReply = number | [string, number, number, string];
 
 export async function reserve(redis: Redis, prefix: string, p: ReserveInput): Promise<Reserved> {
   const k = eventKeys(prefix, p.evt);
-  const reply = await runScript<LuaReply>(
-    redis,
-    'purchase',
-    [k.event, k.stock, k.used, k.idem, k.bought, k.reservations, k.reservation, k.revoked],
-    [p.jti, p.sub, p.sku, p.qty, p.orderId, p.idempotencyKey ?? '', p.now, p.expiresAt],
-  );
+  const reply = await runScript<LuaReply>(redis, 'purchase', purchaseKeys(k), [
+    p.jti,
+    p.sub,
+    p.sku,
+    p.qty,
+    p.orderId,
+    p.idempotencyKey ?? '',
+    p.now,
+    p.expiresAt,
+    p.ticketDigest,
+  ]);
   if (typeof reply === 'number') {
     const code = luaCodeToError[reply];
     if (!code) throw new Error(`purchase script returned unknown code ${reply}`);

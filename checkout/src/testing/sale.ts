@@ -14,7 +14,7 @@ import {
   LocalKeys,
   persistEvent,
   setEventState,
-  signTicket,
+  issueTicket,
   workerSchema,
 } from '@sluice/shared';
 import {
@@ -64,7 +64,12 @@ export async function saleFixture(opts: SaleOptions = {}): Promise<Sale> {
     stock: p.stock,
     limitPerShopper: p.limitPerShopper ?? 1,
   }));
-  const rec = await createEvent(r.redis, r.prefix, { id: evt, name: `Sale ${evt}`, startAt: now - 1000, products }, now);
+  const rec = await createEvent(
+    r.redis,
+    r.prefix,
+    { id: evt, name: `Sale ${evt}`, startAt: now - 1000, products },
+    now,
+  );
   await setEventState(r.redis, r.prefix, evt, 'open', now);
   await persistEvent(db.pool, rec.config);
   await ensureKeyring(r.redis, r.prefix, now);
@@ -78,7 +83,11 @@ export async function saleFixture(opts: SaleOptions = {}): Promise<Sale> {
     LOG_LEVEL: 'silent',
     ...opts.env,
   };
-  const checkoutConfig = loadConfig(checkoutSchema, { CHECKOUT_HOST: '127.0.0.1', CHECKOUT_PORT: '0', ...env });
+  const checkoutConfig = loadConfig(checkoutSchema, {
+    CHECKOUT_HOST: '127.0.0.1',
+    CHECKOUT_PORT: '0',
+    ...env,
+  });
   const workerEnv = {
     WORKER_METRICS_PORT: '0',
     WORKER_BATCH_MS: '20',
@@ -111,7 +120,8 @@ export async function saleFixture(opts: SaleOptions = {}): Promise<Sale> {
         aud: over.aud ?? checkoutConfig.ticketAudience,
         jkt: over.jkt,
       });
-      return signTicket(keyring.current, claims);
+      // Recorded like the gate records every ticket it issues (the purchase script checks it).
+      return issueTicket(r.redis, r.prefix, keyring.current, claims);
     },
     async cleanup() {
       await r.cleanup();
@@ -121,7 +131,12 @@ export async function saleFixture(opts: SaleOptions = {}): Promise<Sale> {
 }
 
 /** Poll `probe` until it returns a truthy value or `timeoutMs` passes (then throw `what`). */
-export async function until<T>(probe: () => Promise<T>, what: string, timeoutMs = 30_000, everyMs = 50): Promise<T> {
+export async function until<T>(
+  probe: () => Promise<T>,
+  what: string,
+  timeoutMs = 30_000,
+  everyMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();

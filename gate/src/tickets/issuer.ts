@@ -1,5 +1,5 @@
 // Signs admission tickets for the sockets this process holds, with the current key of the
-// shared keyring, and serves the JWKS. The ticket's exp comes from the admission time, so a
+// shared keyring, records each one's digest for checkout, and serves the JWKS. The ticket's exp comes from the admission time, so a
 // ticket re-sent on reconnect expires when the first one did.
 import {
   buildClaims,
@@ -8,7 +8,7 @@ import {
   type Keyring,
   loadKeyring,
   type Redis,
-  signTicket,
+  issueTicket,
 } from '@sluice/shared';
 
 export interface IssuedTicket {
@@ -56,16 +56,20 @@ export class TicketIssuer {
   /** `jkt`: thumbprint of the shopper's key when the event binds tickets (`cnf.jkt`). */
   async issue(evt: string, placeId: string, admittedAtMs: number, ttlS: number, jkt?: string): Promise<IssuedTicket> {
     if (!this.keyring) throw new Error('keyring not loaded');
+    // iat is the admission time, so a ticket re-sent on reconnect is byte-identical (Ed25519 is
+    // deterministic) while the key is the same, and the record checkout compares stays valid.
     const claims = buildClaims({
       placeId,
       evt,
       admittedAtMs,
       ttlS,
-      nowMs: this.now(),
+      nowMs: admittedAtMs,
       iss: this.iss,
       aud: this.aud,
       jkt,
     });
-    return { ticket: await signTicket(this.keyring.current, claims), exp: claims.exp * 1000 };
+    // Recorded before it is handed out: checkout's purchase script compares its digest.
+    const ticket = await issueTicket(this.redis, this.prefix, this.keyring.current, claims);
+    return { ticket, exp: claims.exp * 1000 };
   }
 }

@@ -2,11 +2,13 @@
 // + BullMQ. jsonwebtoken 9 has no EdDSA, so its tickets are ES256 (on this kind of machine
 // node:crypto verifies ES256 faster than Ed25519, which favours the baseline). No verified-ticket
 // cache and no pre-checks before the signature: what a typical service does. The reservation
-// runs the very same purchase-8.lua; the job goes to a BullMQ queue with the checkout's options.
+// runs the very same purchase-10.lua (given the ticket's SHA-256, which the script requires:
+// about a microsecond, and its tickets are recorded like Sluice's); the job goes to a BullMQ
+// queue with the checkout's options, one `add` per order.
 // Env: REDIS_URL, SLUICE_PREFIX, BASELINE_PUBLIC_JWK (JSON), TICKET_ISSUER, TICKET_AUDIENCE.
 import cluster from 'node:cluster';
 import { createPublicKey, randomUUID } from 'node:crypto';
-import { createRedis, eventKeys, LuaCode, luaCodeToError, runScript } from '@sluice/shared';
+import { createRedis, eventKeys, LuaCode, luaCodeToError, purchaseKeys, runScript, ticketDigest } from '@sluice/shared';
 import { Queue } from 'bullmq';
 import express from 'express';
 import jwt from 'jsonwebtoken';
@@ -69,8 +71,8 @@ if (cluster.isPrimary && processes > 1) {
       const reply = await runScript<number | [string, number, number, string]>(
         redis,
         'purchase',
-        [k.event, k.stock, k.used, k.idem, k.bought, k.reservations, k.reservation, k.revoked],
-        [String(claims.jti), String(claims.sub), sku, qty, orderId, '', now, now + 120_000],
+        purchaseKeys(k),
+        [String(claims.jti), String(claims.sub), sku, qty, orderId, '', now, now + 120_000, ticketDigest(m[1]!)],
       );
       if (typeof reply === 'number') {
         res.status(reply === LuaCode.BAD_ARGS ? 400 : 409).json({ error: { code: luaCodeToError[reply] ?? 'CONFLICT' } });

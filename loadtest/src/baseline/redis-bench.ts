@@ -1,10 +1,10 @@
 // Redis ceiling: `redis-benchmark` running EVALSHA of the checkout's own purchase script
-// (shared/src/lua/purchase-8.lua) against an open event with ample stock. Every call gets a
-// random jti/sub/order id (`__rand_int__`), so each one takes the full reserve path.
+// (shared/src/lua/purchase-10.lua) against an open event with ample stock. Every call gets a
+// random jti/sub/order id (`__rand_int__`) from a keyspace of recorded tickets twice the request
+// count, so most take the full reserve path (a repeated jti is refused as used).
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { createEvent, eventKeys, type Redis, scripts } from '@sluice/shared';
+import { createEvent, eventKeys, purchaseKeys, type Redis, scripts, ticketDigest } from '@sluice/shared';
 
 const run = promisify(execFile);
 
@@ -30,7 +30,10 @@ export async function redisBenchmarkAvailable(): Promise<boolean> {
 
 /** Parse redis-benchmark --csv output (Redis 7: header line, then one line per test). */
 export function parseCsv(out: string): { rps: number; p50: number; p99: number } {
-  const lines = out.trim().split('\n').filter((l) => l.startsWith('"'));
+  const lines = out
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('"'));
   const header = lines[0]!.split(',').map((s) => s.replaceAll('"', ''));
   const row = lines[lines.length - 1]!.split('","').map((s) => s.replaceAll('"', ''));
   const col = (name: string) => Number(row[header.indexOf(name)]);
@@ -56,21 +59,54 @@ export async function measureRedisCeiling(
   const def = scripts().get('purchase');
   if (!def) throw new Error('purchase script not found');
   const sha = (await redis.script('LOAD', def.lua)) as string;
+  // The script requires a recorded ticket digest for the jti: record one (the same value) for
+  // every jti of the random keyspace, in chunks; redis-benchmark writes __rand_int__ as 12 digits.
+  const keyspace = o.requests * 2;
+  const digest = ticketDigest('redis-bench');
+  for (let from = 0; from < keyspace; from += 5000) {
+    const fields: Record<string, string> = {};
+    for (let i = from; i < Math.min(keyspace, from + 5000); i++)
+      fields[`j${String(i).padStart(12, '0')}`] = digest;
+    await redis.hset(k.ticketHash, fields);
+  }
   const url = new URL(o.redisUrl);
   const exp = String(now + 3_600_000);
   const args = [
-    '-h', url.hostname, '-p', url.port || '6379', '-c', String(o.clients), '-n', String(o.requests),
-    '-P', String(o.pipeline), '-r', '1000000000', '--csv',
-    'EVALSHA', sha, '8', k.event, k.stock, k.used, k.idem, k.bought, k.reservations, k.reservation, k.revoked,
-    'j__rand_int__', 's__rand_int__', 'SKU-1', '1', 'o__rand_int__', '', String(now), exp,
+    '-h',
+    url.hostname,
+    '-p',
+    url.port || '6379',
+    '-c',
+    String(o.clients),
+    '-n',
+    String(o.requests),
+    '-P',
+    String(o.pipeline),
+    '-r',
+    String(keyspace),
+    '--csv',
+    'EVALSHA',
+    sha,
+    String(def.numberOfKeys),
+    ...purchaseKeys(k),
+    'j__rand_int__',
+    's__rand_int__',
+    'SKU-1',
+    '1',
+    'o__rand_int__',
+    '',
+    String(now),
+    exp,
+    digest,
   ];
   const { stdout } = await run('redis-benchmark', args, { timeout: 300_000, maxBuffer: 1 << 20 });
   const parsed = parseCsv(stdout);
   const sold = 100_000_000 - Number(await redis.hget(k.stock, 'SKU-1'));
-  if (sold <= 0) throw new Error('redis-benchmark ran, but no purchase went through: check the script arguments');
+  if (sold <= 0)
+    throw new Error('redis-benchmark ran, but no purchase went through: check the script arguments');
   const info = await redis.info('server');
   return {
-    script: `purchase-8.lua (${readFileSync(new URL('../../../shared/src/lua/purchase-8.lua', import.meta.url)).length} bytes)`,
+    script: `purchase-${def.numberOfKeys}.lua (${def.lua.length} bytes; jti drawn from ${keyspace} recorded, so repeats hit TICKET_USED)`,
     clients: o.clients,
     pipeline: o.pipeline,
     requests: o.requests,

@@ -18,6 +18,8 @@ export interface MintJob {
   from: number;
   to: number;
   file: string;
+  /** Record each ticket's digest as the gate does (first-use and repeat sets; never junk). */
+  record?: { redisUrl: string; prefix: string };
 }
 
 export interface MintedSet {

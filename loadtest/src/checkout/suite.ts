@@ -77,8 +77,10 @@ export async function runCheckoutSuite(s: Stores, o: CheckoutSuiteOptions, log: 
   const edJunk = newKeyPair('EdDSA', 'bench-ed'); // same kid, other key: signature fails
   const mintCommon = { evt, iss: ISS, aud: AUD, ttlS: 3600, processes: o.loadProcesses };
   const sets: MintedSet[] = [];
-  const mint = async (alg: 'EdDSA' | 'ES256', jwk: JsonWebKey, kid: string, prefix: string, count: number, ev = evt) => {
-    const m = await mintTickets({ ...mintCommon, evt: ev, alg, privateJwk: jwk, kid, placePrefix: prefix, count });
+  // Tickets the gate would have issued are recorded (their digests); junk never is.
+  const issued = { redisUrl: s.env.REDIS_URL!, prefix: s.prefix };
+  const mint = async (alg: 'EdDSA' | 'ES256', jwk: JsonWebKey, kid: string, prefix: string, count: number, ev = evt, record = true) => {
+    const m = await mintTickets({ ...mintCommon, evt: ev, alg, privateJwk: jwk, kid, placePrefix: prefix, count, ...(record ? { record: issued } : {}) });
     sets.push(m);
     return m;
   };
@@ -88,9 +90,9 @@ export async function runCheckoutSuite(s: Stores, o: CheckoutSuiteOptions, log: 
     // small sets. (Each set has one file per load process: the runs use one autocannon each.)
     const [first, junk, repeat, unknownKey] = await Promise.all([
       mint('EdDSA', ed.privateJwk, 'bench-ed', 'f', o.firstUseTickets),
-      mint('EdDSA', edJunk.privateJwk, 'bench-ed', 'j', 2000),
+      mint('EdDSA', edJunk.privateJwk, 'bench-ed', 'j', 2000, evt, false),
       mint('EdDSA', ed.privateJwk, 'bench-ed', 'r', 2000),
-      mint('EdDSA', edJunk.privateJwk, 'bench-unknown', 'u', 2000),
+      mint('EdDSA', edJunk.privateJwk, 'bench-unknown', 'u', 2000, evt, false),
     ]);
 
     const processes = o.workers === 0 ? availableParallelism() : o.workers;
@@ -173,7 +175,7 @@ export async function runCheckoutSuite(s: Stores, o: CheckoutSuiteOptions, log: 
       await setupEvent(s, bEvt);
       const [bFirst, bJunk, bWarm] = await Promise.all([
         mint('ES256', es.privateJwk, 'bench-es', 'b', Math.min(o.firstUseTickets, 400_000), bEvt),
-        mint('ES256', esJunk.privateJwk, 'bench-es', 'bj', 2000, bEvt),
+        mint('ES256', esJunk.privateJwk, 'bench-es', 'bj', 2000, bEvt, false),
         mint('ES256', es.privateJwk, 'bench-es', 'bw', 2000, bEvt),
       ]);
       const b = spawnTs('baseline/express-checkout.ts', [], {

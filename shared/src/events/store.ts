@@ -33,6 +33,16 @@ function parseRecord(h: Record<string, string>): EventRecord | null {
   };
 }
 
+/**
+ * What the purchase script needs per sku, `limitPerShopper priceCents`, kept in the `products`
+ * hash beside the config (written in the same MULTI) so a purchase does not decode the config.
+ */
+export function productLimits(config: EventConfig): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const p of config.products) out[p.sku] = `${p.limitPerShopper} ${p.priceCents}`;
+  return out;
+}
+
 export async function getEvent(redis: Redis, prefix: string, id: string): Promise<EventRecord | null> {
   return parseRecord(await redis.hgetall(eventKeys(prefix, id).event));
 }
@@ -71,6 +81,8 @@ export async function createEvent(
     .set(k.seed, seed)
     .del(k.stock)
     .hset(k.stock, stock)
+    .del(k.products)
+    .hset(k.products, productLimits(config))
     .exec();
   await redis.sadd(globalKeys(prefix).events, config.id);
   await publishControl(redis, prefix, { evt: config.id, kind: 'event', version: 1, at: now });
@@ -108,7 +120,12 @@ export async function updateEvent(
     merged.autopilot = pilot;
     const config = validateEvent(merged);
     const version = before.version + 1;
-    const res = await redis.multi().hset(k.event, { config: JSON.stringify(config), version }).exec();
+    const res = await redis
+      .multi()
+      .hset(k.event, { config: JSON.stringify(config), version })
+      .del(k.products)
+      .hset(k.products, productLimits(config))
+      .exec();
     if (res === null) continue; // raced with another writer
     await publishControl(redis, prefix, { evt: id, kind: 'event', version, at: opts.now ?? Date.now() });
     return { before, after: { ...before, config, version } };
@@ -125,10 +142,11 @@ export async function setEventState(
   now = Date.now(),
 ): Promise<number> {
   const k = eventKeys(prefix, id);
-  const [, [, version]] = (await redis.multi().hset(k.event, 'state', state).hincrby(k.event, 'version', 1).exec()) as [
-    unknown,
-    [unknown, number],
-  ];
+  const [, [, version]] = (await redis
+    .multi()
+    .hset(k.event, 'state', state)
+    .hincrby(k.event, 'version', 1)
+    .exec()) as [unknown, [unknown, number]];
   await publishControl(redis, prefix, { evt: id, kind: 'state', version, at: now });
   return version;
 }

@@ -27,6 +27,8 @@ export const LuaCode = {
   PLACE_CAP: -32,
   /** gate (join): a client id alone names an admitted place; its ticket needs the place token */
   TOKEN_REQUIRED: -33,
+  /** checkout: the presented ticket is not one the gate issued (its digest is not on record) */
+  TICKET_NOT_ISSUED: -22,
 } as const;
 
 export const luaCodeToError: Record<number, ErrorCode> = {
@@ -40,5 +42,6 @@ export const luaCodeToError: Record<number, ErrorCode> = {
   [LuaCode.REVOKED]: 'TICKET_REVOKED',
   [LuaCode.BAD_ARGS]: 'BAD_REQUEST',
   [LuaCode.QTY_OVER_LIMIT]: 'QTY_OUT_OF_RANGE',
+  [LuaCode.TICKET_NOT_ISSUED]: 'TICKET_SIGNATURE',
   [LuaCode.STOCK_BELOW_ZERO]: 'INVALID_FIELD',
 };

@@ -5,3 +5,4 @@ export * from './seal.ts';
 export * from './keys-source.ts';
 export * from './sign.ts';
 export * from './verify.ts';
+export * from './record.ts';

@@ -1,5 +1,5 @@
 // Tickets end to end against the real Redis keyring: sign, verify, tamper, rotate.
-import { createPrivateKey, createHmac } from 'node:crypto';
+import { createHmac, createPrivateKey, KeyObject, sign as edSign } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignJWT } from 'jose';
 import { redisFixture, type RedisFixture } from '../testing/index.ts';
@@ -72,6 +72,14 @@ describe('tickets', () => {
     const sameKid = await new SignJWT({ evt: 'demo' }).setProtectedHeader({ alg: 'EdDSA', kid: ring.current.kid }).setIssuer('sluice-gate').setAudience('sluice-checkout').setSubject('p').setJti('p').setIssuedAt(good.iat).setNotBefore(good.nbf).setExpirationTime(good.exp).sign(other);
     expect(await codeOf(v.verify(sameKid))).toBe('TICKET_SIGNATURE');
 
+    // Properly signed, but with a token type or a critical extension the gate never issues.
+    const withHeader = (h: Record<string, unknown>) => {
+      const input = `${b64({ alg: 'EdDSA', kid: ring.current.kid, ...h })}.${b64(good)}`;
+      return `${input}.${edSign(null, Buffer.from(input), KeyObject.from(ring.current.key)).toString('base64url')}`;
+    };
+    expect(await codeOf(v.verify(withHeader({ typ: 'JWT' })))).toBe('ok');
+    expect(await codeOf(v.verify(withHeader({ typ: 'at+jwt' })))).toBe('TICKET_MALFORMED');
+    expect(await codeOf(v.verify(withHeader({ crit: ['x'], x: 1 })))).toBe('TICKET_MALFORMED');
     const sign = (c: object) => signTicket(ring.current, c as typeof good);
     expect(await codeOf(v.verify(await sign({ ...good, exp: Math.floor(T0 / 1000) - 60 })))).toBe('TICKET_EXPIRED');
     expect(await codeOf(v.verify(await sign({ ...good, nbf: Math.floor(T0 / 1000) + 60 })))).toBe('TICKET_NOT_YET_VALID');

@@ -7,8 +7,12 @@ KEYS[5] bought        hash: sub -> units held or bought
 KEYS[6] reservations  zset: orderId -> expiry (ms)
 KEYS[7] reservation   hash: orderId -> JSON {sku, qty, jti, sub, at, price}
 KEYS[8] revoked       hash: jti / sub -> time
+KEYS[9] ticket-hash   hash: jti -> SHA-256 of the ticket the gate issued (shared/src/tickets/record.ts)
+KEYS[10] products     hash: sku -> "limitPerShopper priceCents" (written with the config; when
+                      absent, an event written before it: the config JSON is decoded instead)
 ARGV[1] jti  ARGV[2] sub  ARGV[3] sku  ARGV[4] qty (integer >= 1)  ARGV[5] orderId
 ARGV[6] Idempotency-Key ('' = none)  ARGV[7] now (ms)  ARGV[8] reservation expiry (ms)
+ARGV[9] SHA-256 of the presented ticket (base64url): a ticket the gate never issued is -22
 Returns a negative code (shared/src/lua/codes.ts) when refused, else
   {orderId, replay, soldOutVersion, reservationJson}
   replay 1: the ticket was already used with the same Idempotency-Key (reservationJson is ''
@@ -19,9 +23,10 @@ All checks run before the first write (a Lua error after a write keeps the write
 local jti, sub, sku, orderId, idemKey = ARGV[1], ARGV[2], ARGV[3], ARGV[5], ARGV[6]
 local qty, now, expiry = tonumber(ARGV[4]), tonumber(ARGV[7]), tonumber(ARGV[8])
 if jti == '' or sub == '' or sku == '' or orderId == '' or not qty or qty < 1 or qty % 1 ~= 0
-  or not now or not expiry then
+  or not now or not expiry or ARGV[9] == '' then
   return -11
 end
+if redis.call('HGET', KEYS[9], jti) ~= ARGV[9] then return -22 end
 
 local prev = redis.call('HGET', KEYS[3], jti)
 if prev then
@@ -42,17 +47,23 @@ if prev then
 end
 if redis.call('HEXISTS', KEYS[8], jti) == 1 or redis.call('HEXISTS', KEYS[8], sub) == 1 then return -10 end
 
-local ev = redis.call('HMGET', KEYS[1], 'config', 'state')
-if not ev[1] then return -2 end
-local state = ev[2]
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return -2 end
 if state == 'soldout' then return -5 end
 if state ~= 'open' and state ~= 'paused' then return -3 end
-local product
-for _, p in ipairs(cjson.decode(ev[1]).products) do
-  if p.sku == sku then product = p break end
+local limit, price
+local pr = redis.call('HGET', KEYS[10], sku)
+if pr then
+  local l, p = string.match(pr, '^(%d+) (%d+)$')
+  limit, price = tonumber(l), tonumber(p)
+elseif redis.call('EXISTS', KEYS[10]) == 0 then
+  local config = redis.call('HGET', KEYS[1], 'config')
+  if not config then return -2 end
+  for _, p in ipairs(cjson.decode(config).products) do
+    if p.sku == sku then limit, price = tonumber(p.limitPerShopper) or 1, p.priceCents break end
+  end
 end
-if not product then return -8 end
-local limit = tonumber(product.limitPerShopper) or 1
+if not limit or not price then return -8 end
 if qty > limit then return -20 end
 if tonumber(redis.call('HGET', KEYS[5], sub) or '0') + qty > limit then return -7 end
 local left = tonumber(redis.call('HGET', KEYS[2], sku) or '0')
@@ -62,7 +73,7 @@ redis.call('HINCRBY', KEYS[2], sku, -qty)
 redis.call('HINCRBY', KEYS[5], sub, qty)
 redis.call('HSET', KEYS[3], jti, orderId)
 if idemKey ~= '' then redis.call('HSET', KEYS[4], jti, idemKey) end
-local rec = cjson.encode({sku = sku, qty = qty, jti = jti, sub = sub, at = now, price = product.priceCents})
+local rec = cjson.encode({sku = sku, qty = qty, jti = jti, sub = sub, at = now, price = price})
 redis.call('ZADD', KEYS[6], expiry, orderId)
 redis.call('HSET', KEYS[7], orderId, rec)
 
