@@ -13,6 +13,7 @@ import { EventChannels, onEventChange, subscribe } from './broadcast/fanout.ts';
 import type { GateConfig, GateContext } from './context.ts';
 import { EventCache, gateProcessId } from './control/events.ts';
 import { createGateMetrics } from './http/metrics.ts';
+import { admissionLogRoutes } from './http/admissions.ts';
 import { checkServedPage, opsRoutes } from './http/ops.ts';
 import { eventRoutes } from './http/routes.ts';
 import { AbsenceMarker } from './queue/join.ts';
@@ -102,6 +103,7 @@ export async function startGate(config: GateConfig, opts: StartOptions = {}): Pr
   // WebSocket route (and topic tree) before any publish, or the process crashes (segfault).
   app.ws('/v1/events/:id/ws', wsBehavior(ctx));
   eventRoutes(ctx, app);
+  admissionLogRoutes(ctx, app);
   opsRoutes(ctx, app);
 
   await issuer.reload();
@@ -131,6 +133,7 @@ export async function startGate(config: GateConfig, opts: StartOptions = {}): Pr
     leaderTtlMs: config.leaderTtlMs,
     log,
     eventIds: () => ctx.events.events.keys(),
+    signLogHead: (head) => issuer.signLogHead(head),
     onTick: (evt, t) => {
       metrics.tickSeconds.observe(t.ms / 1000);
       metrics.tickLateSeconds.observe(t.lateMs / 1000);

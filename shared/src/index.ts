@@ -10,3 +10,4 @@ export * from './redis.ts';
 export * from './storefront/index.ts';
 export * from './tickets/index.ts';
 export * from './tickets/admission.ts';
+export * from './fairness/index.ts';

@@ -63,6 +63,12 @@ export function eventKeys(prefix: string, evt: string) {
     admitChannel: `${b}:admit`,
     /** channel: admitter -> gates, the public state frame per tick */
     tickChannel: `${b}:tick`,
+    /** list: the public admission log, one raw JSON entry per admitter tick after the start (admit Lua) */
+    log: `${b}:log`,
+    /** list: SHA-256 chain hash (hex) of each log entry, appended when the leader seals it */
+    logHash: `${b}:log-hash`,
+    /** string: JSON {evt, n, hash, at, jws}: the signed head of the sealed log */
+    logHead: `${b}:log-head`,
     /** hash: `last` -> JSON of the release-rate autopilot's last decision (for the console) */
     autopilot: `${b}:autopilot`,
     /** string: the dashboard process running this event's autopilot, with a lease (PX) */

@@ -270,6 +270,7 @@ describe('admitter', () => {
         k.absent,
         k.prequeue,
         k.seq,
+        k.log,
       ],
       ['old', oldFence, 10, clock.now(), 1000, 1000, 1, 100, 100, clock.now()],
     )) as number[];

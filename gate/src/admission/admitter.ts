@@ -17,6 +17,7 @@ import {
 } from '@sluice/shared';
 import { buildFrame } from '../broadcast/frame.ts';
 import { Lease } from './lease.ts';
+import { type HeadSigner, sealLog } from './log-seal.ts';
 import { planRelease, SPEED_WINDOW_MS, smoothSpeed } from './plan.ts';
 
 export interface AdmitterOptions {
@@ -34,6 +35,8 @@ export interface AdmitterOptions {
   onTick?: (evt: string, t: TickOutcome) => void;
   /** Clock of the token bucket (ms); default Redis TIME, shared by every leader. Tests pass their fake clock. */
   bucketClock?: () => number;
+  /** Signs the head of the public admission log; without it the log is written but not sealed. */
+  signLogHead?: HeadSigner;
 }
 
 export interface TickOutcome {
@@ -154,6 +157,7 @@ export class Admitter {
         k.absent,
         k.prequeue,
         k.seq,
+        k.log,
       ],
       [
         this.o.id,
@@ -222,6 +226,12 @@ export class Admitter {
     if (admitted.length) out2.spublish(k.admitChannel, JSON.stringify({ fence, at: now, ids: admitted }));
     out2.spublish(k.tickChannel, JSON.stringify(frame));
     await out2.exec();
+    if (this.o.signLogHead) {
+      // The entries are already written with the admission; sealing can wait for a later tick.
+      await sealLog(redis, prefix, evt, { id: this.o.id, fence }, this.o.signLogHead, now).catch((err: unknown) =>
+        this.o.log.warn({ err, evt }, 'sealing the admission log failed; the next tick retries'),
+      );
+    }
 
     const outcome = { fence, admitted, frame, ms: performance.now() - t0, lateMs: this.lateMs };
     this.o.onTick?.(evt, outcome);

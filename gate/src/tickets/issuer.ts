@@ -2,6 +2,8 @@
 // shared keyring, records each one's digest for checkout, and serves the JWKS. The ticket's exp comes from the admission time, so a
 // ticket re-sent on reconnect expires when the first one did.
 import {
+  type LogHead,
+  signLogHead,
   buildClaims,
   ensureKeyring,
   type Kek,
@@ -71,5 +73,11 @@ export class TicketIssuer {
     // Recorded before it is handed out: checkout's purchase script compares its digest.
     const ticket = await issueTicket(this.redis, this.prefix, this.keyring.current, claims);
     return { ticket, exp: claims.exp * 1000 };
+  }
+
+  /** Sign the head of an event's public admission log with the current ticket key. */
+  signLogHead(head: LogHead): Promise<string> {
+    if (!this.keyring) throw new Error('keyring not loaded');
+    return signLogHead(this.keyring.current, head);
   }
 }

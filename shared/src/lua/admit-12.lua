@@ -3,9 +3,12 @@
 -- Redis's clock, so a late tick releases what accrued up to the bucket size and a leader change
 -- neither refills nor empties it), re-checks the hard caps (state open, maxActive, units left x
 -- overbook) and moves up to min(planned, tokens) places from the head of the line into
--- `admitted`. Writes the admitter bookkeeping in the same step.
+-- `admitted`. Writes the admitter bookkeeping in the same step, and after the start appends one
+-- entry to the public admission log (`log`): the ticket-number ranges admitted, the numbers
+-- skipped because their places had left the line (`gone`), and the bucket and caps in force,
+-- so that an outside verifier can re-check every tick (shared/src/fairness).
 -- KEYS: 1 event, 2 leader, 3 fence, 4 queue, 5 admitted, 6 admitted-at, 7 stock, 8 stats,
---       9 absent, 10 prequeue, 11 seq
+--       9 absent, 10 prequeue, 11 seq, 12 log
 -- ARGV: 1 leader id, 2 fencing token, 3 planned count (capacity, stock, queue; not the rate),
 --       4 now (ms, the admitter's clock: ticket times), 5 ticket lifetime (ms), 6 maxActive,
 --       7 overbook, 8 rate (per s), 9 bucket size, 10 bucket clock (ms; '' = Redis TIME)
@@ -27,16 +30,18 @@ end
 redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', '(' .. ARGV[4])
 local state = redis.call('HGET', KEYS[1], 'state')
 local served = tonumber(redis.call('HGET', KEYS[8], 'served') or '0')
+local prevHi, tok0, active, units = served, tokens, 0, 0
+local adm, gone = {}, {}
 local ids = {}
 if state == 'open' then
-  local active = redis.call('ZCARD', KEYS[5])
-  local units = 0
+  active = redis.call('ZCARD', KEYS[5])
   for _, v in ipairs(redis.call('HVALS', KEYS[7])) do units = units + (tonumber(v) or 0) end
   local cap = math.min(tonumber(ARGV[3]), math.floor(tokens + 1e-9), tonumber(ARGV[6]) - active,
     math.floor(units * tonumber(ARGV[7]) + 1e-9) - active)
   if cap > 0 then
     local popped = redis.call('ZPOPMIN', KEYS[4], cap)
     local exp = now + tonumber(ARGV[5])
+    local lo, hi, nextNo = nil, nil, prevHi + 1
     for i = 1, #popped, 2 do
       local pid = popped[i]
       redis.call('ZADD', KEYS[5], exp, pid)
@@ -45,7 +50,17 @@ if state == 'open' then
       ids[#ids + 1] = pid
       local s = tonumber(popped[i + 1])
       if s > served then served = s end
+      -- Log ranges: numbers between the last admitted and this one had left the line.
+      if s > nextNo then gone[#gone + 1] = string.format('[%d,%d]', nextNo, s - 1) end
+      if hi and s == hi + 1 then
+        hi = s
+      else
+        if lo then adm[#adm + 1] = string.format('[%d,%d]', lo, hi) end
+        lo, hi = s, s
+      end
+      if s + 1 > nextNo then nextNo = s + 1 end
     end
+    if lo then adm[#adm + 1] = string.format('[%d,%d]', lo, hi) end
   end
 end
 tokens = tokens - #ids
@@ -57,6 +72,12 @@ local total = redis.call('HINCRBY', KEYS[8], 'admittedTotal', #ids)
 local tick = redis.call('HINCRBY', KEYS[8], 'tick', 1)
 redis.call('HSET', KEYS[8], 'tokens', tostring(tokens), 'bucketAt', tostring(t), 'at', ARGV[4],
   'served', served, 'len', len, 'tail', tail)
+if state ~= 'scheduled' and state ~= 'prequeue' then
+  redis.call('RPUSH', KEYS[12], string.format(
+    '{"n":%d,"at":%d,"t":%d,"st":"%s","rate":%.17g,"size":%.17g,"tok0":%.17g,"tok":%.17g,"act":%d,"max":%d,"units":%d,"ob":%.17g,"adm":[%s],"gone":[%s],"hi":%d}',
+    tick, now, t, state, rate, size, tok0, tokens, active, tonumber(ARGV[6]), units, tonumber(ARGV[7]),
+    table.concat(adm, ','), table.concat(gone, ','), served))
+end
 local out = {#ids, served, len, tail, total, tick}
 for _, pid in ipairs(ids) do out[#out + 1] = pid end
 return out

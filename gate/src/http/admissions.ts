@@ -1,0 +1,136 @@
+// The public admission log of an event (see shared/src/fairness): its signed head, the sealed
+// entries as NDJSON pages, and the entry that admitted (or skipped) one ticket number, so a
+// shopper can check their own number. Public and the same for everyone: any origin may read it,
+// full pages never change (cacheable for a year), and an unknown event costs no Redis call.
+import { eventKeys, genesisHash, isEventId, type LogEntry } from '@sluice/shared';
+import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import type { GateContext } from '../context.ts';
+import { handleAsync, type Headers, sendError } from './respond.ts';
+
+export const LOG_PAGE_MAX = 1000;
+const LOG_PAGE_DEFAULT = 500;
+/** Number look-ups in flight per process (each is ~log2(entries) Redis reads). */
+const MAX_SEARCHES = 16;
+
+const PUBLIC: Headers = { 'access-control-allow-origin': '*', vary: 'Origin' };
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+
+function eventOf(g: GateContext, res: HttpResponse, req: HttpRequest): string | null {
+  const evt = req.getParameter(0) ?? '';
+  if (!isEventId(evt) || !g.events.get(evt)) {
+    sendError(res, 'UNKNOWN_EVENT', PUBLIC);
+    return null;
+  }
+  return evt;
+}
+
+/** A non-negative integer query parameter, or `dflt` when absent; null when malformed. */
+function intParam(q: string, name: string, dflt: number): number | null {
+  const v = new URLSearchParams(q).get(name);
+  if (v === null) return dflt;
+  return /^\d{1,15}$/.test(v) ? Number(v) : null;
+}
+
+export function admissionLogRoutes(g: GateContext, app: TemplatedApp): void {
+  const base = '/v1/events/:id/admissions';
+  let searches = 0;
+
+  app.get(`${base}/head`, (res, req) => {
+    const evt = eventOf(g, res, req);
+    if (!evt) return;
+    handleAsync(
+      res,
+      g.log,
+      async (reply) => {
+        const head = await g.redis.get(eventKeys(g.prefix, evt).logHead);
+        const body = head ?? JSON.stringify({ evt, n: 0, hash: genesisHash(evt), at: null, jws: null });
+        reply(200, body, { ...PUBLIC, 'content-type': 'application/json', 'cache-control': 'public, max-age=1' });
+      },
+      PUBLIC,
+    );
+  });
+
+  app.get(base, (res, req) => {
+    const evt = eventOf(g, res, req);
+    if (!evt) return;
+    const q = req.getQuery() ?? '';
+    const from = intParam(q, 'from', 0);
+    const limit = intParam(q, 'limit', LOG_PAGE_DEFAULT);
+    if (from === null || limit === null || limit < 1 || limit > LOG_PAGE_MAX) {
+      sendError(res, 'BAD_REQUEST', PUBLIC, `from must be an entry index and limit 1 to ${LOG_PAGE_MAX}`);
+      return;
+    }
+    handleAsync(
+      res,
+      g.log,
+      async (reply) => {
+        const k = eventKeys(g.prefix, evt);
+        const sealed = await g.redis.llen(k.logHash);
+        const end = Math.min(from + limit, sealed);
+        let body = '';
+        if (end > from) {
+          const [lines, hashes] = await Promise.all([
+            g.redis.lrange(k.log, from, end - 1),
+            from === 0 ? g.redis.lrange(k.logHash, 0, end - 2) : g.redis.lrange(k.logHash, from - 1, end - 2),
+          ]);
+          const prevs = from === 0 ? [genesisHash(evt), ...hashes] : hashes;
+          body = lines.map((e, j) => `${JSON.stringify({ i: from + j, prev: prevs[j], e })}\n`).join('');
+        }
+        reply(200, body, {
+          ...PUBLIC,
+          'content-type': 'application/x-ndjson',
+          'cache-control': end - from === limit ? IMMUTABLE : 'public, max-age=1',
+        });
+      },
+      PUBLIC,
+    );
+  });
+
+  app.get(`${base}/number/:n`, (res, req) => {
+    const evt = eventOf(g, res, req);
+    if (!evt) return;
+    const raw = req.getParameter(1) ?? '';
+    if (!/^\d{1,15}$/.test(raw)) {
+      sendError(res, 'BAD_REQUEST', PUBLIC, 'n must be a ticket number');
+      return;
+    }
+    if (searches >= MAX_SEARCHES) {
+      sendError(res, 'RATE_LIMITED', { ...PUBLIC, 'retry-after': '1' });
+      return;
+    }
+    searches++;
+    handleAsync(
+      res,
+      g.log,
+      async (reply) => {
+        try {
+          const found = await findNumber(g, evt, Number(raw));
+          const headers = { ...PUBLIC, 'content-type': 'application/json' };
+          if (!found) reply(200, JSON.stringify({ n: Number(raw), status: 'not-reached' }), { ...headers, 'cache-control': 'public, max-age=1' });
+          else reply(200, JSON.stringify(found), { ...headers, 'cache-control': IMMUTABLE });
+        } finally {
+          searches--;
+        }
+      },
+      PUBLIC,
+    );
+  });
+}
+
+/** Binary search of the sealed entries by high mark: the first entry whose `hi` reaches `n`. */
+async function findNumber(g: GateContext, evt: string, n: number) {
+  const k = eventKeys(g.prefix, evt);
+  const at = async (i: number): Promise<LogEntry> => JSON.parse((await g.redis.lindex(k.log, i)) ?? 'null') as LogEntry;
+  let lo = 0;
+  let hi = (await g.redis.llen(k.logHash)) - 1;
+  if (hi < 0 || (await at(hi)).hi < n) return null;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((await at(mid)).hi >= n) hi = mid;
+    else lo = mid + 1;
+  }
+  const e = await at(lo);
+  const inRange = (rs: [number, number][]) => rs.some(([a, b]) => a <= n && n <= b);
+  const status = inRange(e.adm) ? 'admitted' : inRange(e.gone) ? 'gone' : 'unaccounted';
+  return { n, status, index: lo, tick: e.n, at: e.at };
+}

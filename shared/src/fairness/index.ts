@@ -1,0 +1,2 @@
+export * from './head.ts';
+export * from './log.ts';

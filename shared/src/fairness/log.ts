@@ -1,0 +1,168 @@
+// The public admission log of an event, as anyone can check it: one entry per admitter tick
+// after the start (written by the admit Lua in the same atomic step as the admission), chained
+// by SHA-256 and covered by a head signed with the gate's ticket keys (JWKS). `LogChecker`
+// replays the entries one by one, in bounded memory, and reports every rule that does not hold:
+// numbers admitted in increasing order, every skipped number recorded as gone, and each tick's
+// count within the token bucket, maxActive and units × overbook in force.
+import { createHash } from 'node:crypto';
+
+/** One raw entry, as the admit script writes it. Ranges are inclusive [first, last] ticket numbers. */
+export interface LogEntry {
+  /** Admitter tick number (consecutive). */
+  n: number;
+  /** Admitter clock (ms): admission time of this tick's tickets. */
+  at: number;
+  /** Token-bucket clock (ms, Redis TIME). */
+  t: number;
+  /** Event state at this tick. */
+  st: string;
+  rate: number;
+  /** Bucket size (max(burst, one tick)). */
+  size: number;
+  /** Tokens after refill, before this tick's admissions. */
+  tok0: number;
+  /** Tokens left after this tick. */
+  tok: number;
+  /** Admitted and unfinished shoppers before this tick. */
+  act: number;
+  max: number;
+  units: number;
+  ob: number;
+  adm: [number, number][];
+  gone: [number, number][];
+  /** Highest ticket number admitted so far. */
+  hi: number;
+}
+
+/** A served line: the entry's index, the chain hash before it, and the raw entry text (hashed as is). */
+export interface LogLine {
+  i: number;
+  prev: string;
+  e: string;
+}
+
+/** The head the leader signs: the number of sealed entries and the chain hash after the last. */
+export interface LogHead {
+  evt: string;
+  n: number;
+  hash: string;
+  at: number;
+}
+
+export const LOG_HEAD_TYP = 'sluice-admissions+jwt';
+
+/** Chain hash before the first entry of `evt`. */
+export function genesisHash(evt: string): string {
+  return createHash('sha256').update(`sluice-admissions:${evt}`).digest('hex');
+}
+
+/** Chain hash after `raw`, given the hash before it. */
+export function chainHash(prev: string, raw: string): string {
+  return createHash('sha256').update(`${prev}\n${raw}`).digest('hex');
+}
+
+const EPS = 1e-6;
+const count = (ranges: [number, number][]): number => ranges.reduce((a, [x, y]) => a + (y - x + 1), 0);
+
+export interface CheckSummary {
+  entries: number;
+  admitted: number;
+  gone: number;
+  /** Highest ticket number admitted. */
+  hi: number;
+  problems: string[];
+}
+
+/**
+ * Replays a log. Feed lines in order with `add`, then `finish(head)`.
+ * @example const c = new LogChecker(evt); for (const l of lines) c.add(l); c.finish(head).problems
+ */
+export class LogChecker {
+  private readonly evt: string;
+  private hash: string;
+  private next = 0;
+  private prev: LogEntry | null = null;
+  private hi = 0;
+  private admitted = 0;
+  private gone = 0;
+  private readonly problems: string[] = [];
+  /** Stop collecting after this many (a broken log would otherwise fill memory). */
+  private readonly maxProblems: number;
+
+  constructor(evt: string, maxProblems = 100) {
+    this.evt = evt;
+    this.hash = genesisHash(evt);
+    this.maxProblems = maxProblems;
+  }
+
+  private problem(msg: string): void {
+    if (this.problems.length < this.maxProblems) this.problems.push(msg);
+  }
+
+  add(line: LogLine): void {
+    const at = `entry ${line.i}`;
+    if (line.i !== this.next) this.problem(`${at}: expected entry ${this.next} (entries missing or out of place)`);
+    if (line.prev !== this.hash) this.problem(`${at}: chain broken (prev hash does not match the entries before it)`);
+    this.hash = chainHash(this.hash, line.e);
+    this.next = line.i + 1;
+    let e: LogEntry;
+    try {
+      e = JSON.parse(line.e) as LogEntry;
+    } catch {
+      this.problem(`${at}: not JSON`);
+      return;
+    }
+    this.checkEntry(at, e);
+    this.prev = e;
+  }
+
+  private checkEntry(at: string, e: LogEntry): void {
+    const p = this.prev;
+    if (p && e.n !== p.n + 1) this.problem(`${at}: tick ${e.n} follows tick ${p.n}`);
+    // The bucket: refilled at `rate` since the previous tick, never above its size.
+    const expected = p ? Math.min(e.size, p.tok + (Math.max(0, e.t - p.t) * e.rate) / 1000) : e.size;
+    if (p ? Math.abs(e.tok0 - expected) > EPS : e.tok0 > expected + EPS) {
+      this.problem(`${at}: bucket held ${e.tok0} tokens, ${expected} expected from the rate and the previous tick`);
+    }
+    const c = count(e.adm);
+    if (c > Math.floor(e.tok0 + 1e-9)) this.problem(`${at}: admitted ${c} with ${e.tok0} tokens (over the rate)`);
+    if (Math.abs(e.tok - Math.max(0, e.tok0 - c)) > EPS) this.problem(`${at}: bucket left ${e.tok}, ${e.tok0 - c} expected`);
+    if (c > 0) {
+      if (e.st !== 'open') this.problem(`${at}: admitted ${c} while ${e.st}`);
+      if (c > e.max - e.act) this.problem(`${at}: admitted ${c} with ${e.act} active of maxActive ${e.max}`);
+      if (c > Math.floor(e.units * e.ob + 1e-9) - e.act) {
+        this.problem(`${at}: admitted ${c} with ${e.act} active for ${e.units} units × overbook ${e.ob}`);
+      }
+    }
+    // Order: admitted and gone ranges tile the numbers right after the previous high mark.
+    const all = [...e.adm.map((r) => ({ r, adm: true })), ...e.gone.map((r) => ({ r, adm: false }))].sort((a, b) => a.r[0] - b.r[0]);
+    let cursor = this.hi + 1;
+    for (const { r, adm } of all) {
+      const [a, b] = r;
+      if (!(Number.isInteger(a) && Number.isInteger(b) && a <= b)) {
+        this.problem(`${at}: bad range [${a}, ${b}]`);
+        continue;
+      }
+      if (a < cursor) {
+        this.problem(`${at}: ${adm ? 'admitted' : 'gone'} [${a}, ${b}] at or below number ${cursor - 1}, already passed (out of order)`);
+      } else if (a > cursor) {
+        this.problem(`${at}: numbers ${cursor}..${a - 1} skipped without being recorded as gone`);
+      }
+      cursor = Math.max(cursor, b + 1);
+    }
+    if (all.length > 0 && all[all.length - 1]!.adm === false) this.problem(`${at}: gone numbers after the last admitted one`);
+    const hi = Math.max(this.hi, cursor - 1);
+    if (e.hi !== hi) this.problem(`${at}: high mark ${e.hi}, ${hi} expected`);
+    this.hi = hi;
+    this.admitted += c;
+    this.gone += count(e.gone);
+  }
+
+  /** Compare the replayed chain with the signed head (already verified by the caller). */
+  finish(head: LogHead): CheckSummary {
+    if (head.evt !== this.evt) this.problem(`head is for event ${head.evt}, not ${this.evt}`);
+    if (head.n !== this.next) this.problem(`head covers ${head.n} entries, ${this.next} were read`);
+    else if (head.hash !== this.hash) this.problem('head hash does not match the entries (the log was altered)');
+    return { entries: this.next, admitted: this.admitted, gone: this.gone, hi: this.hi, problems: [...this.problems] };
+  }
+}
