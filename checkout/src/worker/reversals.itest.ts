@@ -2,7 +2,7 @@
 // provider and reconcile reports what is still owed. Real Redis, PostgreSQL, BullMQ and worker;
 // the provider is the simulator, whose ledger says what was charged and given back.
 import { randomUUID } from 'node:crypto';
-import { createRedis, type Redis } from '@sluice/shared';
+import { createRedis, type Redis, ticketDigest } from '@sluice/shared';
 import { TEST_REDIS_URL } from '@sluice/shared/testing/index.ts';
 import { Queue } from 'bullmq';
 import { afterEach, expect, it } from 'vitest';
@@ -39,7 +39,8 @@ async function order(jti: string, ttlMs = 60_000, attempts?: number): Promise<st
   const orderId = randomUUID();
   const now = Date.now();
   const r = await reserve(sale.r.redis, sale.r.prefix, {
-    evt: sale.evt, jti, sub: jti, sku: 'SKU-1', qty: 1, orderId, idempotencyKey: null, now, expiresAt: now + ttlMs,
+    evt: sale.evt, jti, sub: jti, ticketDigest: ticketDigest(await sale.ticket(jti)), sku: 'SKU-1', qty: 1, orderId,
+    idempotencyKey: null, now, expiresAt: now + ttlMs,
   });
   const job = jobFromReservation(sale.evt, orderId, r.reservation!, null);
   await queue!.add(ORDER_JOB, job, { ...orderJobOptions(orderId), ...(attempts ? { attempts } : {}) });
