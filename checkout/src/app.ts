@@ -16,7 +16,7 @@ import {
 import HyperExpress from 'hyper-express';
 import { failFastRedis, settle } from './connections.ts';
 import { corsMiddleware } from './http/cors.ts';
-import { createCheckoutMetrics } from './http/metrics.ts';
+import { type CheckoutMetrics, createCheckoutMetrics } from './http/metrics.ts';
 import { registerOps } from './http/ops.ts';
 import { sendError } from './http/respond.ts';
 import { OrderEnqueuer } from './orders/enqueue.ts';
@@ -41,6 +41,8 @@ export interface CheckoutApp {
   port: number;
   /** Every route the server answers, `{ method, path }` with `:param` placeholders. */
   routes: { method: string; path: string }[];
+  /** This process's metrics (a supervised worker shares them with its fleet). */
+  registry: CheckoutMetrics['registry'];
   /** Stop accepting, fail readiness, drain in-flight requests, close Redis, BullMQ, PostgreSQL. */
   close(): Promise<void>;
 }
@@ -132,6 +134,7 @@ export async function startCheckout(
   return {
     port,
     routes,
+    registry: metrics.registry,
     close() {
       closing ??= (async () => {
         draining = true;

@@ -3,4 +3,4 @@ import { checkoutSchema, createLogger, loadConfigOrExit } from '@sluice/shared';
 import { serveOne } from './serve-one.ts';
 
 const config = loadConfigOrExit(checkoutSchema);
-await serveOne(config, createLogger('checkout', config.logLevel).child({ worker: process.pid }));
+await serveOne(config, createLogger('checkout', config.logLevel).child({ worker: process.pid }), true);

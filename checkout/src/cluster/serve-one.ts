@@ -2,6 +2,7 @@
 // and fail readiness, drain requests, close BullMQ, Redis, PostgreSQL). Used by main.ts when
 // CHECKOUT_WORKERS is 1 and by each forked worker of the supervisor otherwise.
 import type { Logger } from '@sluice/shared';
+import { joinFleetMetrics } from '@sluice/shared/cluster/fleet-metrics.ts';
 import { LISTENING_MESSAGE } from '@sluice/shared/cluster/supervise.ts';
 import { type CheckoutConfig, startCheckout } from '../app.ts';
 
@@ -10,8 +11,10 @@ export const SHUTDOWN_MESSAGE = 'shutdown';
 /** Worker → supervisor message once the worker listens. */
 export { LISTENING_MESSAGE };
 
-export async function serveOne(config: CheckoutConfig, log: Logger): Promise<void> {
+/** `supervised`: a worker forked by the supervisor (its /metrics then answers for every worker). */
+export async function serveOne(config: CheckoutConfig, log: Logger, supervised = false): Promise<void> {
   const app = await startCheckout(config, { log });
+  if (supervised) joinFleetMetrics(app.registry);
   process.send?.({ type: LISTENING_MESSAGE, port: app.port, pid: process.pid });
 
   let stopping = false;

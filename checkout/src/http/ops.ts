@@ -3,6 +3,7 @@
 import { type Check, type prom, readiness } from '@sluice/shared';
 import type { Server } from 'hyper-express';
 import { sendJson } from './respond.ts';
+import { metricsText } from '@sluice/shared/cluster/fleet-metrics.ts';
 
 export interface OpsDeps {
   checks: Record<string, Check>;
@@ -18,8 +19,9 @@ export function registerOps(server: Server, deps: OpsDeps): void {
     sendJson(res, ready ? 200 : 503, { ready, draining: deps.draining(), checks: r.checks });
   });
   server.get('/metrics', async (_req, res) => {
-    const text = await deps.registry.metrics();
+    // Every API worker process of this checkout (shared/src/cluster/fleet-metrics.ts).
+    const m = await metricsText(deps.registry);
     if (res.completed) return;
-    res.header('content-type', deps.registry.contentType).send(text);
+    res.header('content-type', m.contentType).send(m.text);
   });
 }

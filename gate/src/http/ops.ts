@@ -8,6 +8,7 @@ import type { TemplatedApp } from 'uWebSockets.js';
 import { isPinnedPage } from '../../page/pinned.ts';
 import type { GateContext } from '../context.ts';
 import { handleAsync, sendError, sendJson, write } from './respond.ts';
+import { metricsText } from '@sluice/shared/cluster/fleet-metrics.ts';
 
 const PAGE_DIR = fileURLToPath(new URL('../../page/dist/', import.meta.url));
 
@@ -58,8 +59,9 @@ export function opsRoutes(g: GateContext, app: TemplatedApp): void {
 
   app.get('/metrics', (res) => {
     handleAsync(res, g.log, async (reply) => {
-      const body = await g.metrics.registry.metrics();
-      reply(200, body, { 'content-type': g.metrics.registry.contentType });
+      // Every worker process of this gate (shared/src/cluster/fleet-metrics.ts).
+      const m = await metricsText(g.metrics.registry);
+      reply(200, m.text, { 'content-type': m.contentType });
     });
   });
 

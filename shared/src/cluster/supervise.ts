@@ -5,6 +5,7 @@
 // once they are all gone (SIGKILL after 15 s).
 import { type ChildProcess, fork } from 'node:child_process';
 import type { Logger } from '../observability/log.ts';
+import { FleetMetricsHub } from './fleet-metrics.ts';
 
 /** What a worker sends its supervisor once it listens. */
 export const LISTENING_MESSAGE = 'listening';
@@ -22,15 +23,20 @@ export interface SuperviseOptions {
 }
 
 export function superviseWorkers(o: SuperviseOptions): void {
-  const workers = new Set<ChildProcess>();
+  // Worker → slot (0..count-1): a replacement takes the slot of the worker it replaces, so the
+  // `worker` label of the fleet's metrics stays within count values.
+  const workers = new Map<ChildProcess, number>();
+  const metrics = new FleetMetricsHub(() => workers.entries());
   let stopping = false;
   let recentRestarts: number[] = [];
 
-  const spawnWorker = (): void => {
+  const spawnWorker = (slot: number): void => {
     const child = fork(o.entry, [], { execArgv: ['--import', 'tsx'], env: o.env, stdio: 'inherit' });
-    workers.add(child);
+    workers.set(child, slot);
     child.on('message', (m: { type?: string; port?: number }) => {
-      if (m?.type === LISTENING_MESSAGE) o.log.info({ worker: child.pid, port: m.port }, `${o.name} worker listening`);
+      if (metrics.handle(child, m)) return;
+      if (m?.type === LISTENING_MESSAGE)
+        o.log.info({ worker: child.pid, port: m.port }, `${o.name} worker listening`);
     });
     child.on('exit', (code, signal) => {
       workers.delete(child);
@@ -42,20 +48,20 @@ export function superviseWorkers(o: SuperviseOptions): void {
       const now = Date.now();
       recentRestarts = recentRestarts.filter((t) => now - t < 10_000);
       recentRestarts.push(now);
-      setTimeout(spawnWorker, recentRestarts.length > o.count * 3 ? 2000 : 100);
+      setTimeout(() => spawnWorker(slot), recentRestarts.length > o.count * 3 ? 2000 : 100);
     });
   };
 
-  for (let i = 0; i < o.count; i++) spawnWorker();
+  for (let i = 0; i < o.count; i++) spawnWorker(i);
   o.log.info({ workers: o.count, ...o.details }, `${o.name} starting`);
 
   const shutdown = (signal: NodeJS.Signals): void => {
     if (stopping) return;
     stopping = true;
     o.log.info({ signal }, `${o.name} shutting down`);
-    for (const w of workers) w.kill(signal);
+    for (const w of workers.keys()) w.kill(signal);
     setTimeout(() => {
-      for (const w of workers) w.kill('SIGKILL');
+      for (const w of workers.keys()) w.kill('SIGKILL');
       process.exit(1);
     }, 15_000).unref();
     if (workers.size === 0) process.exit(0);
