@@ -98,6 +98,14 @@ export async function startGate(config: GateConfig, opts: StartOptions = {}): Pr
     log,
     metrics,
     ttlOf: (evt) => ctx.events.get(evt)?.config.ticketTtlS ?? 600,
+    revokedOf: async (evt, ids) => {
+      const out: boolean[] = [];
+      for (let i = 0; i < ids.length; i += 1000) {
+        const got = await redis.hmget(eventKeys(config.prefix, evt).revoked, ...ids.slice(i, i + 1000));
+        for (const v of got) out.push(v !== null);
+      }
+      return out;
+    },
   });
   // Routes first: loading the events publishes their first state frame, and uWS must have its
   // WebSocket route (and topic tree) before any publish, or the process crashes (segfault).

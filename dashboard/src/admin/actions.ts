@@ -16,6 +16,7 @@ import {
   type Redis,
   type Kek,
   rotateKey,
+  runScript,
   SluiceError,
   setEventState,
   updateEvent,
@@ -136,7 +137,11 @@ export interface Revocation {
   version: number;
 }
 
-/** Mark a ticket jti or a place id revoked; gates and checkout consult the `revoked` hash. */
+/**
+ * Revoke a ticket jti or a place id (the jti is the place id), atomically in Redis (revoke Lua):
+ * marked with its owner's client id in the `revoked` hash (join guard, checkout), out of the line
+ * and of `admitted`; every gate closes its socket (REVOKED, 4012) on the control message.
+ */
 export async function revokeAction(
   ctx: Ctx,
   evt: string,
@@ -146,9 +151,14 @@ export async function revokeAction(
 ): Promise<Change<Revocation>> {
   const rec = await mustGet(ctx, evt);
   const k = eventKeys(ctx.prefix, evt);
-  const previous = await ctx.redis.hget(k.revoked, target);
-  await ctx.redis.hset(k.revoked, target, now);
-  await publishControl(ctx.redis, ctx.prefix, { evt, kind: 'revoke', version: rec.version, at: now });
+  const [prev] = await runScript<[string, string]>(
+    ctx.redis,
+    'revoke',
+    [k.event, k.revoked, k.queue, k.prequeue, k.absent, k.admitted, k.admittedAt, k.ident, k.owner],
+    [target, now],
+  );
+  const previous = prev === '' ? null : prev;
+  await publishControl(ctx.redis, ctx.prefix, { evt, kind: 'revoke', version: rec.version, at: now, id: target });
   const result: Revocation = { kind, id: target, at: now, version: rec.version };
   const undo = async () => {
     if (previous === null) await ctx.redis.hdel(k.revoked, target);

@@ -6,6 +6,7 @@
 // event cache, whose changes are announced at once.
 import {
   CloseCode,
+  type ControlMessage,
   type EventRecord,
   eventKeys,
   globalKeys,
@@ -63,6 +64,7 @@ export async function subscribe(g: GateContext, sub: Subscriber, channels: Event
   const control = globalKeys(g.prefix).control;
   sub.onMessage((channel: string, message: string) => {
     if (channel === control) {
+      revoked(g, message);
       g.events
         .onControl(message)
         .then(() => g.events.report(g.sockets.open, g.now(), g.issuer.keyVersion()))
@@ -77,6 +79,18 @@ export async function subscribe(g: GateContext, sub: Subscriber, channels: Event
   });
   await sub.subscribe(control);
   await channels.sync(g.events.events.keys());
+}
+
+/** A `revoke` control message names the place: close its socket here at once. */
+function revoked(g: GateContext, message: string): void {
+  if (!message.includes('"kind":"revoke"')) return;
+  let msg: ControlMessage;
+  try {
+    msg = JSON.parse(message) as ControlMessage;
+  } catch {
+    return; // not ours to judge: the event cache ignores it too
+  }
+  if (typeof msg.id === 'string' && typeof msg.evt === 'string') g.delivery.revoke(msg.evt, msg.id);
 }
 
 function onFrame(g: GateContext, evt: string, message: string): void {

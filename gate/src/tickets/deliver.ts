@@ -1,6 +1,8 @@
 // Hands admitted shoppers their tickets. The admitter publishes the ids it admitted each tick;
-// every gate process signs tickets only for the sockets it holds. Ids are remembered for a few
-// seconds so a socket that finishes joining just after its admission still gets its ticket.
+// every gate process signs tickets only for the sockets it holds, after one look at the `revoked`
+// hash for them (a place revoked between its admission and this message gets no ticket). Ids are
+// remembered for a few seconds so a socket that finishes joining just after its admission still
+// gets its ticket. A revocation closes the place's socket here at once (REVOKED).
 import { type AdmittedMsg, CloseCode, type Logger } from '@sluice/shared';
 import type { GateMetrics } from '../http/metrics.ts';
 import { type Socket, type SocketRegistry, topicOf } from '../queue/sockets.ts';
@@ -15,6 +17,7 @@ export class TicketDelivery {
   private readonly ttlOf: (evt: string) => number;
   private readonly log: Logger;
   private readonly metrics: GateMetrics;
+  private readonly revokedOf: (evt: string, ids: string[]) => Promise<boolean[]>;
 
   constructor(o: {
     sockets: SocketRegistry;
@@ -22,7 +25,10 @@ export class TicketDelivery {
     ttlOf: (evt: string) => number;
     log: Logger;
     metrics: GateMetrics;
+    /** Which of `ids` are revoked (one Redis call). */
+    revokedOf: (evt: string, ids: string[]) => Promise<boolean[]>;
   }) {
+    this.revokedOf = o.revokedOf;
     this.sockets = o.sockets;
     this.issuer = o.issuer;
     this.ttlOf = o.ttlOf;
@@ -40,11 +46,43 @@ export class TicketDelivery {
     }
     if (!Array.isArray(msg.ids) || typeof msg.at !== 'number') return;
     const seen = Date.now();
+    const held: [string, Socket][] = [];
     for (const id of msg.ids) {
       const ws = this.sockets.get(evt, id);
-      if (ws) void this.send(ws, evt, id, msg.at);
+      if (ws) held.push([id, ws]);
       else this.recent.set(id, { evt, at: msg.at, seen });
     }
+    if (held.length) void this.sendUnlessRevoked(evt, held, msg.at);
+  }
+
+  private async sendUnlessRevoked(evt: string, held: [string, Socket][], at: number): Promise<void> {
+    let revoked: boolean[];
+    try {
+      revoked = await this.revokedOf(
+        evt,
+        held.map(([id]) => id),
+      );
+    } catch (err) {
+      // Without the answer, hand no ticket now: the shopper's reconnect (or poll) asks again.
+      this.log.warn({ err, evt }, 'reading revocations failed; tickets held back');
+      for (const [, ws] of held) if (!ws.getUserData().closed) ws.end(CloseCode.INTERNAL, 'internal error');
+      return;
+    }
+    held.forEach(([id, ws], i) => {
+      if (revoked[i]) this.revoke(evt, id);
+      else void this.send(ws, evt, id, at);
+    });
+  }
+
+  /** A place was revoked: close its socket on this process now; it gets no ticket. */
+  revoke(evt: string, placeId: string): void {
+    this.recent.delete(placeId);
+    const ws = this.sockets.get(evt, placeId);
+    if (!ws) return;
+    const d = ws.getUserData();
+    d.left = true; // revoked: nothing to mark absent
+    this.sockets.remove(evt, placeId, ws);
+    if (!d.closed) ws.end(CloseCode.REVOKED, 'revoked');
   }
 
   /** After a join completes: was this place admitted while the join was in flight? */

@@ -14,6 +14,8 @@ export interface ControlMessage {
   kind: 'event' | 'state' | 'keys' | 'revoke' | 'stock';
   version: number;
   at: number;
+  /** `revoke`: the revoked place id / jti, so every gate closes its socket at once. */
+  id?: string;
 }
 
 export async function publishControl(redis: Redis, prefix: string, msg: ControlMessage): Promise<void> {
