@@ -23,7 +23,7 @@ afterEach(async () => {
 
 const revoke = (evt: string, placeId: string) =>
   revokeAction(
-    { redis: fx.redis, pool: undefined as unknown as Pool, prefix: fx.prefix },
+    { redis: fx.redis, pool: undefined as unknown as Pool, prefix: fx.prefix, kek: undefined as never },
     evt,
     'place',
     placeId,
