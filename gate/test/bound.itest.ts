@@ -37,8 +37,12 @@ describe('bound places and tickets', () => {
     const owner = await makeTestKey();
     const thief = await makeTestKey();
     expect(await closeOf({ cid: 'nokey-000001' })).toBe(CloseCode.KEY_REFUSED);
-    expect(await closeOf({ cid: 'badkey-00001', jwk: { kty: 'RSA', n: 'x', e: 'AQAB' } })).toBe(CloseCode.KEY_REFUSED);
-    expect(await closeOf({ cid: 'prvkey-00001', jwk: { ...owner.jwk, d: 'A'.repeat(43) } })).toBe(CloseCode.KEY_REFUSED);
+    expect(await closeOf({ cid: 'badkey-00001', jwk: { kty: 'RSA', n: 'x', e: 'AQAB' } })).toBe(
+      CloseCode.KEY_REFUSED,
+    );
+    expect(await closeOf({ cid: 'prvkey-00001', jwk: { ...owner.jwk, d: 'A'.repeat(43) } })).toBe(
+      CloseCode.KEY_REFUSED,
+    );
 
     const c = await connect(gate.ws(evt));
     c.send({ t: 'join', cid: 'owner-000001', jwk: owner.jwk });
@@ -59,7 +63,9 @@ describe('bound places and tickets', () => {
     const admitted = await c.next('admitted', 10_000);
     expect(cnfOf(admitted.ticket)).toBe(owner.jkt);
     // Polling with the copied place token gets the ticket bound to the owner's key, not the thief's.
-    const polled = await fetch(`${gate.http}${GatePaths.place(evt)}`, { headers: { [PLACE_HEADER]: w.place } });
+    const polled = await fetch(`${gate.http}${GatePaths.place(evt)}`, {
+      headers: { [PLACE_HEADER]: w.place },
+    });
     const body = (await polled.json()) as { ticket?: string };
     expect(cnfOf(body.ticket!)).toBe(owner.jkt);
     c.close();

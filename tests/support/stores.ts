@@ -72,11 +72,18 @@ export interface PrivateRedis {
  * A redis-server of the test's own on a random port, with its own directory and the deployment's
  * persistence: AOF on, fsync every second (docker-compose.yml), no RDB snapshots.
  */
-export async function privateRedis(): Promise<PrivateRedis> {
+export async function privateRedis(
+  opts: {
+    /** More redis-server arguments, e.g. `['--aclfile', path]`. */
+    args?: string[];
+    /** `user:password` the readiness probe and `url` use (servers whose default user is off). */
+    auth?: string;
+  } = {},
+): Promise<PrivateRedis> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'sluice-redis-'));
   let proc: ChildProcess | undefined;
-  const url = `redis://127.0.0.1:${port}`;
+  const url = `redis://${opts.auth ? `${opts.auth}@` : ''}127.0.0.1:${port}`;
   const answers = async () => {
     const c = createRedis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
     try {
@@ -103,6 +110,7 @@ export async function privateRedis(): Promise<PrivateRedis> {
         '--save', '',
         '--maxmemory-policy', 'noeviction',
         '--daemonize', 'no',
+        ...(opts.args ?? []),
       ],
       { stdio: 'ignore' },
     );

@@ -35,7 +35,7 @@ async function buy(ticket: string, dpop?: string): Promise<{ status: number; cod
 }
 
 describe('checkout with tickets bound to a key', () => {
-  it('refuses a bound ticket without a proof, or with a thief\'s key, and sells with the owner\'s', async () => {
+  it("refuses a bound ticket without a proof, or with a thief's key, and sells with the owner's", async () => {
     const owner = await makeTestKey();
     const thief = await makeTestKey();
     const ticket = await sale.ticket('bound-1', { jkt: owner.jkt });
@@ -46,9 +46,17 @@ describe('checkout with tickets bound to a key', () => {
       code: 'TICKET_PROOF',
     });
     // A proof the owner made for another endpoint or another ticket does not carry over.
-    const elsewhere = await makeTestProof(owner, { method: 'POST', url: url.replace('/v1/checkout', '/v1/other'), ticket });
+    const elsewhere = await makeTestProof(owner, {
+      method: 'POST',
+      url: url.replace('/v1/checkout', '/v1/other'),
+      ticket,
+    });
     expect(await buy(ticket, elsewhere)).toEqual({ status: 401, code: 'TICKET_PROOF' });
-    const forOther = await makeTestProof(owner, { method: 'POST', url, ticket: await sale.ticket('bound-x', { jkt: owner.jkt }) });
+    const forOther = await makeTestProof(owner, {
+      method: 'POST',
+      url,
+      ticket: await sale.ticket('bound-x', { jkt: owner.jkt }),
+    });
     expect(await buy(ticket, forOther)).toEqual({ status: 401, code: 'TICKET_PROOF' });
     expect(await sale.r.redis.hlen(sale.k.reservation)).toBe(0);
 

@@ -22,7 +22,23 @@ export async function requireProof(
 ): Promise<void> {
   const jkt = claims.cnf?.jkt;
   if (!jkt) return;
-  const p = verifyProof({ proof: input.dpop, method: input.method, url: input.url, ticket: input.ticket, jkt, nowMs });
-  const first = await redis.set(proofJtiKey(prefix, claims.evt, p.jti), '1', 'PX', Math.max(1000, p.expiresAtMs - nowMs), 'NX');
-  if (first !== 'OK') throw new SluiceError('TICKET_PROOF', { message: 'DPoP proof: already used (make a new one per request)' });
+  const p = verifyProof({
+    proof: input.dpop,
+    method: input.method,
+    url: input.url,
+    ticket: input.ticket,
+    jkt,
+    nowMs,
+  });
+  const first = await redis.set(
+    proofJtiKey(prefix, claims.evt, p.jti),
+    '1',
+    'PX',
+    Math.max(1000, p.expiresAtMs - nowMs),
+    'NX',
+  );
+  if (first !== 'OK')
+    throw new SluiceError('TICKET_PROOF', {
+      message: 'DPoP proof: already used (make a new one per request)',
+    });
 }

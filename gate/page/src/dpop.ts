@@ -34,7 +34,11 @@ function openDb(): Promise<IDBDatabase> {
   });
 }
 
-function idb<T>(db: IDBDatabase, mode: IDBTransactionMode, op: (s: IDBObjectStore) => IDBRequest): Promise<T> {
+function idb<T>(
+  db: IDBDatabase,
+  mode: IDBTransactionMode,
+  op: (s: IDBObjectStore) => IDBRequest,
+): Promise<T> {
   return new Promise((resolve, reject) => {
     const req = op(db.transaction(STORE, mode).objectStore(STORE));
     req.onsuccess = () => resolve(req.result as T);

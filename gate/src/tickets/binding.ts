@@ -32,6 +32,11 @@ export async function bindPlaceKey(
 }
 
 /** The thumbprint a place was bound to (HTTP fallback, which holds no socket), or undefined. */
-export async function boundKeyOf(redis: Redis, prefix: string, evt: string, placeId: string): Promise<string | undefined> {
+export async function boundKeyOf(
+  redis: Redis,
+  prefix: string,
+  evt: string,
+  placeId: string,
+): Promise<string | undefined> {
   return (await redis.hget(eventKeys(prefix, evt).bound, placeId)) ?? undefined;
 }

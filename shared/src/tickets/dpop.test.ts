@@ -22,14 +22,25 @@ describe('DPoP proofs', () => {
   it('computes the RFC 7638 thumbprint as jose does', async () => {
     const k = await makeTestKey();
     expect(jwkThumbprint(k.jwk)).toBe(await calculateJwkThumbprint(k.jwk, 'sha256'));
-    const ed = { kty: 'OKP' as const, crv: 'Ed25519' as const, x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo' };
+    const ed = {
+      kty: 'OKP' as const,
+      crv: 'Ed25519' as const,
+      x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo',
+    };
     expect(jwkThumbprint(ed)).toBe(await calculateJwkThumbprint(ed, 'sha256'));
   });
 
   it('accepts a fresh proof by the bound key for this method, URL and ticket', async () => {
     const k = await makeTestKey();
     const proof = await makeTestProof(k, { method: 'POST', url: `${URL_}?x=1`, ticket: TICKET, nowMs: NOW });
-    const p = verifyProof({ proof, method: 'post', url: URL_, ticket: TICKET, jkt: k.jkt, nowMs: NOW + 2000 });
+    const p = verifyProof({
+      proof,
+      method: 'post',
+      url: URL_,
+      ticket: TICKET,
+      jkt: k.jkt,
+      nowMs: NOW + 2000,
+    });
     expect(p.jti).toMatch(/^[A-Za-z0-9_-]{24}$/);
     expect(p.expiresAtMs).toBeGreaterThan(NOW + 60_000);
   });
@@ -39,19 +50,29 @@ describe('DPoP proofs', () => {
     const other = await makeTestKey();
     const base = { method: 'POST', url: URL_, ticket: TICKET, nowMs: NOW };
     const check = async (proof: string | undefined, over: Partial<Parameters<typeof verifyProof>[0]> = {}) =>
-      reason(() => verifyProof({ proof, method: 'POST', url: URL_, ticket: TICKET, jkt: k.jkt, nowMs: NOW, ...over }));
+      reason(() =>
+        verifyProof({ proof, method: 'POST', url: URL_, ticket: TICKET, jkt: k.jkt, nowMs: NOW, ...over }),
+      );
     expect(await check(undefined)).toMatch(/TICKET_PROOF: .*missing/);
     expect(await check('a.b')).toMatch(/not a compact JWS/);
     // Signed by another browser's key (a copied ticket): refused before the signature is checked.
     expect(await check(await makeTestProof(other, base))).toMatch(/another key/);
     // The other key's proof, relabelled with the bound key's jwk: the signature gives it away.
-    expect(await check(await makeTestProof(other, base, { header: { jwk: k.jwk } }))).toMatch(/bad signature/);
+    expect(await check(await makeTestProof(other, base, { header: { jwk: k.jwk } }))).toMatch(
+      /bad signature/,
+    );
     expect(await check(await makeTestProof(k, base, { header: { typ: 'JWT' } }))).toMatch(/typ/);
     expect(await check(await makeTestProof(k, base, { header: { alg: 'HS256' } }))).toMatch(/alg/);
-    expect(await check(await makeTestProof(k, base, { header: { jwk: { ...k.jwk, d: 'x'.repeat(43) } } }))).toMatch(/jwk/);
+    expect(
+      await check(await makeTestProof(k, base, { header: { jwk: { ...k.jwk, d: 'x'.repeat(43) } } })),
+    ).toMatch(/jwk/);
     expect(await check(await makeTestProof(k, base), { method: 'GET' })).toMatch(/htm/);
-    expect(await check(await makeTestProof(k, { ...base, url: 'https://evil.example/v1/checkout' }))).toMatch(/htu/);
-    expect(await check(await makeTestProof(k, base, { payload: { ath: ticketHash('another ticket') } }))).toMatch(/ath/);
+    expect(await check(await makeTestProof(k, { ...base, url: 'https://evil.example/v1/checkout' }))).toMatch(
+      /htu/,
+    );
+    expect(
+      await check(await makeTestProof(k, base, { payload: { ath: ticketHash('another ticket') } })),
+    ).toMatch(/ath/);
     expect(await check(await makeTestProof(k, base, { payload: { jti: 'short' } }))).toMatch(/jti/);
     expect(await check(await makeTestProof(k, { ...base, nowMs: NOW - 120_000 }))).toMatch(/iat/);
     expect(await check(await makeTestProof(k, { ...base, nowMs: NOW + 60_000 }))).toMatch(/iat/);

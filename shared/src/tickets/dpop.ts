@@ -95,7 +95,8 @@ export interface VerifiedProof {
   expiresAtMs: number;
 }
 
-const refuse = (message: string): SluiceError => new SluiceError('TICKET_PROOF', { message: `DPoP proof: ${message}` });
+const refuse = (message: string): SluiceError =>
+  new SluiceError('TICKET_PROOF', { message: `DPoP proof: ${message}` });
 
 /** Parsed public keys by thumbprint, so a shopper's repeated proofs skip the key import. */
 const keyCache = new Map<string, KeyObject>();
@@ -121,7 +122,8 @@ export function verifyProof(c: ProofCheck): VerifiedProof {
   if (!proof) throw refuse('missing (this ticket is bound to a key; send a DPoP header)');
   if (proof.length > MAX_PROOF_LENGTH) throw refuse('too long');
   const parts = proof.split('.');
-  if (parts.length !== 3 || !parts.every((p) => p.length > 0 && B64.test(p))) throw refuse('not a compact JWS');
+  if (parts.length !== 3 || !parts.every((p) => p.length > 0 && B64.test(p)))
+    throw refuse('not a compact JWS');
   let header: Record<string, unknown>;
   let payload: Record<string, unknown>;
   try {
@@ -144,9 +146,12 @@ export function verifyProof(c: ProofCheck): VerifiedProof {
   const maxAge = c.maxAgeS ?? DPOP_MAX_AGE_S;
   const nowS = c.nowMs / 1000;
   if (typeof payload.iat !== 'number' || !Number.isFinite(payload.iat)) throw refuse('iat missing');
-  if (payload.iat < nowS - maxAge || payload.iat > nowS + DPOP_SKEW_S) throw refuse('iat outside the accepted window');
-  if (typeof payload.jti !== 'string' || !PROOF_JTI_PATTERN.test(payload.jti)) throw refuse('jti must be 16-64 url-safe characters');
-  if (typeof payload.htm !== 'string' || payload.htm.toUpperCase() !== c.method.toUpperCase()) throw refuse('htm does not match the method');
+  if (payload.iat < nowS - maxAge || payload.iat > nowS + DPOP_SKEW_S)
+    throw refuse('iat outside the accepted window');
+  if (typeof payload.jti !== 'string' || !PROOF_JTI_PATTERN.test(payload.jti))
+    throw refuse('jti must be 16-64 url-safe characters');
+  if (typeof payload.htm !== 'string' || payload.htm.toUpperCase() !== c.method.toUpperCase())
+    throw refuse('htm does not match the method');
   const htu = typeof payload.htu === 'string' ? normalizeHtu(payload.htu) : null;
   if (!htu || htu !== normalizeHtu(c.url)) throw refuse('htu does not match the URL');
   if (payload.ath !== ticketHash(c.ticket)) throw refuse('ath does not match the ticket');

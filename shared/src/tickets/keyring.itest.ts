@@ -22,7 +22,10 @@ afterEach(() => fx.cleanup());
 /** Every value stored under the keyring's names (what a dump of Redis shows). */
 async function dump(): Promise<string[]> {
   const g = globalKeys(fx.prefix);
-  return [...Object.values(await fx.redis.hgetall(g.keys)), ...Object.values(await fx.redis.hgetall(g.signingKeys))];
+  return [
+    ...Object.values(await fx.redis.hgetall(g.keys)),
+    ...Object.values(await fx.redis.hgetall(g.signingKeys)),
+  ];
 }
 
 describe('keyring at rest', () => {
@@ -37,14 +40,28 @@ describe('keyring at rest', () => {
     const sealed = await fx.redis.hget(g.signingKeys, ring.current.kid);
     expect(sealed).toMatch(/^a256gcm\./);
     // The signing key works.
-    const token = await signTicket(ring.current, buildClaims({ placeId: 'p1', evt: 'demo', admittedAtMs: T0, ttlS: 60, nowMs: T0, iss: 'i', aud: 'a' }));
-    const v = new TicketVerifier({ keys: await LocalKeys.from(ring.jwks), issuer: 'i', audience: 'a', now: () => T0 });
+    const token = await signTicket(
+      ring.current,
+      buildClaims({ placeId: 'p1', evt: 'demo', admittedAtMs: T0, ttlS: 60, nowMs: T0, iss: 'i', aud: 'a' }),
+    );
+    const v = new TicketVerifier({
+      keys: await LocalKeys.from(ring.jwks),
+      issuer: 'i',
+      audience: 'a',
+      now: () => T0,
+    });
     expect((await v.verify(token)).sub).toBe('p1');
     // Without the key, with another key, or with the sealed value moved to another kid: refused.
     await expect(loadKeyring(fx.redis, fx.prefix, T0, null)).rejects.toThrow(/SLUICE_KEY_ENCRYPTION_KEY/);
     await expect(loadKeyring(fx.redis, fx.prefix, T0, randomBytes(32))).rejects.toThrow();
     const other = 'k-moved';
-    await fx.redis.hset(g.keys, other, JSON.stringify({ kid: other, createdAt: T0, retiredAt: null, publishUntil: null, publicJwk: {} }), 'current', other);
+    await fx.redis.hset(
+      g.keys,
+      other,
+      JSON.stringify({ kid: other, createdAt: T0, retiredAt: null, publishUntil: null, publicJwk: {} }),
+      'current',
+      other,
+    );
     await fx.redis.hset(g.signingKeys, other, sealed!);
     await expect(loadKeyring(fx.redis, fx.prefix, T0, kek)).rejects.toThrow();
   });
@@ -64,7 +81,9 @@ describe('keyring at rest', () => {
 
   it('retires every predecessor when rotations race (no key left current-less and unpublished)', async () => {
     await ensureKeyring(fx.redis, fx.prefix, T0, kek);
-    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => rotateKey(fx.redis, fx.prefix, 600, T0 + 1000 + i, kek)));
+    const results = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => rotateKey(fx.redis, fx.prefix, 600, T0 + 1000 + i, kek)),
+    );
     const all = await fx.redis.hgetall(globalKeys(fx.prefix).keys);
     const current = all.current!;
     const records = Object.entries(all)

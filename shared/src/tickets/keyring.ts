@@ -52,7 +52,12 @@ async function newKey(now: number, kek: Kek): Promise<{ rec: KeyRecord; sealed: 
 }
 
 /** Create the first signing key if there is none (safe when many processes race). */
-export async function ensureKeyring(redis: Redis, prefix: string, now = Date.now(), kek: Kek = null): Promise<void> {
+export async function ensureKeyring(
+  redis: Redis,
+  prefix: string,
+  now = Date.now(),
+  kek: Kek = null,
+): Promise<void> {
   const g = globalKeys(prefix);
   if (await redis.hexists(g.keys, 'current')) return;
   const { rec, sealed } = await newKey(now, kek);
@@ -82,14 +87,24 @@ export async function rotateKey(
   const { rec, sealed } = await newKey(now, kek);
   await redis.hset(g.signingKeys, rec.kid, sealed);
   const until = now + (maxTicketTtlS + 30) * 1000;
-  const prev = await runScript<string>(redis, 'rotate-key', [g.keys], [rec.kid, JSON.stringify(rec), now, until]);
+  const prev = await runScript<string>(
+    redis,
+    'rotate-key',
+    [g.keys],
+    [rec.kid, JSON.stringify(rec), now, until],
+  );
   if (prev) await redis.hdel(g.signingKeys, prev);
   await publishControl(redis, prefix, { evt: '*', kind: 'keys', version: now, at: now });
   return { previous: prev || null, current: rec.kid };
 }
 
 /** Read the keyring: the current private key (unsealed) and the public keys to publish at `now`. */
-export async function loadKeyring(redis: Redis, prefix: string, now = Date.now(), kek: Kek = null): Promise<Keyring> {
+export async function loadKeyring(
+  redis: Redis,
+  prefix: string,
+  now = Date.now(),
+  kek: Kek = null,
+): Promise<Keyring> {
   const g = globalKeys(prefix);
   const all = await redis.hgetall(g.keys);
   const currentKid = all.current;
@@ -109,7 +124,10 @@ export async function loadKeyring(redis: Redis, prefix: string, now = Date.now()
 }
 
 /** Public keys only (the dashboard's view): no access to the private parts needed. */
-export async function publicKeyRecords(redis: Redis, prefix: string): Promise<{ current: string | null; records: KeyRecord[] }> {
+export async function publicKeyRecords(
+  redis: Redis,
+  prefix: string,
+): Promise<{ current: string | null; records: KeyRecord[] }> {
   const all = await redis.hgetall(globalKeys(prefix).keys);
   return {
     current: all.current ?? null,

@@ -11,7 +11,8 @@ const CLEAR = 'clear.';
 /** The key-encryption key from its hex form; null for '' (development without encryption). */
 export function parseKek(hex: string): Buffer | null {
   if (hex === '') return null;
-  if (!/^[0-9a-fA-F]{64}$/.test(hex)) throw new RangeError('SLUICE_KEY_ENCRYPTION_KEY must be 64 hex characters (32 bytes)');
+  if (!/^[0-9a-fA-F]{64}$/.test(hex))
+    throw new RangeError('SLUICE_KEY_ENCRYPTION_KEY must be 64 hex characters (32 bytes)');
   return Buffer.from(hex, 'hex');
 }
 
