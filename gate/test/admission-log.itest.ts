@@ -110,8 +110,8 @@ describe('public admission log', () => {
     const b = entries.findIndex((e, j) => j > a && e.adm.length > 0);
     // Swap what two ticks admitted: the later numbers first, the earlier ones after.
     const forged = entries.map((e, j) => {
-      if (j === a) return { ...entries[b]!, n: e.n, t: e.t, at: e.at, tok0: e.tok0, tok: e.tok, gone: [] };
-      if (j === b) return { ...entries[a]!, n: e.n, t: e.t, at: e.at, tok0: e.tok0, tok: e.tok, hi: entries[b]!.hi, gone: [] };
+      if (j === a) return { ...e, adm: entries[b]!.adm, hi: entries[b]!.hi, gone: [] };
+      if (j === b) return { ...e, adm: entries[a]!.adm, hi: entries[b]!.hi, gone: [] };
       return e;
     });
     await rewrite(forged.map((e) => JSON.stringify(e)));

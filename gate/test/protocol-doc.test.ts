@@ -16,13 +16,14 @@ describe('gate/PROTOCOL.md', () => {
   it('documents every HTTP path, in PROTOCOL.md and openapi.yaml', () => {
     for (const p of [
       GatePaths.JWKS,
-      ...['event', 'status', 'challenge', 'join', 'place', 'leave'].map((k) =>
+      ...['event', 'status', 'challenge', 'join', 'place', 'leave', 'admissions', 'admissionsHead'].map((k) =>
         GatePaths[k as 'event'](':id'),
       ),
+      GatePaths.admissionNumber(':id', ':n'),
     ]) {
       const path = decodeURIComponent(p);
       expect(doc).toContain(path);
-      expect(openapi).toContain(`${path.replace(':id', '{id}')}:`);
+      expect(openapi).toContain(`${path.replace(':id', '{id}').replace(':n', '{n}')}:`);
     }
   });
 });

@@ -1,5 +1,6 @@
 // Queue page entry: read the configuration, run the client, paint the model. All decisions live
 // in the pure modules (model, view, close-policy, config); this file only touches the DOM.
+import { GatePaths } from '@sluice/shared/protocol/http.ts';
 import { QueueClient } from './client.ts';
 import { readConfig } from './config.ts';
 import { type Handoff, handoff, performHandoff } from './handoff.ts';
@@ -32,11 +33,32 @@ $('progress').setAttribute('aria-label', s.progressLabel);
 $('leave').textContent = s.leave;
 $('rejoin').textContent = s.rejoin;
 $('continue').textContent = s.admittedLink;
+$('fairness-link').textContent = s.fairnessLink;
 
 let model: Model = initialModel;
 let lastView: View | null = null;
 let announced: Announced | null = null;
 let pendingHandoff: Handoff | null = null;
+/** Set once the public admission log shows this shopper's number as admitted. */
+let confirmed: string | null = null;
+let checking = false;
+
+/** Look the shopper's number up in the public log (sealed a tick or two after admission). */
+async function checkNumber(gate: string, evt: string, n: number): Promise<void> {
+  if (checking || confirmed) return;
+  checking = true;
+  for (let attempt = 0; attempt < 5 && !confirmed; attempt++) {
+    try {
+      const res = await fetch(gate + GatePaths.admissionNumber(evt, n));
+      const r = res.ok ? ((await res.json()) as { status?: string; tick?: number }) : {};
+      if (r.status === 'admitted') confirmed = fmt(s.fairnessConfirmed, { n: nf.format(n), tick: String(r.tick) });
+    } catch {
+      // Only the confirmation line is lost; the shopper's admission does not depend on it.
+    }
+    if (!confirmed) await new Promise((r) => setTimeout(r, 1000));
+  }
+  paint();
+}
 
 function show(id: string, on: boolean): void {
   $(id).hidden = !on;
@@ -65,6 +87,14 @@ function paint(): void {
   bar.setAttribute('aria-valuenow', String(pct));
   bar.setAttribute('aria-valuetext', `${pct} %`);
   $('progress-fill').style.width = `${pct}%`;
+  show('fairness', v.fairness !== null);
+  $('fairness-text').textContent = (v.screen === 'admitted' && confirmed) || v.fairness || '';
+  if (cfg.ok && model.score !== null) {
+    const link = $<HTMLAnchorElement>('fairness-link');
+    link.href = cfg.config.gate + GatePaths.admissionNumber(cfg.config.event, model.score);
+    link.hidden = v.screen !== 'admitted';
+    if (v.screen === 'admitted') void checkNumber(cfg.config.gate, cfg.config.event, model.score);
+  }
   show('leave', v.showLeave);
   show('rejoin', v.showRejoin);
   show('continue', v.screen === 'admitted' && pendingHandoff !== null);

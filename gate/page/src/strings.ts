@@ -41,6 +41,10 @@ const en = {
   announceAhead: '{n} people ahead of you. Estimated wait {wait}.',
   announceOneAhead: '1 person ahead of you.',
   announceNoneAhead: 'You are next.',
+  fairnessWaiting: 'Your number is {n}. Admitted so far: up to number {served}.',
+  fairnessAdmitted: 'Your number was {n}.',
+  fairnessConfirmed: 'Your number {n} is in the public admission log (tick {tick}).',
+  fairnessLink: 'Check it in the public admission log',
 };
 
 export type StringKey = keyof typeof en;
@@ -87,6 +91,10 @@ const de: Strings = {
   announceAhead: '{n} Personen vor Ihnen. Geschätzte Wartezeit {wait}.',
   announceOneAhead: '1 Person vor Ihnen.',
   announceNoneAhead: 'Sie sind als Nächstes dran.',
+  fairnessWaiting: 'Ihre Nummer ist {n}. Eingelassen bisher: bis Nummer {served}.',
+  fairnessAdmitted: 'Ihre Nummer war {n}.',
+  fairnessConfirmed: 'Ihre Nummer {n} steht im öffentlichen Einlassprotokoll (Takt {tick}).',
+  fairnessLink: 'Im öffentlichen Einlassprotokoll prüfen',
 };
 
 export const STRINGS: Readonly<Record<string, Strings>> = { en, de };

@@ -135,3 +135,13 @@ describe('announcement', () => {
     expect(announcement(v1, prev, 'waiting', 60_000, en)).toBeNull(); // same words: nothing new
   });
 });
+
+describe('fairness line', () => {
+  it('shows the shopper their number and how far admission has reached, then the number they were admitted with', () => {
+    const v = render(waiting(120, frame({ served: 80 })), 1_000_000, en, nf);
+    expect(v.fairness).toBe('Your number is 120. Admitted so far: up to number 80.');
+    const admitted = reduce(waiting(120, frame({ served: 80 })), { t: 'admitted', ticket: 'x.y.z', exp: 2_000_000 });
+    expect(admitted.screen).toBe('admitted');
+    expect(render(admitted, 1_000_000, en, nf).fairness).toBe('Your number was 120.');
+  });
+});

@@ -22,6 +22,8 @@ export interface View {
   showLeave: boolean;
   showRejoin: boolean;
   continueHref: string | null;
+  /** The shopper's ticket number and how far admission has reached (checkable in the public log). */
+  fairness: string | null;
 }
 
 /** Wait in words, rounded up to honest steps (never promise less than the line says). */
@@ -62,6 +64,7 @@ export function render(m: Model, localNow: number, s: Strings, numberFormat: (n:
     showLeave: false,
     showRejoin: false,
     continueHref: null,
+    fairness: null,
   };
   const linkNotice = m.link === 'reconnecting' ? s.reconnecting : m.link === 'polling' ? s.polling : null;
   const errorNotice = m.error && !m.errorFinal ? s[m.error] : null;
@@ -90,6 +93,7 @@ export function render(m: Model, localNow: number, s: Strings, numberFormat: (n:
           const left = Math.max(0, m.score - m.frame.served);
           v.progress = Math.min(1, Math.max(0, 1 - left / m.baseline));
         }
+        v.fairness = fmt(s.fairnessWaiting, { n: numberFormat(m.score), served: numberFormat(m.frame.served) });
       }
       v.body = s.waitNote;
       v.notice = m.event === 'paused' ? s.paused : (errorNotice ?? linkNotice);
@@ -99,6 +103,7 @@ export function render(m: Model, localNow: number, s: Strings, numberFormat: (n:
       v.title = s.admittedTitle;
       v.body = s.admittedBody;
       v.progress = 1;
+      if (m.score !== null) v.fairness = fmt(s.fairnessAdmitted, { n: numberFormat(m.score) });
       return v;
     case 'soldout':
       v.title = s.soldoutTitle;

@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { chainHash, genesisHash, type LogEntry, LogChecker, type LogLine } from './log.ts';
 
-const base: LogEntry = { n: 1, at: 1000, t: 1000, st: 'open', rate: 10, size: 5, tok0: 5, tok: 5, act: 0, max: 100, units: 100, ob: 1, adm: [], gone: [], hi: 0 };
+const base: LogEntry = { n: 1, at: 1000, t: 1000, st: 'open', rate: 10, size: 5, tp: 1000, tokp: 5, tok0: 5, tok: 5, act: 0, max: 100, units: 100, ob: 1, adm: [], gone: [], hi: 0 };
 
 /** Chain `entries` the way the gate does and check them. */
 function check(entries: Partial<LogEntry>[]) {
   const c = new LogChecker('e1');
   let h = genesisHash('e1');
   entries.forEach((p, i) => {
-    const e = JSON.stringify({ ...base, n: i + 1, ...p });
+    const e = JSON.stringify({ ...base, n: i + 1, tp: p.t ?? base.t, ...p });
     const line: LogLine = { i, prev: h, e };
     h = chainHash(h, e);
     c.add(line);
@@ -20,8 +20,9 @@ describe('admission log checker', () => {
   it('accepts a log in order, with skipped numbers recorded as gone and counts within the bucket', () => {
     const s = check([
       { tok0: 5, tok: 0, adm: [[1, 3], [5, 6]], gone: [[4, 4]], hi: 6 },
-      { t: 1500, tok0: 5, tok: 1, adm: [[7, 10]], hi: 10 }, // 0 + 0.5 s × 10/s = 5, capped at 5
-      { t: 1600, tok0: 2, tok: 2, hi: 10 },
+      // Idle ticks in between are not logged: 0 tokens + 0.4 s × 10/s = 4 by 1400, + 0.1 s → 5.
+      { n: 5, tp: 1400, tokp: 4, t: 1500, tok0: 5, tok: 1, adm: [[7, 10]], hi: 10 },
+      { n: 6, tp: 1500, tokp: 1, rate: 20, t: 1600, tok0: 3, tok: 3, hi: 10 }, // rate change: logged
     ]);
     expect(s.problems).toEqual([]);
     expect(s).toMatchObject({ entries: 3, admitted: 9, gone: 1, hi: 10 });
@@ -42,8 +43,11 @@ describe('admission log checker', () => {
     expect(check([{ tok0: 5, tok: 3, units: 1, adm: [[1, 2]], hi: 2 }]).problems.join()).toMatch(/overbook/);
     expect(check([{ st: 'paused', tok0: 5, tok: 4, adm: [[1, 1]], hi: 1 }]).problems.join()).toMatch(/while paused/);
     // A bucket that refilled faster than the rate in force.
-    const fast = check([{ tok0: 5, tok: 0, adm: [[1, 5]], hi: 5 }, { t: 1100, tok0: 5, tok: 0, adm: [[6, 10]], hi: 10 }]);
+    const fast = check([{ tok0: 5, tok: 0, adm: [[1, 5]], hi: 5 }, { t: 1100, tp: 1000, tokp: 0, tok0: 5, tok: 0, adm: [[6, 10]], hi: 10 }]);
     expect(fast.problems.join()).toMatch(/bucket held 5 tokens, 1 expected/);
+    // A bucket that claims to have been full after idle ticks that could not refill it.
+    const skipped = check([{ tok0: 5, tok: 0, adm: [[1, 5]], hi: 5 }, { t: 1200, tp: 1100, tokp: 5, tok0: 5, tok: 0, adm: [[6, 10]], hi: 10 }]);
+    expect(skipped.problems.join()).toMatch(/bucket started with 5 tokens at 1100, 1 expected/);
   });
 
   it('catches a broken chain, a missing entry and a head that does not cover the log', () => {

@@ -19,6 +19,9 @@ export interface LogEntry {
   rate: number;
   /** Bucket size (max(burst, one tick)). */
   size: number;
+  /** Bucket clock and tokens as the previous tick (logged or not) left them. */
+  tp: number;
+  tokp: number;
   /** Tokens after refill, before this tick's admissions. */
   tok0: number;
   /** Tokens left after this tick. */
@@ -118,15 +121,20 @@ export class LogChecker {
 
   private checkEntry(at: string, e: LogEntry): void {
     const p = this.prev;
-    if (p && e.n !== p.n + 1) this.problem(`${at}: tick ${e.n} follows tick ${p.n}`);
-    // The bucket: refilled at `rate` since the previous tick, never above its size.
-    const expected = p ? Math.min(e.size, p.tok + (Math.max(0, e.t - p.t) * e.rate) / 1000) : e.size;
-    if (p ? Math.abs(e.tok0 - expected) > EPS : e.tok0 > expected + EPS) {
-      this.problem(`${at}: bucket held ${e.tok0} tokens, ${expected} expected from the rate and the previous tick`);
-    }
+    const eps = EPS * Math.max(1, e.size);
+    if (p && !(e.n > p.n)) this.problem(`${at}: tick ${e.n} does not follow tick ${p.n}`);
+    // The bucket: refilled at the logged rate since the previous tick, never above its size.
+    if (p) {
+      const tokp = Math.min(p.size, p.tok + (Math.max(0, e.tp - p.t) * p.rate) / 1000);
+      if (e.tp < p.t || Math.abs(e.tokp - tokp) > eps) {
+        this.problem(`${at}: bucket started with ${e.tokp} tokens at ${e.tp}, ${tokp} expected from entry ${this.next - 2}`);
+      }
+    } else if (e.tokp > e.size + eps) this.problem(`${at}: bucket started over its size`);
+    const tok0 = Math.min(e.size, e.tokp + (Math.max(0, e.t - e.tp) * e.rate) / 1000);
+    if (Math.abs(e.tok0 - tok0) > eps) this.problem(`${at}: bucket held ${e.tok0} tokens, ${tok0} expected from the rate`);
     const c = count(e.adm);
     if (c > Math.floor(e.tok0 + 1e-9)) this.problem(`${at}: admitted ${c} with ${e.tok0} tokens (over the rate)`);
-    if (Math.abs(e.tok - Math.max(0, e.tok0 - c)) > EPS) this.problem(`${at}: bucket left ${e.tok}, ${e.tok0 - c} expected`);
+    if (Math.abs(e.tok - Math.max(0, e.tok0 - c)) > eps) this.problem(`${at}: bucket left ${e.tok}, ${e.tok0 - c} expected`);
     if (c > 0) {
       if (e.st !== 'open') this.problem(`${at}: admitted ${c} while ${e.st}`);
       if (c > e.max - e.act) this.problem(`${at}: admitted ${c} with ${e.act} active of maxActive ${e.max}`);

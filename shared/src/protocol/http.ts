@@ -16,6 +16,12 @@ export const GatePaths = {
   place: (evt: string) => `/v1/events/${encodeURIComponent(evt)}/place`,
   /** HTTP fallback: leave (header X-Sluice-Place); 204. */
   leave: (evt: string) => `/v1/events/${encodeURIComponent(evt)}/leave`,
+  /** The public admission log: sealed entries as NDJSON pages (`?from=&limit=`). */
+  admissions: (evt: string) => `/v1/events/${encodeURIComponent(evt)}/admissions`,
+  /** The log's signed head `{evt, n, hash, at, jws}`. */
+  admissionsHead: (evt: string) => `/v1/events/${encodeURIComponent(evt)}/admissions/head`,
+  /** Where one ticket number went: `{n, status: admitted|gone|not-reached, index, tick, at}`. */
+  admissionNumber: (evt: string, n: number | string) => `/v1/events/${encodeURIComponent(evt)}/admissions/number/${n}`,
 } as const;
 
 /** Header carrying the place token on HTTP fallback requests. */
