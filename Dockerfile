@@ -18,24 +18,21 @@ COPY loadtest/package.json loadtest/
 # esbuild finds its platform binary through its optional dependency.
 RUN --mount=type=cache,target=/root/.npm npm ci --ignore-scripts --no-audit --no-fund
 COPY . .
-# Browser bundles: the queue page (gate) and the ops console (dashboard). The page is pinned: it
-# talks to the gate it is served from and takes no gate / hand-over mode / cookie endpoint from a
-# link (a production gate refuses to serve an unpinned page).
-RUN SLUICE_PAGE_PINNED=1 npm run build --workspaces --if-present
-# Production tree. The services run their TypeScript sources with tsx, a root devDependency, so
-# keep it across the prune (its one dependency, esbuild, is a production dependency of gate).
-RUN mv node_modules/tsx /tmp/tsx \
- && npm prune --omit=dev --ignore-scripts --no-audit --no-fund \
- && mv /tmp/tsx node_modules/tsx \
- && node --import tsx -e "process.exit(0)"
+# Browser bundles (the queue page, the ops console), then the services' JavaScript
+# (scripts/build.ts: <workspace>/src/**/*.ts -> <workspace>/build/**/*.js, Lua beside it).
+RUN npm run build
+# Production tree: no TypeScript loader, no dev tools. Every service module must still load.
+RUN npm prune --omit=dev --ignore-scripts --no-audit --no-fund \
+ && node --input-type=module -e "for (const m of ['gate/build/app.js', 'checkout/build/app.js', 'checkout/build/worker/worker.js', 'dashboard/build/app.js']) await import('/app/' + m)"
 
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
-# Owned by root and read-only to the service user; tsx caches compiled files under /tmp.
+# Owned by root and read-only to the service user.
 COPY --from=build /app /app
 USER node
 # gate, checkout, dashboard, worker metrics
 EXPOSE 8080 8081 8082 8083
-# docker-compose.yml sets the command per service; node directly so SIGTERM reaches it.
-CMD ["node", "--import", "tsx", "gate/src/main.ts"]
+# docker-compose.yml sets the command per service; plain node on the built JavaScript, directly
+# so SIGTERM reaches it.
+CMD ["node", "gate/build/main.js"]

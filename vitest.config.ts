@@ -15,7 +15,7 @@ export default defineConfig({
         test: {
           name: 'default',
           include: ['{shared,gate,checkout,dashboard,loadtest,scripts,deploy,tests}/**/*.{test,itest,browser}.ts'],
-          exclude: ['**/node_modules/**', '**/dist/**'],
+          exclude: ['**/node_modules/**', '**/dist/**', '*/build/**'],
         },
       },
       {

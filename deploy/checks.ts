@@ -4,6 +4,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { allSchemas, ConfigError, loadConfig, type Schema } from '../shared/src/config/index.ts';
+import { builtFrom } from '../scripts/build.ts';
 import { PLACEHOLDER_PREFIX, render } from './nginx/render.ts';
 
 export interface Service {
@@ -200,7 +201,14 @@ function nodeEntryProblem(root: string, cwd: string, argv: string[], what: strin
   }
   const file = files[0];
   if (!file) return `${what}: no entry file in "${argv.join(' ')}"`;
-  return existsSync(join(root, cwd, file)) ? undefined : `${what}: ${join(cwd, file)} does not exist`;
+  const path = join(cwd, file);
+  if (/(^|\/)build\//.test(path)) {
+    // Written by `npm run build` (not in the repository): its source must be one the build emits.
+    return builtFrom(path)
+      ? undefined
+      : `${what}: ${path} is not written by npm run build (scripts/build.ts)`;
+  }
+  return existsSync(join(root, path)) ? undefined : `${what}: ${path} does not exist`;
 }
 
 /** One command (argv) as the image would run it from `cwd` (relative to the repository). */
@@ -257,6 +265,34 @@ export function commandProblems(root: string, compose: Compose, dockerfile: stri
     const problem = commandProblem(root, cwd, argv, name) ?? scriptMismatch(root, cwd, argv, name);
     if (problem) problems.push(problem);
   }
+  return problems;
+}
+
+/** A command that runs TypeScript through a loader instead of the built JavaScript. */
+export function loaderProblem(argv: string[], what: string): string | undefined {
+  if (argv[0] !== 'node') return undefined;
+  const line = argv.join(' ');
+  if (
+    /--(import|loader|require)[ =]tsx\b|(^|\s)-r\s+tsx\b/.test(line) ||
+    argv.some((a) => /\.[mc]?ts$/.test(a))
+  )
+    return `${what}: "${line}" runs TypeScript; production runs the JavaScript of npm run build`;
+  return undefined;
+}
+
+/** Every Sluice service and the Dockerfile CMD run built JavaScript with plain node. */
+export function compiledProblems(compose: Compose, dockerfile: string): string[] {
+  const problems: string[] = [];
+  for (const [name, service] of sluiceServices(compose)) {
+    const argv = service.command ? argvOf(service.command) : dockerfileCmd(dockerfile);
+    const p =
+      argv &&
+      (argv[0] === 'node' ? loaderProblem(argv, name) : `${name}: runs "${argv.join(' ')}", not node`);
+    if (p) problems.push(p);
+  }
+  const cmd = dockerfileCmd(dockerfile);
+  const p = cmd && loaderProblem(cmd, 'Dockerfile CMD');
+  if (p) problems.push(p);
   return problems;
 }
 

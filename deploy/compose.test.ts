@@ -9,6 +9,7 @@ import { createRegistry } from '../shared/src/observability/metrics.ts';
 import {
   type Compose,
   commandProblems,
+  compiledProblems,
   composeNginxConf,
   crossReferenceProblems,
   dashboardProblems,
@@ -88,6 +89,31 @@ describe('docker-compose.yml', () => {
       'gate: gate/src/no-such-file.ts does not exist',
       'worker: no script "wroker" in checkout/package.json',
       'dashboard: "node src/main.ts" is not a script of dashboard/package.json',
+    ]);
+  });
+
+  it('runs the JavaScript of npm run build with plain node', () => {
+    expect(compiledProblems(compose, dockerfile)).toEqual([]);
+    const loader = copy();
+    service(loader, 'gate').command = ['node', '--import', 'tsx', 'src/main.ts'];
+    expect(compiledProblems(loader, dockerfile)).toEqual([
+      'gate: "node --import tsx src/main.ts" runs TypeScript; production runs the JavaScript of npm run build',
+    ]);
+    expect(
+      compiledProblems(
+        compose,
+        dockerfile.replace(/^CMD .*$/m, 'CMD ["node", "--import", "tsx", "gate/src/main.ts"]'),
+      ),
+    ).toEqual([
+      'Dockerfile CMD: "node --import tsx gate/src/main.ts" runs TypeScript; production runs the JavaScript of npm run build',
+    ]);
+
+    const unbuilt = copy();
+    service(unbuilt, 'worker').command = ['node', 'build/worker/mian.js'];
+    service(unbuilt, 'dashboard').command = ['node', 'build/main.test.js'];
+    expect(commandProblems(root, unbuilt, dockerfile)).toEqual([
+      'worker: checkout/build/worker/mian.js is not written by npm run build (scripts/build.ts)',
+      'dashboard: dashboard/build/main.test.js is not written by npm run build (scripts/build.ts)',
     ]);
   });
 

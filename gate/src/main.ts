@@ -3,13 +3,12 @@
 // documented order: stop accepting → fail readiness → GOING_AWAY to sockets → release the
 // admitter lease → close Redis).
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { createLogger, gateSchema, loadConfigOrExit } from '@sluice/shared';
-import { superviseWorkers } from '@sluice/shared/cluster/supervise.ts';
+import { siblingEntry, superviseWorkers } from '@sluice/shared/cluster/supervise.ts';
 
 const config = loadConfigOrExit(gateSchema);
 superviseWorkers({
-  entry: fileURLToPath(new URL('./worker.ts', import.meta.url)),
+  entry: siblingEntry(import.meta.url, 'worker'),
   count: config.workers === 0 ? availableParallelism() : config.workers,
   env: process.env,
   name: 'gate',

@@ -1,12 +1,11 @@
 // The checkout supervisor: `count` API worker processes on one port (hyper-express runs on
 // uWebSockets.js, which reuses the port), run by the shared supervisor.
 import net from 'node:net';
-import { fileURLToPath } from 'node:url';
 import type { Logger } from '@sluice/shared';
 import type { CheckoutConfig } from '../app.ts';
-import { superviseWorkers } from '@sluice/shared/cluster/supervise.ts';
+import { siblingEntry, superviseWorkers } from '@sluice/shared/cluster/supervise.ts';
 
-const ENTRY = fileURLToPath(new URL('./api-worker.ts', import.meta.url));
+const ENTRY = siblingEntry(import.meta.url, 'api-worker');
 
 /** A free port on `host`: workers sharing port 0 would each get a different one. */
 function freePort(host: string): Promise<number> {

@@ -9,7 +9,9 @@ export interface ConsoleBundle {
   css: string;
 }
 
-const ENTRY = fileURLToPath(new URL('./main.ts', import.meta.url));
+// Spelled from the package root so the built server (dashboard/build/console/build.js, same
+// depth) bundles the same browser source.
+const ENTRY = fileURLToPath(new URL('../../src/console/main.ts', import.meta.url));
 
 export async function buildConsole(minify = true): Promise<ConsoleBundle> {
   const out = await build({

@@ -4,6 +4,7 @@
 // SIGTERM/SIGINT forwards the signal — each worker shuts down in its documented order — and exits
 // once they are all gone (SIGKILL after 15 s).
 import { type ChildProcess, fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import type { Logger } from '../observability/log.ts';
 import { FleetMetricsHub } from './fleet-metrics.ts';
 
@@ -11,7 +12,7 @@ import { FleetMetricsHub } from './fleet-metrics.ts';
 export const LISTENING_MESSAGE = 'listening';
 
 export interface SuperviseOptions {
-  /** Worker entry file (run with `--import tsx`). */
+  /** Worker entry file: a `.ts` source runs with `--import tsx`, a built `.js` with plain node. */
   entry: string;
   count: number;
   env: NodeJS.ProcessEnv;
@@ -31,7 +32,9 @@ export function superviseWorkers(o: SuperviseOptions): void {
   let recentRestarts: number[] = [];
 
   const spawnWorker = (slot: number): void => {
-    const child = fork(o.entry, [], { execArgv: ['--import', 'tsx'], env: o.env, stdio: 'inherit' });
+    // TypeScript sources (development) need the loader; the build (npm run build) is plain JS.
+    const execArgv = o.entry.endsWith('.ts') ? ['--import', 'tsx'] : [];
+    const child = fork(o.entry, [], { execArgv, env: o.env, stdio: 'inherit' });
     workers.set(child, slot);
     child.on('message', (m: { type?: string; port?: number }) => {
       if (metrics.handle(child, m)) return;
@@ -68,4 +71,13 @@ export function superviseWorkers(o: SuperviseOptions): void {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+/**
+ * The worker entry `name` beside the calling module, in the caller's own form: `worker.ts` next
+ * to a TypeScript source, `worker.js` next to its build. `siblingEntry(import.meta.url, 'worker')`
+ */
+export function siblingEntry(callerUrl: string, name: string): string {
+  const ext = callerUrl.endsWith('.ts') ? '.ts' : '.js';
+  return fileURLToPath(new URL(`./${name}${ext}`, callerUrl));
 }
