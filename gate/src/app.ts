@@ -21,6 +21,7 @@ import { loadPlaceSecret } from './queue/place-token.ts';
 import { SocketRegistry } from './queue/sockets.ts';
 import { closeSilentSockets, wsBehavior } from './queue/ws.ts';
 import { TicketDelivery } from './tickets/deliver.ts';
+import { AdmissionRecheck, FULL_EVERY_MS } from './tickets/recheck.ts';
 import { TicketIssuer } from './tickets/issuer.ts';
 
 export interface StartOptions {
@@ -80,6 +81,7 @@ export async function startGate(config: GateConfig, opts: StartOptions = {}): Pr
     shuttingDown: false,
     events: undefined as unknown as EventCache,
     delivery: undefined as unknown as TicketDelivery,
+    recheck: undefined as unknown as AdmissionRecheck,
   };
   ctx.events = new EventCache(
     redis,
@@ -107,6 +109,8 @@ export async function startGate(config: GateConfig, opts: StartOptions = {}): Pr
       return out;
     },
   });
+  ctx.recheck = new AdmissionRecheck({ redis, prefix: config.prefix, sockets, delivery: ctx.delivery, log, metrics });
+  ctx.delivery.onSequence = (evt, seq, count) => ctx.recheck.onSequence(evt, seq, count);
   // Routes first: loading the events publishes their first state frame, and uWS must have its
   // WebSocket route (and topic tree) before any publish, or the process crashes (segfault).
   app.ws('/v1/events/:id/ws', wsBehavior(ctx));
@@ -166,6 +170,7 @@ export async function startGate(config: GateConfig, opts: StartOptions = {}): Pr
     }, 1000),
     setInterval(() => keepPresent(ctx).catch(() => {}), 5000),
     setInterval(() => issuer.reload().catch((err) => log.warn({ err }, 'keyring reload failed')), 60_000),
+    setInterval(() => ctx.recheck.full(), FULL_EVERY_MS),
   ];
   ctx.ready = true;
   log.info({ port }, 'gate listening');

@@ -10,6 +10,7 @@ import type { AbsenceMarker } from './queue/join.ts';
 import type { SocketRegistry } from './queue/sockets.ts';
 import type { TicketIssuer } from './tickets/issuer.ts';
 import type { TicketDelivery } from './tickets/deliver.ts';
+import type { AdmissionRecheck } from './tickets/recheck.ts';
 
 export type GateConfig = ConfigOf<typeof gateSchema>;
 
@@ -24,6 +25,8 @@ export interface GateContext {
   sockets: SocketRegistry;
   issuer: TicketIssuer;
   delivery: TicketDelivery;
+  /** Finds admissions whose message this process missed (sequence gaps, served, periodic). */
+  recheck: AdmissionRecheck;
   placeSecret: Buffer;
   /** Join rate, live places per address, single-use proof of work, revocation (all processes). */
   joinGuard: JoinGuard;

@@ -223,7 +223,8 @@ export class Admitter {
     const frame = buildFrame({ rec, served, tail, len, rate: lineRate, adm: speed.adm, tick, now });
     const out2 = redis.pipeline();
     if (Object.keys(update).length) out2.hset(k.stats, update);
-    if (admitted.length) out2.spublish(k.admitChannel, JSON.stringify({ fence, at: now, ids: admitted }));
+    // seq = the event's admitted total after this batch: a gate seeing it jump knows it missed one.
+    if (admitted.length) out2.spublish(k.admitChannel, JSON.stringify({ fence, at: now, ids: admitted, seq: admittedTotal }));
     out2.spublish(k.tickChannel, JSON.stringify(frame));
     await out2.exec();
     if (this.o.signLogHead) {

@@ -105,11 +105,17 @@ function onFrame(g: GateContext, evt: string, message: string): void {
   }
   g.frames.set(evt, message);
   g.app.publish(topicOf(evt), message);
+  let f: StateFrame;
   try {
-    const f = JSON.parse(message) as StateFrame;
-    g.metrics.queueLength.set({ event: evt }, f.len);
-    g.metrics.admissionRate.set({ event: evt }, f.adm);
-  } catch {}
+    f = JSON.parse(message) as StateFrame;
+  } catch (err) {
+    // Only the admitter writes this channel; the frame was forwarded as is, the gauges wait.
+    g.log.error({ err, evt, frame: message.slice(0, 200) }, 'malformed state frame');
+    return;
+  }
+  g.metrics.queueLength.set({ event: evt }, f.len);
+  g.metrics.admissionRate.set({ event: evt }, f.adm);
+  if (typeof f.served === 'number') g.recheck.onFrame(evt, f.served);
 }
 
 /** The event cache saw a new version or state: tell this process's sockets now. */

@@ -49,6 +49,22 @@ export function createGateMetrics(sockets: () => number) {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers: [registry],
     }),
+    admitGaps: new prom.Counter({
+      name: 'sluice_gate_admit_gaps_total',
+      help: 'Jumps in an admit channel sequence: admission messages this process missed',
+      registers: [registry],
+    }),
+    recovered: new prom.Counter({
+      name: 'sluice_gate_admissions_recovered_total',
+      help: 'Tickets delivered by a re-check instead of an admit message, by what found them (gap, served, periodic)',
+      labelNames: ['why'],
+      registers: [registry],
+    }),
+    recheckErrors: new prom.Counter({
+      name: 'sluice_gate_recheck_errors_total',
+      help: 'Admission re-checks that failed (Redis not answering)',
+      registers: [registry],
+    }),
     tickets: new prom.Counter({
       name: 'sluice_gate_tickets_signed_total',
       help: 'Admission tickets signed by this process',

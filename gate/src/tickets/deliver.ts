@@ -18,6 +18,8 @@ export class TicketDelivery {
   private readonly log: Logger;
   private readonly metrics: GateMetrics;
   private readonly revokedOf: (evt: string, ids: string[]) => Promise<boolean[]>;
+  /** Told each admit message's sequence (the event's admitted total after it): gap detection. */
+  onSequence: ((evt: string, seq: number, count: number) => void) | undefined;
 
   constructor(o: {
     sockets: SocketRegistry;
@@ -36,15 +38,18 @@ export class TicketDelivery {
     this.metrics = o.metrics;
   }
 
-  /** A message from an event's `admit` channel: `{fence, at, ids}`. */
+  /** A message from an event's `admit` channel: `{fence, at, ids, seq}`. */
   onAdmitted(evt: string, raw: string): void {
-    let msg: { at: number; ids: string[] };
+    let msg: { at: number; ids: string[]; seq?: number };
     try {
       msg = JSON.parse(raw);
-    } catch {
+    } catch (err) {
+      // Only the admitter writes this channel; a malformed message is a bug worth one log line.
+      this.log.error({ err, evt, raw: raw.slice(0, 200) }, 'malformed admit message');
       return;
     }
     if (!Array.isArray(msg.ids) || typeof msg.at !== 'number') return;
+    if (typeof msg.seq === 'number') this.onSequence?.(evt, msg.seq, msg.ids.length);
     const seen = Date.now();
     const held: [string, Socket][] = [];
     for (const id of msg.ids) {
@@ -53,6 +58,17 @@ export class TicketDelivery {
       else this.recent.set(id, { evt, at: msg.at, seen });
     }
     if (held.length) void this.sendUnlessRevoked(evt, held, msg.at);
+  }
+
+  /** Places a re-check found admitted (recheck.ts): the same revocation check as a message. */
+  async deliverFound(evt: string, found: { id: string; ws: Socket; at: number }[]): Promise<void> {
+    const byAt = new Map<number, [string, Socket][]>();
+    for (const f of found) {
+      const list = byAt.get(f.at) ?? [];
+      list.push([f.id, f.ws]);
+      byAt.set(f.at, list);
+    }
+    for (const [at, held] of byAt) await this.sendUnlessRevoked(evt, held, at);
   }
 
   private async sendUnlessRevoked(evt: string, held: [string, Socket][], at: number): Promise<void> {
