@@ -3,10 +3,19 @@
 // port 0; main.ts runs one per worker process on a shared port.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { CloseCode, createLogger, createRedis, createSubscriber, eventKeys, type Logger, parseKek } from '@sluice/shared';
+import {
+  CloseCode,
+  createLogger,
+  createRedis,
+  createSubscriber,
+  eventKeys,
+  type Logger,
+  parseKek,
+} from '@sluice/shared';
 import uWS, { type us_listen_socket } from 'uWebSockets.js';
 import { TrustedProxies } from './abuse/client-address.ts';
-import { JoinGuard } from './abuse/join-guard.ts';
+import { IpLimiter, JoinGuard } from './abuse/join-guard.ts';
+import { PrequeueCache } from './http/prequeue.ts';
 import { SocketCap } from './abuse/socket-cap.ts';
 import { Admitter } from './admission/admitter.ts';
 import { EventChannels, onEventChange, subscribe } from './broadcast/fanout.ts';
@@ -74,6 +83,8 @@ export async function startGate(config: GateConfig, opts: StartOptions = {}): Pr
       placesPerIp: config.maxPlacesPerIp,
     }),
     socketCap: new SocketCap(config.maxSocketsPerIp),
+    publicLimiter: new IpLimiter(config.publicRatePerIp),
+    prequeueCache: new PrequeueCache(redis, config.prefix),
     proxies: new TrustedProxies(config.trustedProxies),
     absence: new AbsenceMarker(redis, config.prefix),
     frames: new Map(),
@@ -88,8 +99,10 @@ export async function startGate(config: GateConfig, opts: StartOptions = {}): Pr
     config.prefix,
     log,
     (evt, rec, before) => {
-      if (!before && rec) channels.add(evt).catch((err) => log.warn({ err, evt }, 'subscribing to the event failed'));
-      if (!rec) channels.remove(evt).catch((err) => log.warn({ err, evt }, 'unsubscribing from the event failed'));
+      if (!before && rec)
+        channels.add(evt).catch((err) => log.warn({ err, evt }, 'subscribing to the event failed'));
+      if (!rec)
+        channels.remove(evt).catch((err) => log.warn({ err, evt }, 'unsubscribing from the event failed'));
       onEventChange(ctx, evt, rec, before);
     },
     opts.gateId ?? gateProcessId(),
@@ -162,6 +175,8 @@ export async function startGate(config: GateConfig, opts: StartOptions = {}): Pr
     setInterval(() => {
       closeSilentSockets(ctx);
       ctx.delivery.prune();
+      ctx.prequeueCache.retain((evt) => ctx.events.get(evt) !== undefined);
+      issuer.prune();
       ctx.events
         .refreshAll()
         .then(() => channels.sync(ctx.events.events.keys()))
@@ -209,7 +224,8 @@ async function keepPresent(g: GateContext): Promise<void> {
     const ids = [...m.keys()];
     if (ids.length === 0) continue;
     const pipe = g.redis.pipeline();
-    for (let i = 0; i < ids.length; i += 1000) pipe.zrem(eventKeys(g.prefix, evt).absent, ...ids.slice(i, i + 1000));
+    for (let i = 0; i < ids.length; i += 1000)
+      pipe.zrem(eventKeys(g.prefix, evt).absent, ...ids.slice(i, i + 1000));
     work.push(pipe.exec());
   }
   await Promise.all(work);

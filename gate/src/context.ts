@@ -2,7 +2,8 @@
 import type { ConfigOf, gateSchema, Logger, Redis } from '@sluice/shared';
 import type { TemplatedApp } from 'uWebSockets.js';
 import type { TrustedProxies } from './abuse/client-address.ts';
-import type { JoinGuard } from './abuse/join-guard.ts';
+import type { IpLimiter, JoinGuard } from './abuse/join-guard.ts';
+import type { PrequeueCache } from './http/prequeue.ts';
 import type { SocketCap } from './abuse/socket-cap.ts';
 import type { EventCache } from './control/events.ts';
 import type { GateMetrics } from './http/metrics.ts';
@@ -30,6 +31,10 @@ export interface GateContext {
   placeSecret: Buffer;
   /** Join rate, live places per address, single-use proof of work, revocation (all processes). */
   joinGuard: JoinGuard;
+  /** Public reads (/place, /prequeue, /challenge, unknown-event upgrades) per address, this process. */
+  publicLimiter: IpLimiter;
+  /** Serialised /prequeue answers per event (one Redis read per event per few seconds). */
+  prequeueCache: PrequeueCache;
   /** Open sockets per client address in this process. */
   socketCap: SocketCap;
   /** Peers whose forwarding headers give the client address. */

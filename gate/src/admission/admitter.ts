@@ -229,8 +229,9 @@ export class Admitter {
     await out2.exec();
     if (this.o.signLogHead) {
       // The entries are already written with the admission; sealing can wait for a later tick.
-      await sealLog(redis, prefix, evt, { id: this.o.id, fence }, this.o.signLogHead, now).catch((err: unknown) =>
-        this.o.log.warn({ err, evt }, 'sealing the admission log failed; the next tick retries'),
+      await sealLog(redis, prefix, evt, { id: this.o.id, fence }, this.o.signLogHead, now).catch(
+        (err: unknown) =>
+          this.o.log.warn({ err, evt }, 'sealing the admission log failed; the next tick retries'),
       );
     }
 

@@ -2,7 +2,15 @@
 // admit script appended since the last seal (bounded chunks), signs the new head with the
 // current ticket key, and stores both under its fencing token (log-seal Lua). A leader that dies
 // between admit and seal leaves entries unsealed; the next leader seals them, in order.
-import { chainHash, eventKeys, genesisHash, type LogHead, LuaCode, type Redis, runScript } from '@sluice/shared';
+import {
+  chainHash,
+  eventKeys,
+  genesisHash,
+  type LogHead,
+  LuaCode,
+  type Redis,
+  runScript,
+} from '@sluice/shared';
 
 /** Most entries hashed per seal call (one tick's work stays small). */
 export const SEAL_CHUNK = 500;
@@ -20,10 +28,8 @@ export async function sealLog(
 ): Promise<number | null> {
   const k = eventKeys(prefix, evt);
   for (let round = 0; round < 10; round++) {
-    const [[e1, sealed], [e2, total]] = ((await redis.pipeline().llen(k.logHash).llen(k.log).exec()) ?? []) as [
-      [Error | null, number],
-      [Error | null, number],
-    ];
+    const [[e1, sealed], [e2, total]] = ((await redis.pipeline().llen(k.logHash).llen(k.log).exec()) ??
+      []) as [[Error | null, number], [Error | null, number]];
     if (e1 || e2) throw e1 ?? e2;
     if (sealed >= total) return sealed;
     const end = Math.min(total, sealed + SEAL_CHUNK);

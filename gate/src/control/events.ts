@@ -16,8 +16,18 @@ export type EventChange = (evt: string, rec: EventRecord | null, before: EventRe
 
 export const gateProcessId = (): string => `${hostname()}:${process.pid}`;
 
+/** An id found unknown is not asked for again for this long (the control message of a new
+ * event clears it at once). */
+export const UNKNOWN_TTL_MS = 5_000;
+/** At most this many unknown ids remembered, and this many look-ups of unknown ids in flight. */
+const MAX_UNKNOWN = 10_000;
+const MAX_LOOKUPS = 32;
+
 export class EventCache {
   readonly events = new Map<string, EventRecord>();
+  /** Ids that were not found, with when (negative cache for upgrades to unknown events). */
+  private readonly unknown = new Map<string, number>();
+  private readonly lookups = new Map<string, Promise<EventRecord | null>>();
   private readonly redis: Redis;
   private readonly prefix: string;
   private readonly onChange: EventChange;
@@ -34,6 +44,29 @@ export class EventCache {
 
   get(evt: string): EventRecord | undefined {
     return this.events.get(evt);
+  }
+
+  /**
+   * An event this process may not know yet (created a moment ago): at most one Redis read per id
+   * in flight, none for an id found unknown in the last UNKNOWN_TTL_MS, and 'busy' when too many
+   * unknown ids are being looked up at once (a flood of made-up ids costs no Redis work).
+   */
+  async lookup(evt: string, now: number): Promise<EventRecord | null | 'busy'> {
+    const known = this.events.get(evt);
+    if (known) return known;
+    const at = this.unknown.get(evt);
+    if (at !== undefined && now - at < UNKNOWN_TTL_MS) return null;
+    const inflight = this.lookups.get(evt);
+    if (inflight) return inflight;
+    if (this.lookups.size >= MAX_LOOKUPS) return 'busy';
+    const p = this.refresh(evt).finally(() => this.lookups.delete(evt));
+    this.lookups.set(evt, p);
+    const rec = await p;
+    if (!rec) {
+      if (this.unknown.size >= MAX_UNKNOWN) this.unknown.clear();
+      this.unknown.set(evt, now);
+    }
+    return rec;
   }
 
   /** Re-read every event (boot and the 1 s timer). */
@@ -55,8 +88,10 @@ export class EventCache {
     const before = this.events.get(evt);
     // Reads race (timer vs control message): never go back to an older version.
     if (rec && before && rec.version < before.version) return;
-    if (rec) this.events.set(evt, rec);
-    else this.events.delete(evt);
+    if (rec) {
+      this.events.set(evt, rec);
+      this.unknown.delete(evt);
+    } else this.events.delete(evt);
     const changed =
       !before !== !rec || (before && rec && (before.version !== rec.version || before.state !== rec.state));
     if (changed) {

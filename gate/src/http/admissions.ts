@@ -44,7 +44,11 @@ export function admissionLogRoutes(g: GateContext, app: TemplatedApp): void {
       async (reply) => {
         const head = await g.redis.get(eventKeys(g.prefix, evt).logHead);
         const body = head ?? JSON.stringify({ evt, n: 0, hash: genesisHash(evt), at: null, jws: null });
-        reply(200, body, { ...PUBLIC, 'content-type': 'application/json', 'cache-control': 'public, max-age=1' });
+        reply(200, body, {
+          ...PUBLIC,
+          'content-type': 'application/json',
+          'cache-control': 'public, max-age=1',
+        });
       },
       PUBLIC,
     );
@@ -106,7 +110,11 @@ export function admissionLogRoutes(g: GateContext, app: TemplatedApp): void {
         try {
           const found = await findNumber(g, evt, Number(raw));
           const headers = { ...PUBLIC, 'content-type': 'application/json' };
-          if (!found) reply(200, JSON.stringify({ n: Number(raw), status: 'not-reached' }), { ...headers, 'cache-control': 'public, max-age=1' });
+          if (!found)
+            reply(200, JSON.stringify({ n: Number(raw), status: 'not-reached' }), {
+              ...headers,
+              'cache-control': 'public, max-age=1',
+            });
           else reply(200, JSON.stringify(found), { ...headers, 'cache-control': IMMUTABLE });
         } finally {
           searches--;
@@ -120,7 +128,8 @@ export function admissionLogRoutes(g: GateContext, app: TemplatedApp): void {
 /** Binary search of the sealed entries by high mark: the first entry whose `hi` reaches `n`. */
 async function findNumber(g: GateContext, evt: string, n: number) {
   const k = eventKeys(g.prefix, evt);
-  const at = async (i: number): Promise<LogEntry> => JSON.parse((await g.redis.lindex(k.log, i)) ?? 'null') as LogEntry;
+  const at = async (i: number): Promise<LogEntry> =>
+    JSON.parse((await g.redis.lindex(k.log, i)) ?? 'null') as LogEntry;
   let lo = 0;
   let hi = (await g.redis.llen(k.logHash)) - 1;
   if (hi < 0 || (await at(hi)).hi < n) return null;

@@ -3,7 +3,6 @@
 // CORS answers only the event's allowed origins, always with `Vary: Origin`.
 import {
   type EventRecord,
-  eventKeys,
   isEventId,
   PLACE_HEADER,
   powDifficultyAt,
@@ -143,6 +142,10 @@ export function eventRoutes(g: GateContext, app: TemplatedApp): void {
       return;
     }
     const now = g.now();
+    if (!g.publicLimiter.take(r.ip, now)) {
+      sendError(res, 'RATE_LIMITED', { ...r.cors, 'retry-after': '10' });
+      return;
+    }
     const difficulty = powDifficultyAt(r.rec.config, g.joinGuard.joinsPerSecond(r.evt, now));
     const challenge = issueChallenge(g.placeSecret, r.evt, now, difficulty, { address: r.ip, cid });
     sendJson(res, 200, { challenge, difficulty }, { ...r.cors, 'cache-control': 'no-store' });
@@ -157,9 +160,8 @@ export function eventRoutes(g: GateContext, app: TemplatedApp): void {
       res,
       g.log,
       async (reply) => {
-        const members = (await g.redis.zrange(eventKeys(g.prefix, r.evt).prequeue, 0, -1)).sort();
-        const body = { evt: r.evt, state: r.rec.state, seedHash: r.rec.seedHash, seed: r.rec.seed, members };
-        reply(200, JSON.stringify(body), {
+        if (!g.publicLimiter.take(r.ip, g.now())) throw new SluiceError('RATE_LIMITED');
+        reply(200, await g.prequeueCache.body(r.rec, g.now()), {
           ...r.cors,
           'content-type': 'application/json',
           'cache-control': 'public, max-age=5',
@@ -194,7 +196,8 @@ export function eventRoutes(g: GateContext, app: TemplatedApp): void {
           const min = powDifficultyAt(r.rec.config, g.joinGuard.joinsPerSecond(r.evt, now));
           pow = verifyPow(g.placeSecret, r.evt, min, body.pow, now, { address: r.ip, cid });
         }
-        if (r.rec.config.bindTickets && !hasUsableKey(body.jwk)) throw new SluiceError('FORBIDDEN', { message: NO_KEY });
+        if (r.rec.config.bindTickets && !hasUsableKey(body.jwk))
+          throw new SluiceError('FORBIDDEN', { message: NO_KEY });
         const placeId = newPlaceId();
         const verdict = await g.joinGuard.check(r.evt, {
           address: r.ip,
@@ -240,10 +243,11 @@ export function eventRoutes(g: GateContext, app: TemplatedApp): void {
       res,
       g.log,
       async (reply) => {
+        const now = g.now();
+        if (!g.publicLimiter.take(r.ip, now)) throw new SluiceError('RATE_LIMITED');
         const placeId = verifyPlace(g.placeSecret, r.evt, r.place);
         if (!placeId)
           throw new SluiceError('INVALID_FIELD', { field: PLACE_HEADER, message: 'invalid place token' });
-        const now = g.now();
         const j = await joinQueue(g.redis, g.prefix, r.evt, { cid: '', resumePlaceId: placeId, now }).catch(
           refusalToHttp,
         );
@@ -251,8 +255,11 @@ export function eventRoutes(g: GateContext, app: TemplatedApp): void {
         if (j.admittedAt !== null) {
           // A bound place's ticket carries the key it was bound to: a copied place token gets a
           // ticket that only the first browser can use.
-          const jkt = r.rec.config.bindTickets ? await boundKeyOf(g.redis, g.prefix, r.evt, placeId) : undefined;
-          if (r.rec.config.bindTickets && !jkt) throw new SluiceError('FORBIDDEN', { message: 'this place has no key' });
+          const jkt = r.rec.config.bindTickets
+            ? await boundKeyOf(g.redis, g.prefix, r.evt, placeId)
+            : undefined;
+          if (r.rec.config.bindTickets && !jkt)
+            throw new SluiceError('FORBIDDEN', { message: 'this place has no key' });
           const t = await g.issuer.issue(r.evt, placeId, j.admittedAt, r.rec.config.ticketTtlS, jkt);
           status.ticket = t.ticket;
           status.exp = t.exp;

@@ -12,7 +12,13 @@ export interface JoinResult {
   admittedAt: number | null;
 }
 
-export type JoinFailure = 'UNKNOWN_EVENT' | 'NOT_OPEN' | 'EVENT_CLOSED' | 'SOLD_OUT' | 'PLACE_GONE' | 'TOKEN_REQUIRED';
+export type JoinFailure =
+  | 'UNKNOWN_EVENT'
+  | 'NOT_OPEN'
+  | 'EVENT_CLOSED'
+  | 'SOLD_OUT'
+  | 'PLACE_GONE'
+  | 'TOKEN_REQUIRED';
 
 const FAILURES: Record<number, JoinFailure> = {
   [LuaCode.UNKNOWN_EVENT]: 'UNKNOWN_EVENT',

@@ -38,7 +38,9 @@ export const JOIN_TIMEOUT_MS = 10_000;
 export function remoteIp(g: GateContext, res: HttpResponse, req: HttpRequest): string {
   const peer = Buffer.from(res.getRemoteAddressAsText()).toString();
   if (g.proxies.size === 0) return addressKey(peer);
-  return addressKey(clientAddress(peer, req.getHeader('x-real-ip'), req.getHeader('x-forwarded-for'), g.proxies));
+  return addressKey(
+    clientAddress(peer, req.getHeader('x-real-ip'), req.getHeader('x-forwarded-for'), g.proxies),
+  );
 }
 
 export function wsBehavior(g: GateContext): WebSocketBehavior<SocketData> {
@@ -117,8 +119,12 @@ function upgrade(g: GateContext, res: HttpResponse, req: HttpRequest, ctx: us_so
   res.onAborted(() => {
     aborted = true;
   });
-  g.events.refresh(evt).then(
-    () => !aborted && res.cork(finish),
+  if (!g.publicLimiter.take(ip, g.now())) {
+    sendError(res, 'RATE_LIMITED', { 'retry-after': '10' });
+    return;
+  }
+  g.events.lookup(evt, g.now()).then(
+    (rec) => !aborted && res.cork(() => (rec === 'busy' ? sendError(res, 'UNAVAILABLE') : finish())),
     () => !aborted && res.cork(() => sendError(res, 'UNAVAILABLE')),
   );
 }

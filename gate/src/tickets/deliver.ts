@@ -118,7 +118,13 @@ export class TicketDelivery {
     d.phase = 'admitted';
     try {
       // d.jkt is set (bind-key Lua) before the socket is registered when the event binds tickets.
-      const { ticket, exp } = await this.issuer.issue(evt, placeId, admittedAt, this.ttlOf(evt), d.jkt || undefined);
+      const { ticket, exp } = await this.issuer.issue(
+        evt,
+        placeId,
+        admittedAt,
+        this.ttlOf(evt),
+        d.jkt || undefined,
+      );
       this.metrics.tickets.inc();
       if (d.closed) return;
       const msg: AdmittedMsg = { t: 'admitted', ticket, exp };

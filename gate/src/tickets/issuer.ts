@@ -19,9 +19,14 @@ export interface IssuedTicket {
   exp: number;
 }
 
+/** Most tickets remembered for re-sends (oldest dropped first). */
+const MAX_ISSUED = 100_000;
+
 export class TicketIssuer {
   private keyring: Keyring | undefined;
   private jwksBody = '{"keys":[]}';
+  /** Tickets handed out, by key and claims (bounded; pruned at expiry). */
+  private readonly issued = new Map<string, IssuedTicket>();
   private readonly redis: Redis;
   private readonly prefix: string;
   private readonly iss: string;
@@ -29,7 +34,11 @@ export class TicketIssuer {
   private readonly now: () => number;
   private readonly kek: Kek;
 
-  constructor(redis: Redis, prefix: string, opts: { iss: string; aud: string; now: () => number; kek?: Kek }) {
+  constructor(
+    redis: Redis,
+    prefix: string,
+    opts: { iss: string; aud: string; now: () => number; kek?: Kek },
+  ) {
     this.redis = redis;
     this.prefix = prefix;
     this.iss = opts.iss;
@@ -55,9 +64,28 @@ export class TicketIssuer {
     return this.jwksBody;
   }
 
-  /** `jkt`: thumbprint of the shopper's key when the event binds tickets (`cnf.jkt`). */
-  async issue(evt: string, placeId: string, admittedAtMs: number, ttlS: number, jkt?: string): Promise<IssuedTicket> {
+  /** Drop issued tickets that have expired (the 1 s timer). */
+  prune(): void {
+    const now = this.now();
+    for (const [k, t] of this.issued) if (t.exp <= now) this.issued.delete(k);
+  }
+
+  /**
+   * `jkt`: thumbprint of the shopper's key when the event binds tickets (`cnf.jkt`). The same
+   * claims with the same key give the same ticket, so a re-send (reconnect, every poll of the
+   * HTTP fallback) is answered from memory: no signature, no Redis write.
+   */
+  async issue(
+    evt: string,
+    placeId: string,
+    admittedAtMs: number,
+    ttlS: number,
+    jkt?: string,
+  ): Promise<IssuedTicket> {
     if (!this.keyring) throw new Error('keyring not loaded');
+    const cacheKey = `${this.keyring.current.kid}|${evt}|${placeId}|${admittedAtMs}|${ttlS}|${jkt ?? ''}`;
+    const hit = this.issued.get(cacheKey);
+    if (hit && hit.exp > this.now()) return hit;
     // iat is the admission time, so a ticket re-sent on reconnect is byte-identical (Ed25519 is
     // deterministic) while the key is the same, and the record checkout compares stays valid.
     const claims = buildClaims({
@@ -72,7 +100,10 @@ export class TicketIssuer {
     });
     // Recorded before it is handed out: checkout's purchase script compares its digest.
     const ticket = await issueTicket(this.redis, this.prefix, this.keyring.current, claims);
-    return { ticket, exp: claims.exp * 1000 };
+    const issued = { ticket, exp: claims.exp * 1000 };
+    if (this.issued.size >= MAX_ISSUED) this.issued.delete(this.issued.keys().next().value as string);
+    this.issued.set(cacheKey, issued);
+    return issued;
   }
 
   /** Sign the head of an event's public admission log with the current ticket key. */

@@ -52,6 +52,12 @@ export const gateSchema = {
     min: 1,
     max: 1_000_000,
   }),
+  publicRatePerIp: int(
+    'GATE_PUBLIC_RATE_PER_IP',
+    300,
+    'Reads of /place, /prequeue, /challenge and upgrades to events this process does not know, per client address per 10 s in one gate process; more are answered 429 without Redis work',
+    { min: 1, max: 10_000_000 },
+  ),
   maxPlacesPerIp: int('GATE_MAX_PLACES_PER_IP', 16, 'Live places (waiting or admitted) per client address (IPv6: per /64) and event', {
     min: 1,
     max: 10_000_000,
