@@ -19,8 +19,10 @@ COPY loadtest/package.json loadtest/
 RUN --mount=type=cache,target=/root/.npm npm ci --ignore-scripts --no-audit --no-fund
 COPY . .
 # Browser bundles (the queue page, the ops console), then the services' JavaScript
-# (scripts/build.ts: <workspace>/src/**/*.ts -> <workspace>/build/**/*.js, Lua beside it).
-RUN npm run build
+# (scripts/build.ts: <workspace>/src/**/*.ts -> <workspace>/build/**/*.js, Lua beside it). The page
+# is pinned: it talks to the gate it is served from and takes no gate / hand-over mode / cookie
+# endpoint from a link (a production gate refuses to serve an unpinned page; issue 13).
+RUN SLUICE_PAGE_PINNED=1 npm run build
 # Production tree: no TypeScript loader, no dev tools. Every service module must still load.
 RUN npm prune --omit=dev --ignore-scripts --no-audit --no-fund \
  && node --input-type=module -e "for (const m of ['gate/build/app.js', 'checkout/build/app.js', 'checkout/build/worker/worker.js', 'dashboard/build/app.js']) await import('/app/' + m)"
