@@ -17,6 +17,7 @@ import HyperExpress from 'hyper-express';
 import { failFastRedis, settle } from './connections.ts';
 import { corsMiddleware } from './http/cors.ts';
 import { type CheckoutMetrics, createCheckoutMetrics } from './http/metrics.ts';
+import { handBackHandler } from './handback/route.ts';
 import { registerOps } from './http/ops.ts';
 import { sendError } from './http/respond.ts';
 import { OrderEnqueuer } from './orders/enqueue.ts';
@@ -104,6 +105,19 @@ export async function startCheckout(
       maxInFlight: config.maxInFlight,
       publicUrl: config.publicUrl,
       metrics,
+      log,
+    }),
+  );
+  server.post(
+    '/v1/handback',
+    handBackHandler({
+      redis,
+      verifier,
+      prefix: config.prefix,
+      redisTimeoutMs: timeoutMs,
+      now,
+      maxBodyBytes: config.maxBodyBytes,
+      publicUrl: config.publicUrl,
       log,
     }),
   );

@@ -50,7 +50,7 @@ export async function verifyAdmissions(gate: string, evt: string, out: (s: strin
   }
   const s = checker.finish(head);
   out(
-    `${evt}: ${s.entries} ticks, ${s.admitted} admitted, ${s.gone} left the line, numbers up to ${s.hi}; head signed at ${new Date(head.at).toISOString()}`,
+    `${evt}: ${s.entries} ticks, ${s.admitted} admitted, ${s.gone} left the line, numbers up to ${s.hi}, ${s.back} slots handed back; head signed at ${new Date(head.at).toISOString()}`,
   );
   for (const p of s.problems) out(`  PROBLEM ${p}`);
   out(s.problems.length === 0 ? 'OK: the log is intact and every rule holds' : `FAILED: ${s.problems.length} problem(s)`);

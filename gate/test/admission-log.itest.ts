@@ -10,6 +10,7 @@ import {
   genesisHash,
   type LogEntry,
   loadKeyring,
+  runScript,
   signLogHead,
   updateEvent,
 } from '@sluice/shared';
@@ -65,7 +66,15 @@ beforeAll(async () => {
   for (const i of [3, 4, 17, 40, 59]) expect(await leaveQueue(fx.redis, fx.prefix, evt, places[i]!)).toBe(true);
   await updateEvent(fx.redis, fx.prefix, evt, { queueAll: false });
   await until(async () => (await fx.redis.zcard(k.queue)) === 0, 20_000, 'everyone admitted');
-  await until(async () => (await fx.redis.llen(k.logHash)) > 0 && (await fx.redis.llen(k.logHash)) === (await fx.redis.llen(k.log)), 10_000, 'log sealed');
+  // A storefront hands one slot back (shopper finished): the next entry counts it.
+  await fx.redis.hset(k.ticketHash, places[0]!, 'digest-of-its-ticket');
+  expect(await runScript(fx.redis, 'handback', [k.ticketHash, k.admitted, k.used, k.handback, k.stats], [places[0]!, places[0]!, 'digest-of-its-ticket', Date.now(), 'finished'])).toEqual([1, 0]);
+  const sealedBack = async () => {
+    const n = await fx.redis.llen(k.logHash);
+    if (n === 0 || n !== (await fx.redis.llen(k.log))) return false;
+    return (await fx.redis.lrange(k.log, 0, -1)).some((l) => (JSON.parse(l) as LogEntry).back === 1);
+  };
+  await until(sealedBack, 10_000, 'log sealed with the hand-back');
   await runner.close();
   // A gate without an admitter serves the log from now on, so it no longer grows under the test.
   reader = await testGate(fx.prefix, {}, { admitter: false });
@@ -81,7 +90,7 @@ describe('public admission log', () => {
   it('verifies from the outside: chain, signature, order, gone numbers and per-tick counts', async () => {
     const r = await verify();
     // Number 60 left too, but nobody was admitted past it: only skipped numbers are recorded gone.
-    expect(r.out).toContain('55 admitted, 4 left the line, numbers up to 59');
+    expect(r.out).toContain('55 admitted, 4 left the line, numbers up to 59, 1 slots handed back');
     expect(r.out).toContain('OK: the log is intact');
     expect(r.code).toBe(0);
   });

@@ -63,6 +63,8 @@ export function eventKeys(prefix: string, evt: string) {
     admitChannel: `${b}:admit`,
     /** channel: admitter -> gates, the public state frame per tick */
     tickChannel: `${b}:tick`,
+    /** hash: ticket jti -> `<time> <reason>` of the storefront's hand-back (slot freed early) */
+    handback: `${b}:handback`,
     /** list: the public admission log, one raw JSON entry per admitter tick after the start (admit Lua) */
     log: `${b}:log`,
     /** list: SHA-256 chain hash (hex) of each log entry, appended when the leader seals it */

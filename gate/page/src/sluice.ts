@@ -32,6 +32,13 @@ interface SluiceGlobal {
   proofHeaders(method: string, url: string): Promise<Record<string, string>>;
   /** Send the shopper to the queue now (e.g. after the server refused the ticket). */
   queue(): void;
+  /**
+   * Tell Sluice the shopper finished (or left): their slot goes to the next shopper at once and
+   * the ticket ends. Calls checkout's POST /v1/handback (allow this origin in
+   * CHECKOUT_CORS_ORIGINS), or do the same from the storefront's server.
+   * @example await sluice.handBack('https://checkout.example', 'finished')
+   */
+  handBack(checkoutUrl: string, reason?: 'finished' | 'left'): Promise<boolean>;
 }
 
 declare global {
@@ -104,17 +111,29 @@ declare global {
     );
   };
 
+  const proofHeaders = async (method: string, url: string): Promise<Record<string, string>> => {
+    if (!ticket) return {};
+    const k = await heldKey(event);
+    const auth = { authorization: `Bearer ${ticket}` };
+    return k ? { ...auth, dpop: await makeProof(k, method, url, ticket) } : auth;
+  };
   window.sluice = {
     event,
     ticket,
     headers: (): Record<string, string> => (ticket ? { authorization: `Bearer ${ticket}` } : {}),
-    proofHeaders: async (method: string, url: string): Promise<Record<string, string>> => {
-      if (!ticket) return {};
-      const k = await heldKey(event);
-      const auth = { authorization: `Bearer ${ticket}` };
-      return k ? { ...auth, dpop: await makeProof(k, method, url, ticket) } : auth;
-    },
+    proofHeaders,
     queue: () => void toQueue(),
+    handBack: async (checkoutUrl: string, reason: 'finished' | 'left' = 'finished'): Promise<boolean> => {
+      if (!ticket) return false;
+      const url = `${checkoutUrl.replace(/\/+$/, '')}/v1/handback`;
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { ...(await proofHeaders('POST', url)), 'content-type': 'application/json' },
+        body: JSON.stringify({ reason }),
+        keepalive: true,
+      });
+      return res.ok;
+    },
   };
   if (!held) {
     void toQueue();

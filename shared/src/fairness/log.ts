@@ -33,6 +33,8 @@ export interface LogEntry {
   ob: number;
   adm: [number, number][];
   gone: [number, number][];
+  /** Slots storefronts handed back (shopper finished or left) since the previous entry. */
+  back?: number;
   /** Highest ticket number admitted so far. */
   hi: number;
 }
@@ -71,6 +73,8 @@ export interface CheckSummary {
   entries: number;
   admitted: number;
   gone: number;
+  /** Slots handed back by storefronts. */
+  back: number;
   /** Highest ticket number admitted. */
   hi: number;
   problems: string[];
@@ -88,6 +92,7 @@ export class LogChecker {
   private hi = 0;
   private admitted = 0;
   private gone = 0;
+  private back = 0;
   private readonly problems: string[] = [];
   /** Stop collecting after this many (a broken log would otherwise fill memory). */
   private readonly maxProblems: number;
@@ -164,6 +169,7 @@ export class LogChecker {
     this.hi = hi;
     this.admitted += c;
     this.gone += count(e.gone);
+    this.back += e.back ?? 0;
   }
 
   /** Compare the replayed chain with the signed head (already verified by the caller). */
@@ -171,6 +177,6 @@ export class LogChecker {
     if (head.evt !== this.evt) this.problem(`head is for event ${head.evt}, not ${this.evt}`);
     if (head.n !== this.next) this.problem(`head covers ${head.n} entries, ${this.next} were read`);
     else if (head.hash !== this.hash) this.problem('head hash does not match the entries (the log was altered)');
-    return { entries: this.next, admitted: this.admitted, gone: this.gone, hi: this.hi, problems: [...this.problems] };
+    return { entries: this.next, admitted: this.admitted, gone: this.gone, back: this.back, hi: this.hi, problems: [...this.problems] };
   }
 }

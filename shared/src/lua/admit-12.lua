@@ -22,7 +22,7 @@ if not t then
   t = tonumber(tm[1]) * 1000 + math.floor(tonumber(tm[2]) / 1000)
 end
 -- Token bucket: a missing level (first tick) starts full; time never runs backwards here.
-local b = redis.call('HMGET', KEYS[8], 'tokens', 'bucketAt', 'logRate', 'logSize', 'logSt')
+local b = redis.call('HMGET', KEYS[8], 'tokens', 'bucketAt', 'logRate', 'logSize', 'logSt', 'handback')
 local tokens = size
 -- The bucket as the previous tick left it (logged so a verifier can replay the refill).
 local tokp, tp = size, t
@@ -75,16 +75,17 @@ local total = redis.call('HINCRBY', KEYS[8], 'admittedTotal', #ids)
 local tick = redis.call('HINCRBY', KEYS[8], 'tick', 1)
 redis.call('HSET', KEYS[8], 'tokens', tostring(tokens), 'bucketAt', tostring(t), 'at', ARGV[4],
   'served', served, 'len', len, 'tail', tail)
--- One log entry per tick that admitted or skipped anyone, or changed the rate, bucket size or
--- state; idle ticks in between refill the bucket at the logged rate, which `tokp`/`tp` let a
+-- One log entry per tick that admitted or skipped anyone, counts slots the storefront handed
+-- back (handback Lua), or changed the rate, bucket size or state; idle ticks in between refill the bucket at the logged rate, which `tokp`/`tp` let a
 -- verifier replay exactly.
-if state ~= 'scheduled' and state ~= 'prequeue' and (#ids > 0 or #gone > 0 or b[3] ~= tostring(rate)
+local back = tonumber(b[6] or '0') or 0
+if state ~= 'scheduled' and state ~= 'prequeue' and (#ids > 0 or #gone > 0 or back > 0 or b[3] ~= tostring(rate)
     or b[4] ~= tostring(size) or b[5] ~= state) then
   redis.call('RPUSH', KEYS[12], string.format(
-    '{"n":%d,"at":%d,"t":%d,"st":"%s","rate":%.17g,"size":%.17g,"tp":%d,"tokp":%.17g,"tok0":%.17g,"tok":%.17g,"act":%d,"max":%d,"units":%d,"ob":%.17g,"adm":[%s],"gone":[%s],"hi":%d}',
+    '{"n":%d,"at":%d,"t":%d,"st":"%s","rate":%.17g,"size":%.17g,"tp":%d,"tokp":%.17g,"tok0":%.17g,"tok":%.17g,"act":%d,"max":%d,"units":%d,"ob":%.17g,"adm":[%s],"gone":[%s],"back":%d,"hi":%d}',
     tick, now, t, state, rate, size, tp, tokp, tok0, tokens, active, tonumber(ARGV[6]), units, tonumber(ARGV[7]),
-    table.concat(adm, ','), table.concat(gone, ','), served))
-  redis.call('HSET', KEYS[8], 'logRate', tostring(rate), 'logSize', tostring(size), 'logSt', state)
+    table.concat(adm, ','), table.concat(gone, ','), back, served))
+  redis.call('HSET', KEYS[8], 'logRate', tostring(rate), 'logSize', tostring(size), 'logSt', state, 'handback', 0)
 end
 local out = {#ids, served, len, tail, total, tick}
 for _, pid in ipairs(ids) do out[#out + 1] = pid end
