@@ -37,7 +37,26 @@ export interface LocalUpstreams {
   gates: readonly string[];
   checkouts: readonly string[];
   dashboards: readonly string[];
+  /** Per-address limits (default: the production values of docker-compose.yml). */
+  limits?: Partial<NginxLimits>;
 }
+
+/** The per-address limits of the template (nginx syntax: `10r/s`, counts). */
+export interface NginxLimits {
+  joinRate: string;
+  joinBurst: string;
+  readRate: string;
+  readBurst: string;
+  connPerIp: string;
+}
+
+export const DEFAULT_LIMITS: NginxLimits = {
+  joinRate: '2r/s',
+  joinBurst: '20',
+  readRate: '10r/s',
+  readBurst: '50',
+  connPerIp: '64',
+};
 
 /** Values for upstreams at fixed addresses (no DNS): hosts without Docker, tests. */
 export function localValues(u: LocalUpstreams): Record<string, string> {
@@ -48,6 +67,17 @@ export function localValues(u: LocalUpstreams): Record<string, string> {
     SLUICE_NGINX_GATE_SERVERS: servers(u.gates),
     SLUICE_NGINX_CHECKOUT_SERVERS: servers(u.checkouts),
     SLUICE_NGINX_DASHBOARD_SERVERS: servers(u.dashboards),
+    ...limitValues({ ...DEFAULT_LIMITS, ...u.limits }),
+  };
+}
+
+export function limitValues(l: NginxLimits): Record<string, string> {
+  return {
+    SLUICE_NGINX_JOIN_RATE: l.joinRate,
+    SLUICE_NGINX_JOIN_BURST: l.joinBurst,
+    SLUICE_NGINX_READ_RATE: l.readRate,
+    SLUICE_NGINX_READ_BURST: l.readBurst,
+    SLUICE_NGINX_CONN_PER_IP: l.connPerIp,
   };
 }
 
