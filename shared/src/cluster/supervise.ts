@@ -8,6 +8,9 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from '../observability/log.ts';
 import { FleetMetricsHub } from './fleet-metrics.ts';
 
+/** After SIGTERM the supervisor kills workers still running after this long, then exits. */
+export const SHUTDOWN_KILL_MS = 15_000;
+
 /** What a worker sends its supervisor once it listens. */
 export const LISTENING_MESSAGE = 'listening';
 
@@ -66,7 +69,7 @@ export function superviseWorkers(o: SuperviseOptions): void {
     setTimeout(() => {
       for (const w of workers.keys()) w.kill('SIGKILL');
       process.exit(1);
-    }, 15_000).unref();
+    }, SHUTDOWN_KILL_MS).unref();
     if (workers.size === 0) process.exit(0);
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
