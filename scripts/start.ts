@@ -120,7 +120,7 @@ async function shutdown(code: number): Promise<void> {
     const svc = services.find((s) => s.name === name);
     if (svc) await stopService(svc);
   }
-  for (const d of deps.reverse()) await d.stop().catch(() => {});
+  for (const d of deps.reverse()) await d.stop().catch((err: unknown) => say(`could not stop a store: ${String(err)}`));
   say('stopped');
   process.exit(code);
 }
@@ -134,7 +134,7 @@ main().catch(async (err: unknown) => {
   if (services.length === 0) {
     // Nothing of ours runs yet: one line, no shutdown chatter.
     stopping = true;
-    for (const d of deps.reverse()) await d.stop().catch(() => {});
+    for (const d of deps.reverse()) await d.stop().catch((err: unknown) => say(`could not stop a store: ${String(err)}`));
     process.exit(1);
   }
   await shutdown(1);

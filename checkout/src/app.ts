@@ -1,6 +1,7 @@
 // The checkout API as an app factory: `startCheckout(config)` listens (port 0 allowed) and
 // returns the port and a close() that shuts down in order. Tests and main.ts both use it.
 import {
+  ignoring,
   type checkoutSchema,
   type ConfigOf,
   createLogger,
@@ -155,10 +156,10 @@ export async function startCheckout(
         // Stop accepting and let in-flight requests finish (bounded), then close the stores.
         await Promise.race([server.shutdown(), new Promise((r) => setTimeout(r, 5000))]);
         server.close();
-        await queue.close().catch(() => {});
+        await queue.close().catch(ignoring('order queue close at shutdown'));
         queueRedis.disconnect();
         redis.disconnect();
-        if (!opts.pool) await pool.end().catch(() => {});
+        if (!opts.pool) await pool.end().catch(ignoring('postgres pool close at shutdown'));
         log.info('checkout closed');
       })();
       return closing;

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import {
+  ignoring,
   type ConfigOf,
   createLogger,
   createPool,
@@ -159,7 +160,7 @@ export async function startDashboard(config: DashboardConfig, opts: DashboardOpt
       hub.close();
       autopilot.close();
       for (const end of [...streams]) end();
-      await pool.end().catch(() => {});
+      await pool.end().catch(ignoring('postgres pool close at shutdown'));
       redis.disconnect();
     },
   };

@@ -35,7 +35,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => {
   await checkout?.close();
-  await thief?.close().catch(() => {});
+  await thief?.close().catch((err: unknown) => void err) /* best-effort cleanup */;
   if (thiefProfile) await rm(thiefProfile, { recursive: true, force: true });
   await stack?.close();
 });

@@ -9,6 +9,7 @@ import {
   createRedis,
   createSubscriber,
   eventKeys,
+  ignoring,
   type Logger,
   parseKek,
 } from '@sluice/shared';
@@ -183,7 +184,8 @@ export async function startGate(config: GateConfig, opts: StartOptions = {}): Pr
         .then(() => ctx.events.report(sockets.open, now(), issuer.keyVersion()))
         .catch((err) => log.warn({ err }, 'event refresh failed'));
     }, 1000),
-    setInterval(() => keepPresent(ctx).catch(() => {}), 5000),
+    // Re-asserted every 5 s: one failed write is repeated by the next (counted, logged rate-limited).
+    setInterval(() => keepPresent(ctx).catch(ignoring('presence write')), 5000),
     setInterval(() => issuer.reload().catch((err) => log.warn({ err }, 'keyring reload failed')), 60_000),
     setInterval(() => ctx.recheck.full(), FULL_EVERY_MS),
   ];
@@ -204,8 +206,9 @@ export async function startGate(config: GateConfig, opts: StartOptions = {}): Pr
       }
       for (const ws of [...sockets.awaitingJoin]) ws.end(CloseCode.GOING_AWAY, 'gate restarting; reconnect');
       await admitter.stop();
-      await ctx.absence.flush().catch(() => {});
-      await ctx.events.unreport().catch(() => {});
+      // Best effort while stopping: places not marked absent are dropped after the grace period anyway.
+      await ctx.absence.flush().catch(ignoring('absence flush at shutdown'));
+      await ctx.events.unreport().catch(ignoring('gate unreport at shutdown'));
       sub.close();
       await redis.quit().catch(() => redis.disconnect());
       // Any socket still open after GOING_AWAY (one mid-handshake) is cut by closing the app.

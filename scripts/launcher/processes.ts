@@ -38,7 +38,9 @@ export function stopService(svc: Service, timeoutMs = 15_000): Promise<void> {
     const timer = setTimeout(() => {
       try {
         process.kill(-child.pid!, 'SIGKILL');
-      } catch {}
+      } catch {
+        // ESRCH: the group is gone already, which is what we wanted.
+      }
     }, timeoutMs);
     child.once('exit', () => {
       clearTimeout(timer);
@@ -58,7 +60,9 @@ export function killAllNow(services: readonly Service[]): void {
     if (s.child.exitCode === null && s.child.pid) {
       try {
         process.kill(-s.child.pid, 'SIGKILL');
-      } catch {}
+      } catch {
+        // ESRCH: the group is gone already.
+      }
     }
   }
 }
@@ -73,7 +77,9 @@ export async function waitReady(url: string, svc: Service, timeoutMs = 90_000): 
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
       if (res.ok) return;
-    } catch {}
+    } catch {
+      // Not listening yet: that is what this loop waits out.
+    }
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`${svc.name} not ready at ${url} after ${timeoutMs / 1000} s; see ${svc.logFile}`);

@@ -4,6 +4,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type ChainableCommander, Cluster, type ClusterOptions, Redis as SingleRedis, type RedisOptions } from 'ioredis';
+import { ignoring } from './observability/ignored.ts';
 
 /**
  * A Sluice Redis client: one server (ioredis `Redis`) or a Redis Cluster (ioredis `Cluster`).
@@ -80,7 +81,8 @@ export function createRedis(target: string | RedisEndpoint, opts: ClientOptions 
     redis.defineCommand(commandName(def.name), { numberOfKeys: def.numberOfKeys, lua: def.lua });
   }
   // Errors surface on commands and readiness; an unhandled 'error' event would crash the process.
-  redis.on('error', () => {});
+  // The client reconnects by itself: count and log (rate-limited) the connection errors.
+  redis.on('error', ignoring('redis connection'));
   return redis;
 }
 
@@ -164,7 +166,8 @@ export function createSubscriber(target: string | RedisEndpoint, opts: ClientOpt
 export function subscriberOf(redis: Redis): Subscriber {
   const dup =
     redis instanceof Cluster ? redis.duplicate([], { shardedSubscribers: true }) : (redis as SingleRedis).duplicate();
-  dup.on('error', () => {}); // errors surface on subscribe calls; an unhandled 'error' would crash
+  // Errors surface on subscribe calls; an unhandled 'error' would crash. Counted and logged.
+  dup.on('error', ignoring('redis subscriber connection'));
   return new Subscriber(dup);
 }
 

@@ -35,8 +35,8 @@ afterAll(async () => {
   await worker?.kill('SIGKILL');
   await checkout?.kill();
   await jwks?.close();
-  await pg?.start().catch(() => {});
-  await s?.cleanup().catch(() => {});
+  await pg?.start().catch((err: unknown) => void err) /* best-effort cleanup */;
+  await s?.cleanup().catch((err: unknown) => void err) /* best-effort cleanup */;
   await pg?.destroy();
 });
 

@@ -42,8 +42,8 @@ afterAll(async () => {
   await worker?.kill();
   await checkout?.kill();
   await gate?.stop();
-  await redis?.start().catch(() => {});
-  await s?.cleanup().catch(() => {});
+  await redis?.start().catch((err: unknown) => void err) /* best-effort cleanup */;
+  await s?.cleanup().catch((err: unknown) => void err) /* best-effort cleanup */;
   await redis?.destroy();
 });
 

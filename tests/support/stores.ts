@@ -46,10 +46,10 @@ export async function openStores(redisUrl = TEST_REDIS_URL, databaseUrl = TEST_D
     async cleanup() {
       await deleteByPrefix(redis, prefix);
       redis.disconnect();
-      await pool.end().catch(() => {});
+      await pool.end().catch((err: unknown) => void err) /* best-effort cleanup */;
       const a = createPool(databaseUrl, { max: 1 });
-      await a.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => {});
-      await a.end().catch(() => {});
+      await a.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch((err: unknown) => void err) /* best-effort cleanup */;
+      await a.end().catch((err: unknown) => void err) /* best-effort cleanup */;
     },
   };
 }
@@ -190,7 +190,7 @@ export async function privatePostgres(): Promise<PrivatePostgres> {
       running = true;
     },
     async destroy() {
-      if (running) await server.stop().catch(() => {});
+      if (running) await server.stop().catch((err: unknown) => void err) /* best-effort cleanup */;
       running = false;
       rmSync(dir, { recursive: true, force: true });
     },

@@ -1,6 +1,6 @@
 // Closing reservations with finalize-8.lua, many per round trip: confirmed (units stay sold,
 // the shopper's admission slot is freed), failed (units back) or void (expired, no order).
-import { eventKeys, pipeScript, type Redis } from '@sluice/shared';
+import { eventKeys, pipeScript, type Redis, ignoring } from '@sluice/shared';
 import { announceState } from '../events/announce.ts';
 
 export type FinalOutcome = 'confirmed' | 'failed' | 'void';
@@ -63,6 +63,9 @@ export async function finalizeMany(
     if (version > 0) reopened.set(it.evt, Math.max(version, reopened.get(it.evt) ?? 0));
     return result;
   });
-  await Promise.all([...reopened].map(([evt, v]) => announceState(redis, prefix, evt, v, now).catch(() => {})));
+  // A lost reopen announcement is caught up by every process's 1 s re-read of the event.
+  await Promise.all(
+    [...reopened].map(([evt, v]) => announceState(redis, prefix, evt, v, now).catch(ignoring('reopen announcement', { evt, version: v }))),
+  );
   return out;
 }

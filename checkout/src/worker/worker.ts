@@ -1,6 +1,7 @@
 // The order worker as a factory: BullMQ worker (concurrency N) → payment → batcher (one INSERT
 // per batch) → finalize; a sweeper for expired reservations; /metrics, /healthz, /readyz.
 import {
+  ignoring,
   type ConfigOf,
   createLogger,
   createPool,
@@ -128,7 +129,7 @@ export async function startWorker(config: WorkerConfig, opts: WorkerOptions = {}
         await closed;
         bullRedis.disconnect();
         redis.disconnect();
-        if (!opts.pool) await pool.end().catch(() => {});
+        if (!opts.pool) await pool.end().catch(ignoring('postgres pool close at shutdown'));
         log.info('order worker closed');
       })();
       return closing;

@@ -185,7 +185,7 @@ export async function startStack(): Promise<Stack> {
       return u.toString();
     },
     async close() {
-      await browser.close().catch(() => {});
+      await browser.close().catch((err: unknown) => void err) /* best-effort cleanup */;
       await rm(profile, { recursive: true, force: true });
       for (const st of stores) await st.close();
       pageServer.closeAllConnections();

@@ -122,7 +122,10 @@ export class QueueClient {
       await fetch(this.url(GatePaths.leave(this.d.config.event)), {
         method: 'POST',
         headers: { [PLACE_HEADER]: saved.place },
-      }).catch(() => {});
+      }).catch((err: unknown) => {
+        // Leaving is a courtesy: the place is dropped anyway once its grace period passes.
+        console.warn('sluice: leave request failed', err);
+      });
     }
   }
 
@@ -334,7 +337,9 @@ export class QueueClient {
       let code: string | null = null;
       try {
         code = ((await res.json()) as { error?: { code?: string } }).error?.code ?? null;
-      } catch {}
+      } catch {
+        // Not a JSON error body (a proxy's HTML page): the status alone is reported.
+      }
       throw new HttpError(res.status, code);
     }
     return (await res.json()) as T;

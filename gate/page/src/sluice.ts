@@ -61,7 +61,9 @@ declare global {
   let store: Storage | null = null;
   try {
     store = window.sessionStorage;
-  } catch {}
+  } catch {
+    // Storage refused (privacy mode, sandboxed frame): carry on without keeping the ticket.
+  }
 
   // A ticket handed over in the fragment: keep it, and take it out of the address bar so it is
   // not bookmarked or shared.
@@ -70,7 +72,9 @@ declare global {
     if (looksValid(peekTicket(fromFragment), event, now)) {
       try {
         store?.setItem(key, fromFragment);
-      } catch {}
+      } catch {
+        // Quota or privacy mode: the ticket is still used for this page view.
+      }
     }
     history.replaceState(null, '', location.pathname + location.search);
   }
@@ -78,19 +82,25 @@ declare global {
   let ticket: string | null = null;
   try {
     ticket = store?.getItem(key) ?? null;
-  } catch {}
+  } catch {
+    // Storage refused: behave as if nothing was kept.
+  }
   if (ticket && !looksValid(peekTicket(ticket), event, now)) {
     ticket = null;
     try {
       store?.removeItem(key);
-    } catch {}
+    } catch {
+      // Storage refused: nothing was kept to remove.
+    }
   }
   const held = ticket !== null || hintValid(readCookie(document.cookie, TICKET_HINT_COOKIE), event, now);
 
   const toQueue = async (): Promise<void> => {
     try {
       store?.removeItem(key);
-    } catch {}
+    } catch {
+      // Storage refused: nothing was kept to remove.
+    }
     // The key a bound ticket will need lives here; the queue page joins with its public part.
     const own = await ensureKey(event).catch((err: unknown) => {
       console.warn('sluice.js: no WebCrypto key; bound tickets will not work here', err);

@@ -3,6 +3,7 @@
 // shuffle at the start), releases the planned batch with the admit Lua (fenced), drops places
 // absent past the grace period, and publishes the admitted ids and the state frame.
 import {
+  ignoring,
   eventKeys,
   getEvent,
   type Logger,
@@ -85,7 +86,8 @@ export class Admitter {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.running;
-    await this.lease.resignAll().catch(() => {});
+    // Best effort at shutdown: an unreleased lease lapses after leaderTtlMs.
+    await this.lease.resignAll().catch(ignoring('lease release at stop'));
   }
 
   /** One tick over every event (errors are logged per event, never thrown). */

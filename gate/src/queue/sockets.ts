@@ -46,7 +46,9 @@ export class SocketRegistry {
       d.placeId = '';
       try {
         prev.end(CloseCode.LEFT, 'place resumed on another socket');
-      } catch {}
+      } catch {
+        // uWS throws when the socket is already closed: then it has stepped aside by itself.
+      }
     }
   }
 

@@ -41,9 +41,9 @@ export async function openStores(tag = 'bench'): Promise<Stores> {
     async cleanup() {
       await deletePrefix(redis, prefix);
       redis.disconnect();
-      await pool.end().catch(() => {});
+      await pool.end().catch((err: unknown) => void err) /* best-effort cleanup */;
       const a = createPool(DATABASE_URL, { max: 1 });
-      await a.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => {});
+      await a.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch((err: unknown) => void err) /* best-effort cleanup */;
       await a.end();
     },
   };

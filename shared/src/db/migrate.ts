@@ -3,6 +3,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
+import { ignoring } from '../observability/ignored.ts';
 
 const DIR = fileURLToPath(new URL('../../migrations/', import.meta.url));
 const LOCK_ID = 0x51c1ce;
@@ -43,7 +44,8 @@ export async function migrate(pool: pg.Pool, opts: { through?: string } = {}): P
       }
     }
   } finally {
-    await client.query('SELECT pg_advisory_unlock($1)', [LOCK_ID]).catch(() => {});
+    // A session lock: released with the connection anyway if this fails.
+    await client.query('SELECT pg_advisory_unlock($1)', [LOCK_ID]).catch(ignoring('migration lock release'));
     client.release();
   }
   return applied;

@@ -1,5 +1,6 @@
 // PostgreSQL pools. `schema` sets the search_path (tests get a schema each).
 import pg from 'pg';
+import { ignoring } from '../observability/ignored.ts';
 
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
@@ -13,6 +14,6 @@ export function createPool(databaseUrl: string, opts: { schema?: string; max?: n
     ...(opts.schema ? { options: `-c search_path=${opts.schema}` } : {}),
   });
   // A dropped idle connection must not crash the process; queries report their own errors.
-  pool.on('error', () => {});
+  pool.on('error', ignoring('postgres idle connection'));
   return pool;
 }

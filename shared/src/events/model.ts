@@ -122,7 +122,9 @@ function httpUrl(v: unknown, field: string): string {
   try {
     const u = new URL(s);
     if (u.protocol === 'http:' || u.protocol === 'https:') return s;
-  } catch {}
+  } catch {
+    // Not a URL at all: the same answer as a URL of another scheme, below.
+  }
   throw invalid(field, 'must be an http(s) URL');
 }
 

@@ -36,7 +36,9 @@ export function safeReturn(requested: string | null, publicOrigin: string): stri
     try {
       const u = new URL(requested, publicOrigin);
       if (u.origin === publicOrigin) return u.toString();
-    } catch {}
+    } catch {
+      // An unparsable return URL is hostile or broken input: fall back to the home page below.
+    }
   }
   return new URL('/', publicOrigin).toString();
 }
