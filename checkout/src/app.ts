@@ -6,6 +6,7 @@ import {
   type ConfigOf,
   createLogger,
   createPool,
+  clusterNodesOf,
   createRedis,
   type KeySource,
   type Logger,
@@ -91,6 +92,7 @@ export async function startCheckout(
   if (config.corsOrigins.length > 0) server.use(corsMiddleware(config.corsOrigins));
 
   const timeoutMs = config.redisTimeoutMs;
+  const waitReplicas = config.waitReplicas >= 0 ? config.waitReplicas : clusterNodesOf(config) ? 1 : 0;
   server.post(
     '/v1/checkout',
     checkoutHandler({
@@ -102,6 +104,13 @@ export async function startCheckout(
       redisTimeoutMs: timeoutMs,
       now,
       onAnnounceError: (err) => log.warn({ err }, 'state announcement failed'),
+      ...(waitReplicas > 0
+        ? {
+            durable: async (evt: string) => {
+              if ((await queue.replicate(evt, waitReplicas, config.waitMs)) < waitReplicas) metrics.unreplicated.inc();
+            },
+          }
+        : {}),
       maxBodyBytes: config.maxBodyBytes,
       maxInFlight: config.maxInFlight,
       publicUrl: config.publicUrl,

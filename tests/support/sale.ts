@@ -42,7 +42,7 @@ export async function openSale(
   products: SaleProduct[] = [{ sku: 'SKU-1', stock: 10 }],
   patch: Record<string, unknown> = {},
 ): Promise<OpenSale> {
-  const evt = uniqueId('e');
+  const evt = typeof patch.id === 'string' ? patch.id : uniqueId('e');
   const now = Date.now();
   const rec = await createEvent(
     s.redis,

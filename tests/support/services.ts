@@ -96,6 +96,7 @@ export async function spawnWorker(s: Stores, env: Record<string, string> = {}): 
 export function spawnGateCluster(s: Stores, workers: number, env: Record<string, string> = {}): Promise<SpawnedGate> {
   return spawnGate(s.prefix, workers, {
     REDIS_URL: s.redisUrl,
+    REDIS_CLUSTER_NODES: s.env.REDIS_CLUSTER_NODES ?? '',
     LOG_LEVEL: 'info', // spawnGate waits for the "gate worker listening" lines
     GATE_TICK_MS: '100',
     ...env,

@@ -24,8 +24,15 @@ export interface Stores {
   cleanup(): Promise<void>;
 }
 
-/** A unique prefix on `redisUrl` and a fresh migrated schema on `databaseUrl`. */
-export async function openStores(redisUrl = TEST_REDIS_URL, databaseUrl = TEST_DATABASE_URL): Promise<Stores> {
+/**
+ * A unique prefix on `redisUrl` (or on the Redis Cluster of `clusterNodes`) and a fresh migrated
+ * schema on `databaseUrl`.
+ */
+export async function openStores(
+  redisUrl = TEST_REDIS_URL,
+  databaseUrl = TEST_DATABASE_URL,
+  clusterNodes: readonly string[] = [],
+): Promise<Stores> {
   const prefix = uniqueId('fault');
   const schema = uniqueId('fault_');
   const admin = createPool(databaseUrl, { max: 1 });
@@ -33,7 +40,7 @@ export async function openStores(redisUrl = TEST_REDIS_URL, databaseUrl = TEST_D
   await admin.end();
   const pool = createPool(databaseUrl, { schema, max: 4 });
   await migrate(pool);
-  const redis = createRedis(redisUrl);
+  const redis = createRedis({ redisUrl, redisClusterNodes: clusterNodes });
   const pgOptions = `-c search_path=${schema}`;
   return {
     redisUrl,
@@ -42,7 +49,13 @@ export async function openStores(redisUrl = TEST_REDIS_URL, databaseUrl = TEST_D
     prefix,
     redis,
     pool,
-    env: { REDIS_URL: redisUrl, DATABASE_URL: databaseUrl, PGOPTIONS: pgOptions, SLUICE_PREFIX: prefix },
+    env: {
+      REDIS_URL: redisUrl,
+      REDIS_CLUSTER_NODES: clusterNodes.join(','),
+      DATABASE_URL: databaseUrl,
+      PGOPTIONS: pgOptions,
+      SLUICE_PREFIX: prefix,
+    },
     async cleanup() {
       await deleteByPrefix(redis, prefix);
       redis.disconnect();

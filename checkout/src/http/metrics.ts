@@ -17,6 +17,11 @@ export function createCheckoutMetrics() {
       help: 'Checkouts being handled now',
       registers: [registry],
     }),
+    unreplicated: new prom.Counter({
+      name: 'sluice_checkout_unreplicated_total',
+      help: 'Purchases answered 202 before a replica confirmed them (WAIT timed out: the shard has no live replica)',
+      registers: [registry],
+    }),
     httpErrors: new prom.Counter({
       name: 'sluice_checkout_http_errors_total',
       help: 'Error answers of the checkout API, by code',

@@ -4,7 +4,8 @@
 // One queue per event, its BullMQ prefix carrying the event's hash tag: on a Redis Cluster an
 // event's reservation, stock and order jobs live on the same shard, so a busy sale loads only its
 // shard and BullMQ's multi-key scripts stay within one slot (BullMQ requires a `{...}` prefix).
-import { type ConnectionOptions, type JobsOptions, Queue } from 'bullmq';
+import { eventKeys, type Redis } from '@sluice/shared';
+import { type JobsOptions, Queue } from 'bullmq';
 
 export const ORDER_QUEUE = 'orders';
 export const ORDER_JOB = 'order';
@@ -49,11 +50,11 @@ export interface OrderSink {
 /** The order queues of every event, opened on first use, on one shared connection. */
 export class OrderQueues implements OrderSink {
   private readonly queues = new Map<string, Queue<OrderJobData>>();
-  private readonly connection: ConnectionOptions;
+  private readonly connection: Redis;
   private readonly prefix: string;
   private readonly onError: (err: Error) => void;
 
-  constructor(connection: ConnectionOptions, prefix: string, onError: (err: Error) => void) {
+  constructor(connection: Redis, prefix: string, onError: (err: Error) => void) {
     this.connection = connection;
     this.prefix = prefix;
     this.onError = onError;
@@ -72,6 +73,18 @@ export class OrderQueues implements OrderSink {
 
   add(name: string, data: OrderJobData, opts: JobsOptions): Promise<unknown> {
     return this.of(data.evt).add(name, data, opts);
+  }
+
+  /**
+   * WAIT until `replicas` replicas hold every write this connection made on `evt`'s shard (the
+   * job adds), at most `timeoutMs`; returns how many did. The pipeline's keyed command routes
+   * the keyless WAIT to the event's master on a cluster.
+   */
+  async replicate(evt: string, replicas: number, timeoutMs: number): Promise<number> {
+    const res = await this.connection.pipeline().exists(eventKeys(this.prefix, evt).event).wait(replicas, timeoutMs).exec();
+    const [err, n] = res?.[1] ?? [new Error('no WAIT reply'), 0];
+    if (err) throw err;
+    return Number(n);
   }
 
   async close(): Promise<void> {

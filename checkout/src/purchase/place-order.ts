@@ -27,6 +27,11 @@ export interface PlaceOrderDeps {
   reservationTtlS: number;
   redisTimeoutMs: number;
   now: () => number;
+  /**
+   * Waits until the reservation and the order job are on a replica (WAIT), so a failover does not
+   * lose an acknowledged purchase; absent on a Redis without replicas.
+   */
+  durable?: (evt: string) => Promise<void>;
   /** Called when publishing a state change failed (the gates' 1 s re-read catches up). */
   onAnnounceError: (err: unknown) => void;
 }
@@ -122,6 +127,9 @@ export async function placeOrder(deps: PlaceOrderDeps, input: PlaceOrderInput): 
       'order enqueue',
     );
   }
+  // The reservation and the job were written on the event's shard, in that order: one WAIT after
+  // the job covers both (replication is one ordered stream per master).
+  if (deps.durable) await guarded(deps.durable(claims.evt), deps.redisTimeoutMs * 2, 'replication');
   return {
     orderId: reserved.orderId,
     status: 'pending',

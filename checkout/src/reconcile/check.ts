@@ -74,13 +74,11 @@ async function paymentsReport(pool: Pool, evt: string): Promise<PaymentsReport> 
   };
 }
 
-export async function reconcileEvent(redis: Redis, pool: Pool, prefix: string, evt: string): Promise<ReconcileReport> {
-  const k = eventKeys(prefix, evt);
-  // Stock and reservations from one atomic snapshot.
-  const snap = (await redis.multi().hgetall(k.stock).hgetall(k.reservation).exec()) ?? [];
-  const stock = (snap[0]?.[1] ?? {}) as Record<string, string>;
-  const reservations = (snap[1]?.[1] ?? {}) as Record<string, string>;
-
+/** Initial stock per product and units of pending/confirmed orders, from PostgreSQL. */
+export async function readDatabaseSide(
+  pool: Pool,
+  evt: string,
+): Promise<{ products: { sku: string; initial_stock: number }[]; orders: { order_id: string; sku: string; qty: number }[] }> {
   const products = await pool.query<{ sku: string; initial_stock: number }>(
     'SELECT sku, initial_stock FROM products WHERE event_id = $1 ORDER BY sku',
     [evt],
@@ -89,21 +87,31 @@ export async function reconcileEvent(redis: Redis, pool: Pool, prefix: string, e
     `SELECT order_id, sku, qty FROM orders WHERE event_id = $1 AND status IN ('pending', 'confirmed')`,
     [evt],
   );
+  return { products: products.rows, orders: orders.rows };
+}
 
+/**
+ * The per-product rows from a Redis snapshot (read FIRST: an order finalised between the two
+ * reads is then seen both as a reservation and as a row, and counted once) and the database side.
+ */
+export function stockRows(
+  stock: Record<string, string>,
+  reservations: Record<string, string>,
+  db: Awaited<ReturnType<typeof readDatabaseSide>>,
+): ReconcileRow[] {
   const reserved = new Map<string, number>();
   for (const json of Object.values(reservations)) {
     const r = parseReservation(json);
     reserved.set(r.sku, (reserved.get(r.sku) ?? 0) + r.qty);
   }
   const sold = new Map<string, number>();
-  for (const o of orders.rows) {
+  for (const o of db.orders) {
     if (reservations[o.order_id] !== undefined) continue; // counted as its reservation
     sold.set(o.sku, (sold.get(o.sku) ?? 0) + o.qty);
   }
-
-  const skus = new Set([...products.rows.map((p) => p.sku), ...Object.keys(stock), ...reserved.keys(), ...sold.keys()]);
-  const initial = new Map(products.rows.map((p) => [p.sku, p.initial_stock]));
-  const rows = [...skus].sort().map((sku): ReconcileRow => {
+  const skus = new Set([...db.products.map((p) => p.sku), ...Object.keys(stock), ...reserved.keys(), ...sold.keys()]);
+  const initial = new Map(db.products.map((p) => [p.sku, p.initial_stock]));
+  return [...skus].sort().map((sku): ReconcileRow => {
     const row = {
       sku,
       initial: initial.get(sku) ?? 0,
@@ -113,6 +121,15 @@ export async function reconcileEvent(redis: Redis, pool: Pool, prefix: string, e
     };
     return { ...row, diff: row.initial - (row.left + row.reserved + row.sold) };
   });
+}
+
+export async function reconcileEvent(redis: Redis, pool: Pool, prefix: string, evt: string): Promise<ReconcileReport> {
+  const k = eventKeys(prefix, evt);
+  // Stock and reservations from one atomic snapshot.
+  const snap = (await redis.multi().hgetall(k.stock).hgetall(k.reservation).exec()) ?? [];
+  const stock = (snap[0]?.[1] ?? {}) as Record<string, string>;
+  const reservations = (snap[1]?.[1] ?? {}) as Record<string, string>;
+  const rows = stockRows(stock, reservations, await readDatabaseSide(pool, evt));
   const payments = await paymentsReport(pool, evt);
   const stockOk = rows.length > 0 && rows.every((r) => r.diff === 0 && r.left >= 0);
   const paymentsOk = payments.pendingCount === 0 && payments.unrecordedCount === 0;

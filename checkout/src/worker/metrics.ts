@@ -23,6 +23,12 @@ export function createWorkerMetrics() {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     }),
+    guard: new prom.Counter({
+      name: 'sluice_worker_stock_guard_total',
+      help: 'Stock checks after a Redis failover or restart, by outcome (verified, repaired, stopped)',
+      labelNames: ['action'] as const,
+      registers: [registry],
+    }),
     swept: new prom.Counter({
       name: 'sluice_worker_swept_total',
       help: 'Expired reservations closed by the sweeper',

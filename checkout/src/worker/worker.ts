@@ -6,12 +6,14 @@ import {
   createLogger,
   createPool,
   createRedis,
+  listEventIds,
   type Logger,
   type Pool,
   type workerSchema,
 } from '@sluice/shared';
 import { Batcher } from './batcher.ts';
 import { EventWorkers } from './event-workers.ts';
+import { startGuard } from '../reconcile/guard.ts';
 import { flushOrders, type Written } from './flush.ts';
 import { createWorkerMetrics } from './metrics.ts';
 import { startOpsServer } from './ops-server.ts';
@@ -93,6 +95,15 @@ export async function startWorker(config: WorkerConfig, opts: WorkerOptions = {}
   });
   await worker.start();
 
+  // Stock check after a Redis failover or restart, on a connection of its own (WATCH).
+  const guardRedis = createRedis(config);
+  const guard = startGuard(
+    { redis: guardRedis, pool, prefix: config.prefix, log, listEvents: () => listEventIds(redis, config.prefix) },
+    config.guardIntervalMs,
+    now,
+    (o) => metrics.guard.inc({ action: o.action }),
+  );
+
   const sweeper = startSweeper({ redis, pool, prefix: config.prefix, log }, config.sweepIntervalMs, now, (r) => {
     if (r.voided) metrics.swept.inc({ outcome: 'void' }, r.voided);
     if (r.finalized) metrics.swept.inc({ outcome: 'finalized' }, r.finalized);
@@ -121,6 +132,7 @@ export async function startWorker(config: WorkerConfig, opts: WorkerOptions = {}
       closing ??= (async () => {
         draining = true;
         await sweeper.stop();
+        await guard.stop();
         await reverser.stop();
         await worker.close(); // waits for active jobs, whose batches flush on their timer
         await batcher.drain();
@@ -128,6 +140,7 @@ export async function startWorker(config: WorkerConfig, opts: WorkerOptions = {}
         ops.server.closeAllConnections();
         await closed;
         bullRedis.disconnect();
+        guardRedis.disconnect();
         redis.disconnect();
         if (!opts.pool) await pool.end().catch(ignoring('postgres pool close at shutdown'));
         log.info('order worker closed');

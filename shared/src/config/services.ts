@@ -104,6 +104,16 @@ export const checkoutSchema = {
     min: 50,
     max: 10_000,
   }),
+  waitReplicas: int(
+    'CHECKOUT_WAIT_REPLICAS',
+    -1,
+    'Replicas that must hold a purchase before its 202 (Redis WAIT); -1 = 1 on a Redis Cluster, 0 on a single Redis',
+    { min: -1, max: 16 },
+  ),
+  waitMs: int('CHECKOUT_WAIT_MS', 250, 'Longest WAIT for those replicas, ms (then 202 anyway, counted as unreplicated)', {
+    min: 1,
+    max: 5000,
+  }),
   workers: int(
     'CHECKOUT_WORKERS',
     1,
@@ -119,6 +129,12 @@ export const workerSchema = {
   batchMs: int('WORKER_BATCH_MS', 10, 'Longest wait to fill a batch, ms', { min: 0, max: 1000 }),
   paymentLatencyMs: int('PAYMENT_LATENCY_MS', 0, 'Simulated payment latency, ms', { min: 0, max: 60_000 }),
   paymentDeclineRate: num('PAYMENT_DECLINE_RATE', 0, 'Share of payments the simulator declines', { min: 0, max: 1 }),
+  guardIntervalMs: int(
+    'GUARD_INTERVAL_MS',
+    500,
+    'How often the stock of every event is checked for a Redis failover/restart (then against PostgreSQL)',
+    { min: 50, max: 60_000 },
+  ),
   sweepIntervalMs: int('SWEEP_INTERVAL_MS', 1000, 'How often expired reservations are swept', { min: 100, max: 60_000 }),
   metricsPort: int('WORKER_METRICS_PORT', 8083, 'Port of the worker /metrics, /healthz, /readyz', { min: 0, max: 65535 }),
   lockMs: int('WORKER_LOCK_MS', 30_000, 'Job lock; a job of a dead worker runs again after this, ms', {

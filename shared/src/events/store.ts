@@ -4,6 +4,7 @@
 import type { Redis } from '../redis.ts';
 import { eventKeys, globalKeys } from '../keys.ts';
 import { SluiceError } from '../protocol/errors.ts';
+import { runScript } from '../redis.ts';
 import { EVENT_STATES, type EventState } from '../protocol/ws.ts';
 import { type EventConfig, type EventRecord, validateEvent } from './model.ts';
 import { newSeed, seedHash } from './shuffle.ts';
@@ -86,6 +87,8 @@ export async function createEvent(
     .del(k.products)
     .hset(k.products, productLimits(config))
     .exec();
+  // Fresh stock is right by construction: this Redis incarnation vouches for it (node-1.lua).
+  await stampNode(redis, prefix, config.id);
   await redis.sadd(globalKeys(prefix).events, config.id);
   await publishControl(redis, prefix, { evt: config.id, kind: 'event', version: 1, at: now });
   return { config, state, version: 1, seedHash: seedHash(seed), seed: null };
@@ -151,4 +154,15 @@ export async function setEventState(
     .exec()) as [unknown, [unknown, number]];
   await publishControl(redis, prefix, { evt: id, kind: 'state', version, at: now });
   return version;
+}
+
+/** The node record of an event: which Redis incarnation vouched for its stock, and the current one. */
+export async function readNode(redis: Redis, prefix: string, id: string): Promise<{ recorded: string; current: string }> {
+  const [recorded, current] = await runScript<[string, string]>(redis, 'node', [eventKeys(prefix, id).event], ['read']);
+  return { recorded, current };
+}
+
+/** Record the Redis node now serving the event as the one whose stock is known right. */
+export async function stampNode(redis: Redis, prefix: string, id: string): Promise<void> {
+  await runScript(redis, 'node', [eventKeys(prefix, id).event], ['stamp']);
 }

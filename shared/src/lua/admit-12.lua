@@ -2,7 +2,7 @@
 -- expired tickets from the capacity set, refills the token bucket (kept here, in `stats`, on
 -- Redis's clock, so a late tick releases what accrued up to the bucket size and a leader change
 -- neither refills nor empties it), re-checks the hard caps (state open, maxActive, units left x
--- overbook) and moves up to min(planned, tokens) places from the head of the line into
+-- overbook; and that this Redis incarnation's stock was verified, node-1.lua) and moves up to min(planned, tokens) places from the head of the line into
 -- `admitted`. Writes the admitter bookkeeping in the same step, and after the start appends one
 -- entry to the public admission log (`log`): the ticket-number ranges admitted, the numbers
 -- skipped because their places had left the line (`gone`), and the bucket and caps in force,
@@ -36,7 +36,10 @@ local served = tonumber(redis.call('HGET', KEYS[8], 'served') or '0')
 local prevHi, tok0, active, units = served, tokens, 0, 0
 local adm, gone = {}, {}
 local ids = {}
-if state == 'open' then
+-- Nobody is admitted while this Redis incarnation's stock is unverified (node-1.lua).
+local node = redis.call('HGET', KEYS[1], 'node')
+local verified = not node or node == string.match(redis.call('INFO', 'server'), 'run_id:(%w+)')
+if state == 'open' and verified then
   active = redis.call('ZCARD', KEYS[5])
   for _, v in ipairs(redis.call('HVALS', KEYS[7])) do units = units + (tonumber(v) or 0) end
   local cap = math.min(tonumber(ARGV[3]), math.floor(tokens + 1e-9), tonumber(ARGV[6]) - active,

@@ -15,6 +15,8 @@ export const LuaCode = {
   BAD_ARGS: -11,
   /** gate: the input changed between read and write (pre-queue grew during the shuffle); recompute */
   STALE: -12,
+  /** checkout: this Redis (restarted or promoted) has not had the event's stock verified yet */
+  UNVERIFIED: -13,
   /** checkout: qty above the product's per-shopper limit on its own */
   QTY_OVER_LIMIT: -20,
   /** dashboard: a stock change would leave fewer than 0 units */
@@ -41,6 +43,7 @@ export const luaCodeToError: Record<number, ErrorCode> = {
   [LuaCode.UNKNOWN_SKU]: 'UNKNOWN_SKU',
   [LuaCode.REVOKED]: 'TICKET_REVOKED',
   [LuaCode.BAD_ARGS]: 'BAD_REQUEST',
+  [LuaCode.UNVERIFIED]: 'UNAVAILABLE',
   [LuaCode.QTY_OVER_LIMIT]: 'QTY_OUT_OF_RANGE',
   [LuaCode.TICKET_NOT_ISSUED]: 'TICKET_SIGNATURE',
   [LuaCode.STOCK_BELOW_ZERO]: 'INVALID_FIELD',

@@ -13,7 +13,8 @@ KEYS[10] products     hash: sku -> "limitPerShopper priceCents" (written with th
 ARGV[1] jti  ARGV[2] sub  ARGV[3] sku  ARGV[4] qty (integer >= 1)  ARGV[5] orderId
 ARGV[6] Idempotency-Key ('' = none)  ARGV[7] now (ms)  ARGV[8] reservation expiry (ms)
 ARGV[9] SHA-256 of the presented ticket (base64url): a ticket the gate never issued is -22
-Returns a negative code (shared/src/lua/codes.ts) when refused, else
+Returns a negative code (shared/src/lua/codes.ts) when refused (-13: the stock on this Redis
+incarnation is not verified yet, see node-1.lua), else
   {orderId, replay, soldOutVersion, reservationJson}
   replay 1: the ticket was already used with the same Idempotency-Key (reservationJson is ''
   when that reservation is already closed), or is retried for the same sku and qty while the
@@ -47,10 +48,13 @@ if prev then
 end
 if redis.call('HEXISTS', KEYS[8], jti) == 1 or redis.call('HEXISTS', KEYS[8], sub) == 1 then return -10 end
 
-local state = redis.call('HGET', KEYS[1], 'state')
+local ev = redis.call('HMGET', KEYS[1], 'state', 'node')
+local state = ev[1]
 if not state then return -2 end
 if state == 'soldout' then return -5 end
 if state ~= 'open' and state ~= 'paused' then return -3 end
+-- This Redis (restarted, or a promoted replica) has not had its stock checked yet (node-1.lua).
+if ev[2] and ev[2] ~= string.match(redis.call('INFO', 'server'), 'run_id:(%w+)') then return -13 end
 local limit, price
 local pr = redis.call('HGET', KEYS[10], sku)
 if pr then
