@@ -117,6 +117,11 @@ describe('release-rate autopilot', () => {
       expect(row.after.rate - row.before.rate).toBeLessThanOrEqual(10);
       expect(row.after.reason).toMatch(/checkout healthy/);
     }
+    // The console's live sample shows the autopilot and its last decision with the reason.
+    const stats = await fetch(`http://127.0.0.1:${dash.port}/v1/events/${sale.evt}/stats`, { headers: { authorization: `Bearer ${ADMIN}` } });
+    const sample = (await stats.json()) as { autopilot: { enabled: boolean; floor: number; last: { reason: string } | null } };
+    expect(sample.autopilot).toMatchObject({ enabled: true, floor: FLOOR });
+    expect(sample.autopilot.last?.reason).toBeTruthy();
     expect(seen.length).toBeGreaterThan(50);
     // 50 is where the operator started it; from the first decision on it stays inside the bounds.
     expect(seen.filter((r) => r !== 50).every((r) => r >= FLOOR && r <= CEILING)).toBe(true);

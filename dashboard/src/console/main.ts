@@ -97,6 +97,8 @@ function consoleView(evt: string, role: 'admin' | 'viewer', events: { id: string
       h('p', {}, 'Pre-queue seed hash (committed before anyone joined): ', h('code', { id: 'seed-hash' }, '–')),
       h('p', {}, 'Seed (revealed at the start): ', h('code', { id: 'seed' }, 'not revealed yet')),
       h('p', { class: 'hint' }, 'Check: SHA-256(seed) must equal the hash; the pre-queue order is sorted by SHA-256(seed:placeId).'),
+      h('p', {}, 'Public admission log: ', h('span', { id: 'log-head' }, 'no entries yet')),
+      h('p', { class: 'hint' }, 'Anyone can check it: npm run verify:admissions -- --event <id> --gate <gate URL>.'),
     ),
     h('section', { class: 'gates' }, h('h2', {}, 'Gate processes'), h('table', { id: 'gates' })),
     h('section', { class: 'audit' }, h('h2', {}, 'Recent changes'), h('ol', { id: 'audit' })),
@@ -154,6 +156,10 @@ function show(s: LiveSample, c: Charts): void {
         : `Version ${s.version} applied by ${fresh.filter((g) => (g.applied ?? 0) >= s.version).length} of ${fresh.length} gate processes…`,
   );
   setText('seed-hash', s.seedHash ?? '–');
+  setText(
+    'log-head',
+    s.log ? `${s.log.n} entries, head ${s.log.hash.slice(0, 16)}… signed ${new Date(s.log.at).toLocaleTimeString()}` : 'no entries yet',
+  );
   setText('seed', s.seed ?? (Date.now() < s.cfg.startAt ? 'not revealed yet (before the start)' : 'not revealed yet'));
 
   c.queue.push(s.t, { line: s.queue, 'pre-queue': s.prequeue });

@@ -57,6 +57,8 @@ export interface LiveSample {
   failedPerS: number | null;
   /** Checkout latency over the last few seconds (seconds), from the checkout /metrics histogram. */
   latency: { p50: number | null; p99: number | null; count: number; errorShare?: number | null } | null;
+  /** Signed head of the public admission log (null before the first sealed entry). */
+  log: { n: number; hash: string; at: number } | null;
   /** The release-rate autopilot: its settings and its last decision (null before the first). */
   autopilot: AutopilotView;
   gates: GateView[];

@@ -59,6 +59,7 @@ export async function sampleEvent(
       .zcard(k.admitted)
       .get(k.seq)
       .hget(k.autopilot, 'last')
+      .get(k.logHead)
       .exec(),
     redis.hgetall(g.gates),
     redis.hgetall(g.keys),
@@ -119,6 +120,7 @@ export async function sampleEvent(
     ordersFailed: counters.ordersFailed,
     ...perSecond(prev, counters),
     latency: null,
+    log: parseHead(own[8] as string | null),
     autopilot: {
       enabled: config.autopilot?.enabled ?? false,
       floor: config.autopilot?.floor ?? 0,
@@ -151,5 +153,15 @@ function parseLast(raw: string | null): AutopilotRecord | null {
     return JSON.parse(raw) as AutopilotRecord;
   } catch {
     return null; // written only by the autopilot; a bad value just shows no last decision
+  }
+}
+
+function parseHead(raw: string | null): LiveSample['log'] {
+  if (!raw) return null;
+  try {
+    const h = JSON.parse(raw) as { n: number; hash: string; at: number };
+    return { n: h.n, hash: h.hash, at: h.at };
+  } catch {
+    return null; // written only by the admitter; a bad value shows as "no log yet"
   }
 }
