@@ -14,7 +14,8 @@ import { runGateHold } from './gate/hold.ts';
 import { startGateCluster } from './gate/launch.ts';
 import { runCannon } from './lib/cannon.ts';
 import { runWrk, wrkAvailable } from './lib/wrk.ts';
-import { machineInfo } from './lib/proc.ts';
+import { cpuSeconds, machineInfo } from './lib/proc.ts';
+import { usPerOp } from './lib/redis-cpu.ts';
 import { openStores, REDIS_URL } from './lib/stores.ts';
 import { markdown, writeCharts } from './report/write.ts';
 import type { BenchResult } from './report/types.ts';
@@ -91,6 +92,9 @@ export async function runBench(
     verifyCeilingPerSecond: null, baselineCheckoutPerSecond: null, rejectsPerSecond: null, rejectsUnknownKeyPerSecond: null, baselineRejectsPerSecond: null,
     repeatPerSecond: null, ordersPerSecond: null, admissionErrorPct: null, fifoInversions: null, oversold: null, etaErrorPct: null,
     timeToSellOutS: null, uwsHelloPerSecond: null, uwsEchoPerSecond: null, wsEchoPerSecond: null, redisPurchasePerSecond: null,
+    checkoutCpuUs: null, verifyCpuUs: null, checkoutRedisCpuUs: null, rejectCpuUs: null, rejectRedisCpuUs: null,
+    orderRedisCpuUs: null, orderWorkerCpuUs: null, baselineCheckoutCpuUs: null, baselineRejectCpuUs: null, helloCpuUs: null,
+    tickLateP99Ms: null, tickLateMaxMs: null,
     details: {}, errors: {},
   };
   const phase = async (name: string, f: () => Promise<void>) => {
@@ -124,9 +128,11 @@ export async function runBench(
         r.details.uwsHello = c;
         r.uwsHelloPerSecond = c.perSecond;
         if (wrkAvailable()) {
+          const cpu0 = cpuSeconds(servers[0]!.pid);
           const w = await runWrk({ url: `http://127.0.0.1:${ports[0]}`, method: 'GET', path: '/hello', seconds: p.helloSeconds, connections: 100, threads: 2 });
           r.details.uwsHelloWrk = w;
           r.uwsHelloPerSecond = w.perSecond;
+          r.helloCpuUs = usPerOp(cpuSeconds(servers[0]!.pid) - cpu0, w.requests);
         }
       } finally {
         await Promise.all(servers.map((s) => s.stop()));
@@ -156,6 +162,15 @@ export async function runBench(
       r.baselineCheckoutPerSecond = c.baseline?.firstUse.perSecond ?? null;
       r.baselineRejectsPerSecond = (c.wrk ? c.baseline?.wrkJunk?.perSecond : c.baseline?.junk.perSecond) ?? null;
       r.ordersPerSecond = c.orders?.perSecond ?? null;
+      r.checkoutCpuUs = c.cpu.checkoutUs;
+      r.verifyCpuUs = c.verifyCeiling.cpuUsPerVerify;
+      r.checkoutRedisCpuUs = c.cpu.checkoutRedisUs;
+      r.rejectCpuUs = c.cpu.rejectUs;
+      r.rejectRedisCpuUs = c.cpu.rejectRedisUs;
+      r.orderRedisCpuUs = c.orders?.redisCpuUs ?? null;
+      r.orderWorkerCpuUs = c.orders?.workerCpuUs ?? null;
+      r.baselineCheckoutCpuUs = c.cpu.baselineCheckoutUs;
+      r.baselineRejectCpuUs = c.cpu.baselineRejectUs;
     });
     const gateWorkers = Math.max(2, Math.ceil(Math.max(p.held, p.sale.shoppers) / MAX_SOCKETS_PER_WORKER));
     await phase('gate hold', async () => {
@@ -185,6 +200,13 @@ export async function runBench(
         r.oversold = s.oversold;
         r.etaErrorPct = Number.isFinite(s.eta.meanPct) ? s.eta.meanPct : null;
         r.timeToSellOutS = s.timeToSellOutS;
+        // Tick lateness as a subscriber sees it: state-frame gaps past the configured tick.
+        const ticks = s.samples.filter((x) => x.now >= s.startAt).map((x) => x.now);
+        const late = ticks.slice(1).map((t, i) => Math.max(0, t - ticks[i]! - p.tickMs)).sort((a, b) => a - b);
+        if (late.length) {
+          r.tickLateP99Ms = late[Math.floor(0.99 * (late.length - 1))]!;
+          r.tickLateMaxMs = late.at(-1)!;
+        }
       } finally {
         await gate.stop();
       }

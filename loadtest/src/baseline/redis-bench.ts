@@ -4,6 +4,7 @@
 // count, so most take the full reserve path (a repeated jti is refused as used).
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { redisCpuSeconds, usPerOp } from '../lib/redis-cpu.ts';
 import { createEvent, eventKeys, purchaseKeys, type Redis, scripts, ticketDigest } from '@sluice/shared';
 
 const run = promisify(execFile);
@@ -16,6 +17,8 @@ export interface RedisCeiling {
   opsPerSecond: number;
   p50Ms: number;
   p99Ms: number;
+  /** Redis CPU (INFO cpu) per script call: the floor of a checkout's Redis cost. */
+  cpuUs: number | null;
   redisVersion: string;
 }
 
@@ -99,7 +102,9 @@ export async function measureRedisCeiling(
     exp,
     digest,
   ];
+  const cpu0 = await redisCpuSeconds(redis);
   const { stdout } = await run('redis-benchmark', args, { timeout: 300_000, maxBuffer: 1 << 20 });
+  const cpuUs = usPerOp((await redisCpuSeconds(redis)) - cpu0, o.requests);
   const parsed = parseCsv(stdout);
   const sold = 100_000_000 - Number(await redis.hget(k.stock, 'SKU-1'));
   if (sold <= 0)
@@ -113,6 +118,7 @@ export async function measureRedisCeiling(
     opsPerSecond: Math.round(parsed.rps),
     p50Ms: parsed.p50,
     p99Ms: parsed.p99,
+    cpuUs,
     redisVersion: /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown',
   };
 }

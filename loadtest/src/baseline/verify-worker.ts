@@ -5,7 +5,9 @@ import { generateKeyPairSync, sign, verify } from 'node:crypto';
 
 const seconds = Number(process.argv[2] ?? 3);
 const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-const header = Buffer.from(JSON.stringify({ alg: 'EdDSA', kid: 'k-2025-01-01-abcdef12', typ: 'JWT' })).toString('base64url');
+const header = Buffer.from(
+  JSON.stringify({ alg: 'EdDSA', kid: 'k-2025-01-01-abcdef12', typ: 'JWT' }),
+).toString('base64url');
 const payload = Buffer.from(
   JSON.stringify({
     evt: 'bench',
@@ -25,6 +27,7 @@ process.on('message', (m: { t?: string }) => {
   if (m.t !== 'go') return;
   let n = 0;
   let ok = 0;
+  const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   const end = t0 + BigInt(Math.round(seconds * 1e9));
   let now = t0;
@@ -35,7 +38,8 @@ process.on('message', (m: { t?: string }) => {
     now = process.hrtime.bigint();
   }
   const elapsedS = Number(now - t0) / 1e9;
-  process.send?.({ t: 'done', n, ok, elapsedS });
+  const cpu = process.cpuUsage(cpu0);
+  process.send?.({ t: 'done', n, ok, elapsedS, cpuS: (cpu.user + cpu.system) / 1e6 });
 });
 process.send?.({ t: 'ready' });
 process.on('disconnect', () => process.exit(0));

@@ -14,6 +14,7 @@ import { runWrk, type WrkResult, wrkAvailable } from '../lib/wrk.ts';
 import { availableParallelism } from 'node:os';
 import { REPO_DIR, sleep, spawnModule, spawnTs, treeCpuSeconds } from '../lib/proc.ts';
 import type { Stores } from '../lib/stores.ts';
+import { redisCpuSeconds, usPerOp } from '../lib/redis-cpu.ts';
 import { startCheckoutCluster } from './launch.ts';
 import { type MintedSet, mintTickets, newKeyPair, removeMinted } from './mint.ts';
 
@@ -49,7 +50,33 @@ export interface CheckoutSuiteResult {
   wrk: { junk: WrkResult & { serverCpuCores: number }; junkUnknownKey: WrkResult & { serverCpuCores: number } } | null;
   verifyCeiling: VerifyCeiling;
   baseline: { alg: 'ES256'; processes: number; firstUse: CannonResult & { serverCpuCores: number }; junk: CannonResult; wrkJunk: WrkResult | null } | null;
-  orders: { persisted: number; seconds: number; perSecond: number; accepted: number } | null;
+  orders: {
+    persisted: number;
+    seconds: number;
+    perSecond: number;
+    accepted: number;
+    /** Order worker process CPU per persisted order, µs (from the first order written to the last). */
+    workerCpuUs: number | null;
+    /** Redis CPU per persisted order during the drain (BullMQ fetch/complete, finalize), µs. */
+    redisCpuUs: number | null;
+  } | null;
+  /** CPU per operation (µs) of each phase: server processes from /proc, Redis from INFO cpu. */
+  cpu: CpuPerOp;
+}
+
+export interface CpuPerOp {
+  /** Checkout processes per first-use checkout (202). */
+  checkoutUs: number | null;
+  /** Redis per first-use checkout (purchase script and the order job's share of addBulk). */
+  checkoutRedisUs: number | null;
+  /** Checkout processes per junk rejection (known kid, wrong signature; wrk when installed). */
+  rejectUs: number | null;
+  rejectRedisUs: number | null;
+  /** Checkout processes per junk rejection with a kid in no keyring. */
+  rejectUnknownKeyUs: number | null;
+  /** Baseline processes per first-use checkout and per junk rejection. */
+  baselineCheckoutUs: number | null;
+  baselineRejectUs: number | null;
 }
 
 const ISS = 'sluice-gate';
@@ -101,7 +128,11 @@ export async function runCheckoutSuite(s: Stores, o: CheckoutSuiteOptions, log: 
       jwks: { keys: [ed.publicJwk] },
       env: { RESERVATION_TTL_S: '3600', CHECKOUT_MAX_INFLIGHT: '100000', CHECKOUT_REDIS_TIMEOUT_MS: '5000' },
     });
-    let result: Omit<CheckoutSuiteResult, 'verifyCeiling' | 'baseline' | 'orders'>;
+    let result: Omit<CheckoutSuiteResult, 'verifyCeiling' | 'baseline' | 'orders' | 'cpu'>;
+    const cpu: CpuPerOp = {
+      checkoutUs: null, checkoutRedisUs: null, rejectUs: null, rejectRedisUs: null, rejectUnknownKeyUs: null,
+      baselineCheckoutUs: null, baselineRejectUs: null,
+    };
     try {
       const port = server.port;
       const url = `http://127.0.0.1:${port}`;
@@ -110,8 +141,13 @@ export async function runCheckoutSuite(s: Stores, o: CheckoutSuiteOptions, log: 
       await runCannon({ ...common, ticketsFiles: repeat.files, seconds: 0, maxSeconds: 30 });
       log('first-use run');
       const cpu0 = server.cpuSeconds();
+      const redis0 = await redisCpuSeconds(s.redis);
       const firstUse = await runCannon({ ...common, ticketsFiles: first.files, seconds: 0, maxSeconds: o.maxSeconds });
-      const firstCpu = (server.cpuSeconds() - cpu0) / firstUse.seconds;
+      const firstCpuS = server.cpuSeconds() - cpu0;
+      const firstCpu = firstCpuS / firstUse.seconds;
+      const accepted = firstUse.statusCodes['202'] ?? 0;
+      cpu.checkoutUs = usPerOp(firstCpuS, accepted);
+      cpu.checkoutRedisUs = usPerOp((await redisCpuSeconds(s.redis)) - redis0, accepted);
       const rate = o.fixedRate ?? Math.max(100, Math.floor(firstUse.perSecond / 2));
       let fixedRate: OpenLoopResult | null = null;
       if (o.fixedRateSeconds > 0) {
@@ -134,21 +170,32 @@ export async function runCheckoutSuite(s: Stores, o: CheckoutSuiteOptions, log: 
       const rep = await runCannon({ ...common, ticketsFiles: repeat.files, cycle: true, seconds: o.repeatSeconds, maxSeconds: o.repeatSeconds + 5 });
       log('junk run');
       const cpu1 = server.cpuSeconds();
+      const redis1 = await redisCpuSeconds(s.redis);
       const j = await runCannon({ ...common, ticketsFiles: junk.files, cycle: true, seconds: o.junkSeconds, maxSeconds: o.junkSeconds + 5 });
-      const junkCpu = (server.cpuSeconds() - cpu1) / j.seconds;
+      const junkCpuS = server.cpuSeconds() - cpu1;
+      const junkCpu = junkCpuS / j.seconds;
+      cpu.rejectUs = usPerOp(junkCpuS, j.requests);
+      cpu.rejectRedisUs = usPerOp((await redisCpuSeconds(s.redis)) - redis1, j.requests);
       log('junk run, unknown key');
       const cpu2 = server.cpuSeconds();
       const u = await runCannon({ ...common, ticketsFiles: unknownKey.files, cycle: true, seconds: o.junkSeconds, maxSeconds: o.junkSeconds + 5 });
       const unknownCpu = (server.cpuSeconds() - cpu2) / u.seconds;
+      cpu.rejectUnknownKeyUs = usPerOp(server.cpuSeconds() - cpu2, u.requests);
       let wrk: CheckoutSuiteResult['wrk'] = null;
       if (hasWrk) {
         log('junk runs with wrk');
         const w = { url, method: 'POST' as const, path: '/v1/checkout', body: BODY, seconds: o.junkSeconds, connections: o.connections, threads: 2 };
         const c3 = server.cpuSeconds();
+        const r3 = await redisCpuSeconds(s.redis);
         const wj = await runWrk({ ...w, ticketsFile: junk.files[0] });
         const c4 = server.cpuSeconds();
+        const r4 = await redisCpuSeconds(s.redis);
         const wu = await runWrk({ ...w, ticketsFile: unknownKey.files[0] });
         const c5 = server.cpuSeconds();
+        // wrk costs the shared cores less than autocannon: its per-rejection CPU is the headline.
+        cpu.rejectUs = usPerOp(c4 - c3, wj.requests);
+        cpu.rejectRedisUs = usPerOp(r4 - r3, wj.requests);
+        cpu.rejectUnknownKeyUs = usPerOp(c5 - c4, wu.requests);
         wrk = { junk: { ...wj, serverCpuCores: round2((c4 - c3) / wj.seconds) }, junkUnknownKey: { ...wu, serverCpuCores: round2((c5 - c4) / wu.seconds) } };
       }
       result = {
@@ -187,11 +234,17 @@ export async function runCheckoutSuite(s: Stores, o: CheckoutSuiteOptions, log: 
         await runCannon({ ...common, ticketsFiles: bWarm.files, seconds: 0, maxSeconds: 30 });
         const c0 = treeCpuSeconds(b.pid);
         const bf = await runCannon({ ...common, ticketsFiles: bFirst.files, seconds: 0, maxSeconds: o.maxSeconds });
-        const bCpu = (treeCpuSeconds(b.pid) - c0) / bf.seconds;
+        const bCpuS = treeCpuSeconds(b.pid) - c0;
+        const bCpu = bCpuS / bf.seconds;
+        cpu.baselineCheckoutUs = usPerOp(bCpuS, bf.statusCodes['202'] ?? 0);
+        const c1 = treeCpuSeconds(b.pid);
         const bj = await runCannon({ ...common, ticketsFiles: bJunk.files, cycle: true, seconds: o.junkSeconds, maxSeconds: o.junkSeconds + 5 });
+        cpu.baselineRejectUs = usPerOp(treeCpuSeconds(b.pid) - c1, bj.requests);
+        const c2 = treeCpuSeconds(b.pid);
         const wrkJunk = hasWrk
           ? await runWrk({ url: common.url, method: 'POST', path: '/v1/checkout', body: BODY, seconds: o.junkSeconds, connections: o.connections, threads: 2, ticketsFile: bJunk.files[0] })
           : null;
+        if (wrkJunk) cpu.baselineRejectUs = usPerOp(treeCpuSeconds(b.pid) - c2, wrkJunk.requests);
         baseline = { alg: 'ES256', processes, firstUse: { ...bf, serverCpuCores: round2(bCpu) }, junk: bj, wrkJunk };
       } finally {
         await b.stop();
@@ -206,7 +259,7 @@ export async function runCheckoutSuite(s: Stores, o: CheckoutSuiteOptions, log: 
       log('order worker drain');
       orders = await measureDrain(s, evt, o.drainSeconds);
     }
-    return { ...result, verifyCeiling, baseline, orders };
+    return { ...result, verifyCeiling, baseline, orders, cpu };
   } finally {
     for (const m of sets) removeMinted(m);
   }
@@ -219,6 +272,12 @@ async function measureDrain(s: Stores, evt: string, seconds: number): Promise<Ch
     env: { ...s.env, WORKER_METRICS_PORT: '0', SWEEP_INTERVAL_MS: '60000', WORKER_CONCURRENCY: '1000', WORKER_BATCH_SIZE: '1000' },
   });
   try {
+    // CPU is read when the first orders appear and at each change: start-up (tsx compiling the
+    // worker) is not an order's cost.
+    let cpuFirst = 0;
+    let redisFirst = 0;
+    let cpuLast = 0;
+    let redisLast = 0;
     const count = async () =>
       Number((await s.pool.query<{ n: string }>('SELECT count(*) AS n FROM orders WHERE event_id = $1', [evt])).rows[0]!.n);
     let firstAt = 0;
@@ -234,16 +293,22 @@ async function measureDrain(s: Stores, evt: string, seconds: number): Promise<Ch
       if (c > 0 && firstAt === 0) {
         firstAt = t;
         firstN = c;
+        cpuFirst = treeCpuSeconds(worker.pid);
+        redisFirst = await redisCpuSeconds(s.redis);
       }
       if (c !== n) {
         n = c;
         lastAt = t;
         stableSince = t;
+        cpuLast = treeCpuSeconds(worker.pid);
+        redisLast = await redisCpuSeconds(s.redis);
       }
       if (n >= accepted || (firstAt > 0 && t - firstAt > seconds * 1000) || (n > 0 && t - stableSince > 3000)) break;
     }
     const span = (lastAt - firstAt) / 1000;
-    return { accepted, persisted: n, seconds: round2(span), perSecond: span > 0 ? Math.round((n - firstN) / span) : 0 };
+    const workerCpuUs = usPerOp(cpuLast - cpuFirst, n - firstN);
+    const redisCpuUs = usPerOp(redisLast - redisFirst, n - firstN);
+    return { accepted, persisted: n, seconds: round2(span), perSecond: span > 0 ? Math.round((n - firstN) / span) : 0, workerCpuUs, redisCpuUs };
   } finally {
     await worker.stop(15_000);
   }

@@ -32,6 +32,11 @@ export const RULES: Rule[] = [
   { what: 'oversold units', target: '0', get: (h) => h.oversold, ok: (v) => v === 0, fmt: r0, gap: r0 },
   { what: 'first-use checkout vs conventional', target: '≥ 2×', get: (h) => ratio(h.checkoutPerSecond, h.baselineCheckoutPerSecond), ok: (v) => v >= 2, fmt: (v) => `${v.toFixed(2)}×`, gap: (v) => `${(2 - v).toFixed(2)}× short` },
   { what: 'junk rejection vs conventional', target: '≥ 5×', get: (h) => ratio(h.rejectsPerSecond, h.baselineRejectsPerSecond), ok: (v) => v >= 5, fmt: (v) => `${v.toFixed(2)}×`, gap: (v) => `${(5 - v).toFixed(2)}× short` },
+  // Cost per operation (issue 14): CPU from /proc and Redis INFO over each phase.
+  { what: 'first-use checkout CPU / bare Ed25519 verify CPU', target: '≤ 1.5×', get: (h) => ratio(h.checkoutCpuUs, h.verifyCpuUs), ok: (v) => v <= 1.5, fmt: (v) => `${v.toFixed(2)}×`, gap: (v) => `${(v - 1.5).toFixed(2)}× over` },
+  { what: 'junk rejection CPU / bare Ed25519 verify CPU', target: '≤ 0.10×', get: (h) => ratio(h.rejectCpuUs, h.verifyCpuUs), ok: (v) => v <= 0.1, fmt: (v) => `${v.toFixed(2)}×`, gap: (v) => `${(v / 0.1).toFixed(1)}× the allowance` },
+  { what: 'CPU per first-use checkout, conventional / Sluice', target: '≥ 3×', get: (h) => ratio(h.baselineCheckoutCpuUs, h.checkoutCpuUs), ok: (v) => v >= 3, fmt: (v) => `${v.toFixed(2)}×`, gap: (v) => `${(3 - v).toFixed(2)}× short` },
+  { what: 'CPU per junk rejection, conventional / Sluice', target: '≥ 20×', get: (h) => ratio(h.baselineRejectCpuUs, h.rejectCpuUs), ok: (v) => v >= 20, fmt: (v) => `${v.toFixed(2)}×`, gap: (v) => `${(20 - v).toFixed(2)}× short` },
   { what: 'memory per connection vs ws', target: '≤ 1/3', get: (h) => ratio(h.gateBytesPerConnection, h.baselineWsBytesPerConnection), ok: (v) => v <= 1 / 3, fmt: (v) => `${v.toFixed(2)}`, gap: (v) => `${(v - 1 / 3).toFixed(2)} over` },
 ];
 

@@ -37,6 +37,27 @@ export interface Headline {
   uwsEchoPerSecond: number | null;
   wsEchoPerSecond: number | null;
   redisPurchasePerSecond: number | null;
+  // CPU per operation (µs): server processes from /proc/<pid>/stat, Redis from INFO cpu.
+  /** Checkout processes per first-use checkout. */
+  checkoutCpuUs: number | null;
+  /** One bare Ed25519 verification (node:crypto), the floor a first-use checkout is held to. */
+  verifyCpuUs: number | null;
+  /** Redis per first-use checkout. */
+  checkoutRedisCpuUs: number | null;
+  /** Checkout processes per junk rejection (known kid, wrong signature, never issued). */
+  rejectCpuUs: number | null;
+  rejectRedisCpuUs: number | null;
+  /** Redis per order persisted by the worker (the drain). */
+  orderRedisCpuUs: number | null;
+  /** Order worker process per order persisted. */
+  orderWorkerCpuUs: number | null;
+  baselineCheckoutCpuUs: number | null;
+  baselineRejectCpuUs: number | null;
+  /** Raw uWS hello world per request: the floor of any HTTP answer on this machine. */
+  helloCpuUs: number | null;
+  /** Admitter tick lateness during the flash sale (state-frame gaps past the tick), p99 and max, ms. */
+  tickLateP99Ms: number | null;
+  tickLateMaxMs: number | null;
 }
 
 export interface BenchResult extends Headline {

@@ -95,13 +95,14 @@ export function markdown(r: BenchResult, charts: string[]): string {
   L.push('## Targets', '', '| what | target | measured | met | gap |', '|---|---|---|---|---|');
   for (const c of t) L.push(`| ${c.what} | ${c.target} | ${c.measured} | ${c.met === null ? '–' : c.met ? 'yes' : '**no**'} | ${c.gap} |`);
   L.push('');
+  L.push(...cpuTable(r));
   L.push('## Side by side', '', '| figure | Sluice | baseline | ratio |', '|---|---|---|---|');
   L.push(`| memory per held WebSocket (settled RSS, slope from half to all held, no forced GC) | ${f(r.gateBytesPerConnection, ' B')} (gate) | ${f(r.baselineWsBytesPerConnection, ' B')} (ws), ${f(r.baselineUwsBytesPerConnection, ' B')} (raw uWS) | ${x(r.gateBytesPerConnection, r.baselineWsBytesPerConnection)} of ws |`);
   L.push(`| first-use checkouts/s | ${f(r.checkoutPerSecond)} | ${f(r.baselineCheckoutPerSecond)} (Express+jsonwebtoken ES256+ioredis+BullMQ) | ${x(r.checkoutPerSecond, r.baselineCheckoutPerSecond)} |`);
   L.push(`| first-use checkouts / bare Ed25519 verify ceiling | ${f(r.checkoutPerSecond)} | ${f(r.verifyCeilingPerSecond)} (${d.checkout?.verifyCeiling.processes ?? '?'} processes) | ${x(r.checkoutPerSecond, r.verifyCeilingPerSecond)} |`);
   L.push(`| junk tickets rejected/s (known kid, wrong signature${d.checkout?.wrk ? ', wrk' : ''}) | ${f(r.rejectsPerSecond)} | ${f(r.baselineRejectsPerSecond)} | ${x(r.rejectsPerSecond, r.baselineRejectsPerSecond)} |`);
   L.push(`| junk tickets rejected/s (kid in no keyring${d.checkout?.wrk ? ', wrk' : ''}) | ${f(r.rejectsUnknownKeyPerSecond)} | ${f(r.baselineRejectsPerSecond)} (the baseline checks no kid: same work as a wrong signature) | ${x(r.rejectsUnknownKeyPerSecond, r.baselineRejectsPerSecond)} |`);
-  L.push(`| purchase script: checkout vs redis-benchmark | ${f(r.checkoutPerSecond)} | ${f(r.redisPurchasePerSecond)} (EVALSHA purchase-8.lua, 50 clients) | ${x(r.checkoutPerSecond, r.redisPurchasePerSecond)} |`);
+  L.push(`| purchase script: checkout vs redis-benchmark | ${f(r.checkoutPerSecond)} | ${f(r.redisPurchasePerSecond)} (EVALSHA ${d.redis?.script.split(' ')[0] ?? 'purchase script'}, 50 clients) | ${x(r.checkoutPerSecond, r.redisPurchasePerSecond)} |`);
   L.push(`| WebSocket echo msgs/s (raw uWS vs ws) | ${f(r.uwsEchoPerSecond)} | ${f(r.wsEchoPerSecond)} | ${x(r.uwsEchoPerSecond, r.wsEchoPerSecond)} |`);
   L.push(`| raw uWS hello-world HTTP req/s (${d.uwsHelloWrk ? 'wrk' : 'autocannon'}; the most any HTTP path can show here) | ${f(r.uwsHelloPerSecond)} | | |`, '');
 
@@ -152,10 +153,10 @@ export function markdown(r: BenchResult, charts: string[]): string {
       );
     }
     L.push(
-      `Repeat requests (same tickets again: verified-ticket cache hit, then TICKET_USED from the script): ${f(c.repeat.perSecond)}/s, ${JSON.stringify(c.repeat.statusCodes)}, p99 ${c.repeat.latencyMs.p99} ms.`,
+      `Repeat requests (same tickets again, same sku and qty, reservation still open: the script answers with the first order, a replay): ${f(c.repeat.perSecond)}/s, ${JSON.stringify(c.repeat.statusCodes)}, p99 ${c.repeat.latencyMs.p99} ms.`,
       '',
-      `Junk (well-formed, known kid, wrong Ed25519 signature), autocannon: ${f(c.junk.perSecond)}/s, ${JSON.stringify(c.junk.statusCodes)}, p99 ${c.junk.latencyMs.p99} ms, checkout CPU ${c.junk.serverCpuCores} cores. ` +
-        'Such a ticket passes every cheap check (shape, alg, kid, exp, nbf, iss/aud/evt) and costs a full signature check (failures are not cached), so this path is bounded by the same verify ceiling as first use. ' +
+      `Junk (well-formed, known kid, wrong Ed25519 signature, for places never admitted), autocannon: ${f(c.junk.perSecond)}/s, ${JSON.stringify(c.junk.statusCodes)}, p99 ${c.junk.latencyMs.p99} ms, checkout CPU ${c.junk.serverCpuCores} cores. ` +
+        'Such a ticket passes every cheap check (shape, alg, typ, kid, exp, nbf, iss/aud/evt); the purchase script then finds no record of it among the tickets the gate issued (digest compare, no Ed25519) and refuses it before touching anything. ' +
         `Junk whose kid is in no keyring (refused before any crypto), autocannon: ${f(c.junkUnknownKey.perSecond)}/s, ${JSON.stringify(c.junkUnknownKey.statusCodes)}, p99 ${c.junkUnknownKey.latencyMs.p99} ms, checkout CPU ${c.junkUnknownKey.serverCpuCores} cores.`,
       '',
     );
@@ -179,13 +180,14 @@ export function markdown(r: BenchResult, charts: string[]): string {
     }
     L.push(
       `Bare Ed25519 verification (node:crypto, synchronous, ${c.verifyCeiling.processes} processes at once, ${c.verifyCeiling.seconds} s, nothing else running): ${f(c.verifyCeiling.perSecond)}/s ` +
-        `(${c.verifyCeiling.perProcess.map((v) => f(v)).join(' + ')}). A first-use checkout pays one such verification (through jose and WebCrypto) plus HTTP and the purchase script, ` +
-        'while the load generator shares the same cores, so first-use throughput cannot exceed this figure.',
+        `(${c.verifyCeiling.perProcess.map((v) => f(v)).join(' + ')}), ${f(c.verifyCeiling.cpuUsPerVerify, ' µs', 1)} of CPU each. A first-use checkout no longer pays one: ` +
+        "the gate records each ticket's SHA-256 when it issues it and the purchase script compares the presented ticket's digest (node:crypto Ed25519 on a cached KeyObject remains for keys the process has not seen, order-status lookups and storefronts).",
       '',
     );
     if (c.orders) {
       L.push(
-        `Order worker drain: ${f(c.orders.persisted)} of ${f(c.orders.accepted)} accepted orders written to PostgreSQL in ${c.orders.seconds} s: ${f(c.orders.perSecond)} orders/s.`,
+        `Order worker drain: ${f(c.orders.persisted)} of ${f(c.orders.accepted)} accepted orders written to PostgreSQL in ${c.orders.seconds} s: ${f(c.orders.perSecond)} orders/s; ` +
+          `order worker CPU ${f(c.orders.workerCpuUs, ' µs', 1)} and Redis CPU ${f(c.orders.redisCpuUs, ' µs', 1)} per order (from the first order written to the last).`,
         '',
       );
     }
@@ -232,10 +234,11 @@ function bounds(r: BenchResult): string[] {
         `(${f(perCore)}/s per checkout core); the rest of the machine runs the load generator, Redis and the kernel's loopback. ` +
         `Each first use costs one Ed25519 verification: the bare ceiling is ${f(ck.verifyCeiling.perSecond)}/s with all ${ck.verifyCeiling.processes} cores doing nothing else ` +
         `(${f(ck.verifyCeiling.perSecond / ck.verifyCeiling.processes)}/s per core), so 10,000/s would need the verification alone to take ${f((10_000 / ck.verifyCeiling.perSecond) * ck.verifyCeiling.processes, '', 1)} cores here. ` +
-        'Closing the gap takes cores the load generator does not share, and a cheaper verification path (the checkout verifies through jose and WebCrypto; the ceiling above is node:crypto called directly).',
+        `Per checkout the checkout processes spent ${f(r.checkoutCpuUs, ' µs', 1)} of CPU and Redis ${f(r.checkoutRedisCpuUs, ' µs', 1)}, against ${f(r.verifyCpuUs, ' µs', 1)} for one bare verification and ${f(r.helloCpuUs, ' µs', 1)} for a raw uWS hello-world answer; ` +
+        'with no signature to verify, what is left is HTTP in hyper-express (uWS underneath, JS request and response objects above), JSON parsing of body and claims, the script call with ioredis, the addBulk share and the answer.',
     );
     L.push(
-      `- Junk rejection: a well-formed ticket with a known kid and a wrong signature pays the same verification (${f(r.rejectsPerSecond)}/s); ` +
+      `- Junk rejection: a well-formed ticket with a known kid and a wrong signature costs the checkout processes ${f(r.rejectCpuUs, ' µs', 1)} and Redis ${f(r.rejectRedisCpuUs, ' µs', 1)} (one digest compare in the script), ${f(r.rejectsPerSecond)}/s; ` +
         `refused before any crypto (kid in no keyring) it is ${f(r.rejectsUnknownKeyPerSecond)}/s` +
         (ck.wrk ? ` at ${ck.wrk.junkUnknownKey.serverCpuCores} checkout cores (${f(ck.wrk.junkUnknownKey.perSecond / ck.wrk.junkUnknownKey.serverCpuCores)}/s per core: HTTP parsing, the error object and the JSON answer in hyper-express)` : '') +
         `, against a raw uWS hello world of ${f(r.uwsHelloPerSecond)}/s on the same machine with the same load generator.`,
@@ -246,7 +249,12 @@ function bounds(r: BenchResult): string[] {
           `corrected and uncorrected tails agree, so the sender kept its schedule; with the median that low, the tail is consistent with scheduling delays on ${r.machine.cores} cores shared by the load generator, Redis and the checkout processes with their crypto threads.`,
       );
     }
-    if (ck.orders) L.push(`- Orders persisted: ${f(ck.orders.perSecond)}/s from one order worker process sharing the cores with PostgreSQL.`);
+    if (ck.orders) {
+      L.push(
+        `- Orders persisted: ${f(ck.orders.perSecond)}/s from one order worker process sharing the cores with PostgreSQL and Redis; ` +
+          `${f(ck.orders.workerCpuUs, ' µs', 1)} of worker CPU and ${f(ck.orders.redisCpuUs, ' µs', 1)} of Redis CPU per order: BullMQ moves every job through Redis one by one (fetch, lock, complete), while the rows go to PostgreSQL in one multi-row INSERT per batch.`,
+      );
+    }
   }
   const s = d.flashSale;
   if (s) {
@@ -256,7 +264,7 @@ function bounds(r: BenchResult): string[] {
       const mean = gaps.reduce((a, b) => a + b, 0) / gaps.length;
       L.push(
         `- Admission-rate error: ${f(s.admissionErrorPct, '%', 2)}. State frames (one per admitter tick) arrived every ${f(mean, ' ms')} on average during the sale, longest gap ${f(Math.max(...gaps), ' ms')}, ` +
-          "against the gate's configured tick (GATE_TICK_MS); a late tick releases what accrued while it was late, but at most one more tick's worth (so a burst stays a hard limit), so every gap longer than two ticks loses rate. " +
+          `against the gate's configured tick (GATE_TICK_MS), lateness p99 ${f(r.tickLateP99Ms, ' ms')}, max ${f(r.tickLateMaxMs, ' ms')}. The token bucket lives in Redis on Redis time and this sale's bucket holds ${f(s.rateWindow?.burst)} (2 s of the rate), so a late tick releases everything that accrued while it was late unless it is later than that. ` +
           `The busy machine (swarm, gate, ${d.checkout?.processes ?? 'the'} checkout processes, order worker, Redis, PostgreSQL on ${r.machine.cores} cores) delays the ticks.`,
       );
     }
@@ -270,4 +278,29 @@ function bounds(r: BenchResult): string[] {
     );
   }
   return L;
+}
+
+/** The cost of each operation beside its floor, measured in the same run. */
+function cpuTable(r: BenchResult): string[] {
+  const us = (v: number | null) => f(v, ' µs', 1);
+  const ratioOf = (a: number | null, b: number | null) => (a !== null && b !== null && b > 0 ? `${(a / b).toFixed(2)}×` : 'n/a');
+  const redisFloor = r.details.redis?.cpuUs ?? null;
+  return [
+    '## CPU per operation',
+    '',
+    'CPU (user + system) of every server process of the phase from `/proc/<pid>/stat`, and of Redis from `INFO cpu`, read before and after the phase and divided by the operations done in it. ' +
+      'The load generators run on the same cores and are not counted; Redis is counted whole, so any other client of it during the phase is included.',
+    '',
+    '| operation | CPU per operation | floor (same run) | ratio |',
+    '|---|---|---|---|',
+    `| first-use checkout, checkout processes (\`checkoutCpuUs\`) | ${us(r.checkoutCpuUs)} | ${us(r.verifyCpuUs)}: one bare Ed25519 verify (\`verifyCpuUs\`, target ≤ 1.5×) | ${ratioOf(r.checkoutCpuUs, r.verifyCpuUs)} |`,
+    `| first-use checkout, Redis (\`checkoutRedisCpuUs\`) | ${us(r.checkoutRedisCpuUs)} | ${us(redisFloor)}: one purchase script via redis-benchmark | ${ratioOf(r.checkoutRedisCpuUs, redisFloor)} |`,
+    `| junk rejection, checkout processes (\`rejectCpuUs\`) | ${us(r.rejectCpuUs)} | ${us(r.verifyCpuUs)} verify (target ≤ 0.1×); ${us(r.helloCpuUs)} raw uWS hello (\`helloCpuUs\`) | ${ratioOf(r.rejectCpuUs, r.verifyCpuUs)} of verify, ${ratioOf(r.rejectCpuUs, r.helloCpuUs)} of hello |`,
+    `| junk rejection, Redis (\`rejectRedisCpuUs\`) | ${us(r.rejectRedisCpuUs)} | | |`,
+    `| order persisted, order worker (\`orderWorkerCpuUs\`) | ${us(r.orderWorkerCpuUs)} | | |`,
+    `| order persisted, Redis (\`orderRedisCpuUs\`) | ${us(r.orderRedisCpuUs)} | | |`,
+    `| conventional stack, first-use checkout (\`baselineCheckoutCpuUs\`) | ${us(r.baselineCheckoutCpuUs)} | Sluice ${us(r.checkoutCpuUs)} (target ≥ 3× less) | ${ratioOf(r.baselineCheckoutCpuUs, r.checkoutCpuUs)} |`,
+    `| conventional stack, junk rejection (\`baselineRejectCpuUs\`) | ${us(r.baselineRejectCpuUs)} | Sluice ${us(r.rejectCpuUs)} (target ≥ 20× less) | ${ratioOf(r.baselineRejectCpuUs, r.rejectCpuUs)} |`,
+    '',
+  ];
 }
