@@ -12,6 +12,15 @@ const cases: Array<[string, string, Record<string, string>, RegExp]> = [
   ['checkout', 'checkout/src/main.ts', { DATABASE_URL: 'mysql://x/y' }, /DATABASE_URL must be a URL/],
   ['worker', 'checkout/src/worker/main.ts', { PAYMENT_DECLINE_RATE: 'often' }, /PAYMENT_DECLINE_RATE must be a number/],
   ['dashboard', 'dashboard/src/main.ts', { DASHBOARD_PORT: '-1' }, /DASHBOARD_PORT must be an integer/],
+  // Production refuses what development generates or ships (shared/src/config/production.ts).
+  ['dashboard', 'dashboard/src/main.ts', { NODE_ENV: 'production', ADMIN_TOKEN: '' }, /refusing to start in production: .*ADMIN_TOKEN is empty/],
+  ['gate', 'gate/src/main.ts', { NODE_ENV: 'production', SLUICE_KEY_ENCRYPTION_KEY: '' }, /SLUICE_KEY_ENCRYPTION_KEY is empty/],
+  [
+    'checkout',
+    'checkout/src/main.ts',
+    { NODE_ENV: 'production', REDIS_URL: 'redis://checkout:dev-checkout-change-me@127.0.0.1:6379' },
+    /REDIS_URL uses a development password/,
+  ],
 ];
 
 describe('bad configuration stops a service', () => {

@@ -1,11 +1,14 @@
 // `npm start` end to end: the launcher brings up every service with the demo sale, a shopper can
 // join over WebSocket, every service is ready, and Ctrl-C (SIGINT) stops everything.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { uniqueId } from '@sluice/shared/testing/index.ts';
+import { solvePow } from '../gate/page/src/pow.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -17,6 +20,30 @@ function freePort(): Promise<number> {
     const s = createServer();
     s.once('error', () => resolve(freePort()));
     s.listen(port, '0.0.0.0', () => s.close(() => resolve(port)));
+  });
+}
+
+/** A non-loopback IPv4 address of this machine, if it has one. */
+function outsideAddress(): string | undefined {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return undefined;
+}
+
+/** Whether a TCP connection to host:port is accepted. */
+function accepts(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createConnection({ host, port });
+    s.setTimeout(1000, () => {
+      s.destroy();
+      resolve(false);
+    });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
   });
 }
 
@@ -70,9 +97,30 @@ describe('npm start', () => {
       expect(res.status).toBe(200);
     }
 
+    // Safe defaults: every service on loopback only, no credentials printed, the admin token in
+    // an owner-only file rather than on the terminal.
+    const outside = outsideAddress();
+    if (outside) {
+      for (const port of [ports.GATE_PORT, ports.CHECKOUT_PORT, ports.DASHBOARD_PORT, ports.WORKER_METRICS_PORT, ports.STOREFRONT_PORT]) {
+        expect(await accepts(outside, port), `port ${port} on ${outside}`).toBe(false);
+        expect(await accepts('127.0.0.1', port), `port ${port} on loopback`).toBe(true);
+      }
+    }
+    expect(out).not.toMatch(/[a-z]+:\/\/[^\s/@]*:[^\s/@]*@/);
+    const tokenFile = `${root}.data/admin-token`;
+    expect(existsSync(tokenFile)).toBe(true);
+    expect(statSync(tokenFile).mode & 0o077).toBe(0);
+    expect(out).not.toContain(readFileSync(tokenFile, 'utf8').trim());
+
+    const cid = uniqueId('cid');
+    const challenge = (await (await fetch(`http://127.0.0.1:${ports.GATE_PORT}/v1/events/demo/challenge?cid=${cid}`)).json()) as {
+      challenge: string;
+      difficulty: number;
+    };
+    const nonce = await solvePow(challenge.challenge, challenge.difficulty);
     const ws = new WebSocket(`ws://127.0.0.1:${ports.GATE_PORT}/v1/events/demo/ws`, { origin: `http://localhost:${ports.GATE_PORT}` });
     const welcome = await new Promise<Record<string, unknown>>((resolve, reject) => {
-      ws.on('open', () => ws.send(JSON.stringify({ t: 'join', cid: uniqueId('cid') })));
+      ws.on('open', () => ws.send(JSON.stringify({ t: 'join', cid, pow: { challenge: challenge.challenge, nonce } })));
       ws.on('message', (data) => {
         const msg = JSON.parse(String(data));
         if (msg.t === 'welcome') resolve(msg);

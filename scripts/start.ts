@@ -4,10 +4,11 @@
 // accepting, close sockets with GOING_AWAY), checkout (finish in-flight requests), worker
 // (finish in-flight jobs), dashboard, storefront, then embedded Redis/PostgreSQL.
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createPool, createRedis, loadConfigOrExit, migrate, seedDemo, workerSchema } from '@sluice/shared';
 import { type Dependency, ensurePostgres, ensureRedis, ensureRedisCluster } from './launcher/services.ts';
+import { type ChildName, childEnv } from './launcher/env.ts';
 import { killAllNow, type Service, startService, stopService, waitReady } from './launcher/processes.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -48,7 +49,14 @@ async function main(): Promise<void> {
   await pool.end();
 
   const adminToken = process.env.ADMIN_TOKEN || randomBytes(18).toString('base64url');
-  const env = {
+  // Every service on loopback unless the operator says otherwise (GATE_HOST=0.0.0.0 …).
+  const loopback = '127.0.0.1';
+  const env: Record<string, string> = {
+    GATE_HOST: process.env.GATE_HOST || loopback,
+    CHECKOUT_HOST: process.env.CHECKOUT_HOST || loopback,
+    DASHBOARD_HOST: process.env.DASHBOARD_HOST || loopback,
+    WORKER_METRICS_HOST: process.env.WORKER_METRICS_HOST || loopback,
+    SLUICE_KEY_ENCRYPTION_KEY: process.env.SLUICE_KEY_ENCRYPTION_KEY || developmentKek(),
     REDIS_URL: redisDep.url,
     REDIS_CLUSTER_NODES: clusterNodes.join(','),
     DATABASE_URL: pgDep.url,
@@ -59,7 +67,7 @@ async function main(): Promise<void> {
     DASHBOARD_PORT: String(ports.dashboard),
     WORKER_METRICS_PORT: String(ports.worker),
     STORE_PORT: String(ports.storefront),
-    STORE_HOST: '127.0.0.1',
+    STORE_HOST: loopback,
     STORE_PUBLIC_ORIGIN: storefrontUrl,
     QUEUE_PAGE_URL: `${gateUrl}/queue/`,
     EVENT_ID: 'demo',
@@ -88,17 +96,22 @@ async function main(): Promise<void> {
   if (existsSync(`${root}examples/storefront/main.ts`)) {
     plan.push(['storefront', 'examples/storefront/main.ts', `http://127.0.0.1:${ports.storefront}/demo-store/`]);
   }
-  for (const [name, entry] of plan) services.push(startService(name, entry, env, { root, logDir }));
+  for (const [name, entry] of plan) {
+    services.push(startService(name, entry, childEnv(name as ChildName, env), { root, logDir }));
+  }
   await Promise.all(plan.map(([, , ready], i) => waitReady(ready, services[i]!)));
 
-  say(`redis      ${redisDep.url} (${redisDep.source})`);
-  say(`postgres   ${pgDep.url.replace(/:[^:@/]+@/, ':***@')} (${pgDep.source})`);
+  say(`redis      ${withoutCredentials(redisDep.url)} (${redisDep.source})`);
+  say(`postgres   ${withoutCredentials(pgDep.url)} (${pgDep.source})`);
   say(`gate       ${gateUrl}  (WebSocket ${gateUrl.replace(/^http/, 'ws')}/v1/events/${demo.id}/ws)`);
   say(`queue page ${gateUrl}/queue/?event=${demo.id}`);
   say(`checkout   http://${host}:${ports.checkout}`);
   say(`dashboard  http://${host}:${ports.dashboard}`);
   if (services.some((s) => s.name === 'storefront')) say(`storefront ${storefrontUrl}/demo-store/`);
-  say(`admin token: ${adminToken}`);
+  // The token goes to a file only its owner can read, not to the terminal (scrollback, recordings).
+  const tokenFile = `${dataDir}/admin-token`;
+  writeFileSync(tokenFile, `${adminToken}\n`, { mode: 0o600 });
+  say(`admin token: in ${tokenFile} (log in at the dashboard with it)`);
   say(`demo sale "${demo.id}": ${demo.products[0]!.stock} units, opens at ${new Date(demo.startAt).toISOString()}`);
   say(`logs in ${logDir}; Ctrl-C stops everything`);
 
@@ -110,6 +123,31 @@ async function main(): Promise<void> {
       }
     });
   }
+}
+
+/** A URL as it may be printed: no user name, no password. */
+function withoutCredentials(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    return u.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}
+
+/**
+ * The key sealing the ticket-signing keys in development: made once, kept in .data (owner-only),
+ * so the keys already in the local Redis stay readable across restarts. Production sets its own.
+ */
+function developmentKek(): string {
+  const file = `${dataDir}/key-encryption-key`;
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const kek = randomBytes(32).toString('hex');
+  writeFileSync(file, `${kek}\n`, { mode: 0o600 });
+  return kek;
 }
 
 async function shutdown(code: number): Promise<void> {

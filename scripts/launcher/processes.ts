@@ -21,7 +21,8 @@ export function startService(
   const out = createWriteStream(logFile, { flags: 'a' });
   const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: opts.root,
-    env: { ...process.env, ...env },
+    // Exactly what the launcher decided (launcher/env.ts): no inherited secrets.
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });

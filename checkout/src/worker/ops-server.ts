@@ -5,6 +5,7 @@ import { type Check, type prom, readiness } from '@sluice/shared';
 
 export async function startOpsServer(
   port: number,
+  host: string,
   deps: { checks: Record<string, Check>; registry: prom.Registry; draining: () => boolean },
 ): Promise<{ port: number; server: Server }> {
   const server = createServer(async (req, res) => {
@@ -31,7 +32,7 @@ export async function startOpsServer(
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, resolve);
+    server.listen(port, host, resolve);
   });
   return { port: (server.address() as AddressInfo).port, server };
 }

@@ -112,7 +112,7 @@ export async function startWorker(config: WorkerConfig, opts: WorkerOptions = {}
   // Reversals the provider did not answer are retried on the sweeper's interval.
   const reverser = startReverser(reversals, config.sweepIntervalMs);
 
-  const ops = await startOpsServer(config.metricsPort, {
+  const ops = await startOpsServer(config.metricsPort, config.metricsHost, {
     checks: {
       redis: () => redis.ping(),
       postgres: () => pool.query('SELECT 1'),

@@ -1,2 +1,3 @@
 export * from './schema.ts';
 export * from './services.ts';
+export * from './production.ts';

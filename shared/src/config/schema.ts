@@ -1,6 +1,7 @@
 // Typed configuration: every key has an env name, a default and a doc line; a service's config
 // is parsed once at boot, validated and frozen. A bad value stops the process naming the variable.
 import { isIP } from 'node:net';
+import { productionProblems } from './production.ts';
 
 export interface Field<T> {
   readonly env: string;
@@ -201,10 +202,19 @@ export function loadConfig<S extends Schema>(schema: S, env: NodeJS.ProcessEnv =
   return Object.freeze(out) as ConfigOf<S>;
 }
 
-/** Boot helper: load or print one line naming the bad variable and exit(2). */
+/**
+ * Boot helper: load or print one line naming the bad variable and exit(2). With
+ * NODE_ENV=production it also refuses development settings (production.ts).
+ */
 export function loadConfigOrExit<S extends Schema>(schema: S, env: NodeJS.ProcessEnv = process.env): ConfigOf<S> {
   try {
-    return loadConfig(schema, env);
+    const config = loadConfig(schema, env);
+    const problems = productionProblems(schema, env);
+    if (problems.length > 0) {
+      process.stderr.write(`sluice: refusing to start in production: ${problems.join('; ')}\n`);
+      process.exit(2);
+    }
+    return config;
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`sluice: invalid configuration: ${err.message}\n`);

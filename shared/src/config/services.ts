@@ -136,6 +136,7 @@ export const workerSchema = {
     { min: 50, max: 60_000 },
   ),
   sweepIntervalMs: int('SWEEP_INTERVAL_MS', 1000, 'How often expired reservations are swept', { min: 100, max: 60_000 }),
+  metricsHost: str('WORKER_METRICS_HOST', '0.0.0.0', 'Address the worker /metrics, /healthz, /readyz listen on'),
   metricsPort: int('WORKER_METRICS_PORT', 8083, 'Port of the worker /metrics, /healthz, /readyz', { min: 0, max: 65535 }),
   lockMs: int('WORKER_LOCK_MS', 30_000, 'Job lock; a job of a dead worker runs again after this, ms', {
     min: 1000,

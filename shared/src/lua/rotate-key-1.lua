@@ -3,7 +3,8 @@ rotations at once cannot both read the same "current" and leave a key unpublishe
 KEYS[1] keys hash: kid -> public key record JSON, `current` -> kid
 ARGV[1] new kid  ARGV[2] its public record (JSON)  ARGV[3] now (ms)  ARGV[4] publish the retired
 key until (ms)
-Returns the previous current kid ('' when there was none). Records whose publishUntil has passed
+Returns the previous current kid ('' when there was none); a private key left in the old record
+(written before they were sealed apart) is removed. Records whose publishUntil has passed
 are dropped (a handful of keys at most: one per rotation within the longest ticket lifetime). ]]
 local now, untilMs = tonumber(ARGV[3]), tonumber(ARGV[4])
 if not now or not untilMs or ARGV[1] == '' or ARGV[1] == 'current' then return redis.error_reply('bad arguments') end
@@ -14,6 +15,8 @@ if prev ~= '' then
     local rec = cjson.decode(raw)
     rec.retiredAt = now
     rec.publishUntil = untilMs
+    -- Records written before private keys moved to `signing-keys` carried them in clear.
+    rec.privateJwk = nil
     redis.call('HSET', KEYS[1], prev, cjson.encode(rec))
   end
 end

@@ -101,4 +101,21 @@ describe('keyring at rest', () => {
     expect(new Set(previous).size).toBe(12);
     expect(await fx.redis.hkeys(globalKeys(fx.prefix).signingKeys)).toEqual([current]);
   });
+
+  it('moves off a keyring written before private keys were sealed apart (no private key left in clear)', async () => {
+    const g = globalKeys(fx.prefix);
+    const legacy = {
+      kid: 'k-legacy',
+      createdAt: T0,
+      retiredAt: null,
+      publishUntil: null,
+      privateJwk: { kty: 'OKP', crv: 'Ed25519', d: 'A'.repeat(43), x: 'B'.repeat(43) },
+      publicJwk: { kty: 'OKP', crv: 'Ed25519', x: 'B'.repeat(43), kid: 'k-legacy' },
+    };
+    await fx.redis.hset(g.keys, 'k-legacy', JSON.stringify(legacy), 'current', 'k-legacy');
+    const ring = await loadKeyring(fx.redis, fx.prefix, T0 + 1000, kek);
+    expect(ring.current.kid).not.toBe('k-legacy');
+    expect(ring.jwks.keys.map((k) => k.kid)).toContain('k-legacy');
+    for (const v of await dump()) expect(v).not.toMatch(/"d"\s*:/);
+  });
 });

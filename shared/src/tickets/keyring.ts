@@ -106,15 +106,23 @@ export async function loadKeyring(
   kek: Kek = null,
 ): Promise<Keyring> {
   const g = globalKeys(prefix);
-  const all = await redis.hgetall(g.keys);
-  const currentKid = all.current;
+  let all = await redis.hgetall(g.keys);
+  let currentKid = all.current;
   if (!currentKid || !all[currentKid]) throw new Error('no signing key; call ensureKeyring first');
-  const sealed = await redis.hget(g.signingKeys, currentKid);
-  if (!sealed) throw new Error(`the private part of signing key ${currentKid} is missing`);
+  let sealed = await redis.hget(g.signingKeys, currentKid);
+  if (!sealed) {
+    // A keyring from before the private parts were sealed apart (or a lost private part): start
+    // a fresh key; the old public key stays published for the longest ticket lifetime.
+    await rotateKey(redis, prefix, 86_400, now, kek);
+    all = await redis.hgetall(g.keys);
+    currentKid = all.current;
+    sealed = currentKid ? await redis.hget(g.signingKeys, currentKid) : null;
+    if (!currentKid || !all[currentKid] || !sealed) throw new Error('signing key missing after a rotation');
+  }
   const records = Object.entries(all)
     .filter(([f]) => f !== 'current')
     .map(([, v]) => JSON.parse(v) as KeyRecord);
-  const cur = JSON.parse(all[currentKid]) as KeyRecord;
+  const cur = JSON.parse(all[currentKid] as string) as KeyRecord;
   const key = (await importJWK(JSON.parse(unseal(kek, currentKid, sealed)) as JWK, TICKET_ALG)) as CryptoKey;
   const published = records
     .filter((r) => r.kid === currentKid || (r.publishUntil !== null && r.publishUntil > now))
