@@ -71,10 +71,18 @@ export async function startCheckout(
   const enqueuer = new OrderEnqueuer((evt) => queue.of(evt));
   const pool = opts.pool ?? createPool(config.databaseUrl);
   let keys = opts.keys;
+  let jwksTimer: NodeJS.Timeout | undefined;
   if (!keys) {
     const remote = new RemoteJwks(config.jwksUrl);
     await remote.refresh().catch((err) => log.warn({ err, url: config.jwksUrl }, 'JWKS not reachable yet'));
     keys = remote;
+    // Re-read the JWKS often: an emergency key withdrawal must stop that key's tickets within
+    // seconds (a key missing from the JWKS is unknown, its cached verdicts no longer count).
+    jwksTimer = setInterval(
+      () => remote.refresh().catch((err) => log.warn({ err, url: config.jwksUrl }, 'JWKS refresh failed')),
+      config.jwksRefreshMs,
+    );
+    jwksTimer.unref();
   }
   const verifierOpts = { keys, issuer: config.ticketIssuer, audience: config.ticketAudience, now };
   const verifier = new TicketVerifier({ ...verifierOpts, clockToleranceS: config.clockToleranceS });
@@ -162,6 +170,7 @@ export async function startCheckout(
     close() {
       closing ??= (async () => {
         draining = true;
+        clearInterval(jwksTimer);
         // Stop accepting and let in-flight requests finish (bounded), then close the stores.
         await Promise.race([server.shutdown(), new Promise((r) => setTimeout(r, 5000))]);
         server.close();

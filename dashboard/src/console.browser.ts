@@ -143,6 +143,8 @@ describe('ops console', () => {
     const q1 = await text(page, 'fig-queue');
     await until(async () => (await text(page, 'fig-queue')) !== q1, 30_000); // it moves every second
     await until(async () => Number((await text(page, 'fig-joins')).replace('–', '0')) > 0, 30_000);
+    // The proof-of-work level is shown (this event asks for none and has no surge).
+    expect(await text(page, 'fig-pow')).toBe('0');
     await until(async () => /^\d+ \/ \d+$/.test(await text(page, 'fig-gates')) && (await text(page, 'fig-gates')).startsWith('1 /'), 30_000);
 
     // Before: the configured 2 shoppers/s.

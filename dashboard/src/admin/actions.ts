@@ -17,6 +17,7 @@ import {
   type Kek,
   rotateKey,
   runScript,
+  withdrawKey,
   SluiceError,
   setEventState,
   updateEvent,
@@ -173,12 +174,31 @@ export async function revokeAction(
  * stays 'pending' (intent recorded, outcome not) and the error is logged. The old one stays in the JWKS for the longest ticket lifetime of any event
  * (tickets it signed stay verifiable until they expire).
  */
-export async function rotateKeyAction(ctx: Ctx, now: number): Promise<Change<{ previous: string | null; current: string; at: number }>> {
+async function longestTicketTtlS(ctx: Ctx): Promise<number> {
   let maxTtl = 0;
   for (const id of await listEventIds(ctx.redis, ctx.prefix)) {
     const rec = await getEvent(ctx.redis, ctx.prefix, id);
     if (rec) maxTtl = Math.max(maxTtl, rec.config.ticketTtlS);
   }
-  const r = await rotateKey(ctx.redis, ctx.prefix, maxTtl || 86_400, now, ctx.kek);
+  return maxTtl || 86_400;
+}
+
+/**
+ * Emergency withdrawal of a leaked key: unpublished from the JWKS at once (gates reload on the
+ * control message), refused at checkout from its next JWKS refresh (CHECKOUT_JWKS_REFRESH_MS).
+ * A current key is replaced by a new one first. No undo: a leaked key must not come back.
+ */
+export async function withdrawKeyAction(
+  ctx: Ctx,
+  kid: string,
+  now: number,
+): Promise<Change<{ kid: string; current: string; at: number }>> {
+  const r = await withdrawKey(ctx.redis, ctx.prefix, kid, await longestTicketTtlS(ctx), now, ctx.kek);
+  if (!r.withdrawn) throw new SluiceError('NOT_FOUND', { message: `no signing key ${kid}` });
+  return { before: { kid, published: true }, after: { kid, published: false }, result: { kid, current: r.current, at: now } };
+}
+
+export async function rotateKeyAction(ctx: Ctx, now: number): Promise<Change<{ previous: string | null; current: string; at: number }>> {
+  const r = await rotateKey(ctx.redis, ctx.prefix, await longestTicketTtlS(ctx), now, ctx.kek);
   return { before: { kid: r.previous }, after: { kid: r.current }, result: { ...r, at: now } };
 }

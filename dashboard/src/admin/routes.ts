@@ -20,7 +20,15 @@ import type { SessionStore } from '../auth/sessions.ts';
 import type { Tokens } from '../auth/tokens.ts';
 import { handled, jsonBody, ok } from '../http/respond.ts';
 import type { LiveHub } from '../live/hub.ts';
-import { type Ctx, createEventAction, editEventAction, revokeAction, rotateKeyAction, stateAction } from './actions.ts';
+import {
+  type Ctx,
+  createEventAction,
+  editEventAction,
+  revokeAction,
+  rotateKeyAction,
+  stateAction,
+  withdrawKeyAction,
+} from './actions.ts';
 import { audited, type ChangeFn, listAudit } from './audit.ts';
 import { parsePatch, parseRevocation, parseStockChange, STATE_ACTIONS } from './bodies.ts';
 import { adjustStock } from './stock.ts';
@@ -177,6 +185,19 @@ export function registerAdminRoutes(app: Server, d: AdminDeps): void {
     handled(d.log, async (req, res) => {
       const who = await guard(req, 'write');
       const r = await record(who, 'keys.rotate', null, null, () => rotateKeyAction(ctx, Date.now()));
+      ok(res, r, 201);
+    }),
+  );
+
+  app.post(
+    '/v1/keys/:kid/withdraw',
+    handled(d.log, async (req, res) => {
+      const who = await guard(req, 'write');
+      const kid = req.path_parameters.kid ?? '';
+      if (!/^[A-Za-z0-9_.:-]{1,128}$/.test(kid)) {
+        throw new SluiceError('INVALID_FIELD', { field: 'kid', message: 'kid: not a key id' });
+      }
+      const r = await record(who, 'keys.withdraw', null, { kid }, () => withdrawKeyAction(ctx, kid, Date.now()));
       ok(res, r, 201);
     }),
   );

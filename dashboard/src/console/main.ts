@@ -41,6 +41,7 @@ const FIGURES: [id: string, label: string][] = [
   ['fig-state', 'State'],
   ['fig-queue', 'Waiting'],
   ['fig-joins', 'Joins/s'],
+  ['fig-pow', 'Proof of work (bits)'],
   ['fig-admitted', 'Admitted/s (rate)'],
   ['fig-active', 'Active / maxActive'],
   ['fig-stock', 'Stock left'],
@@ -140,6 +141,13 @@ function show(s: LiveSample, c: Charts): void {
   setText('fig-state', `${s.state}${s.cfg.queueAll ? ' · queue-all' : ''} · v${s.version}`);
   setText('fig-queue', fmt(s.queue + s.prequeue));
   setText('fig-joins', fmt(s.joinsPerS, 1));
+  const surge = s.cfg.powSurgeJoinsPerS > 0 && s.cfg.powSurgeDifficulty > s.cfg.powDifficulty;
+  setText(
+    'fig-pow',
+    s.pow.surging
+      ? `${s.pow.difficulty} · surge (${fmt(s.pow.joinsPerS, 0)} > ${fmt(s.cfg.powSurgeJoinsPerS)} joins/s)`
+      : `${s.pow.difficulty}${surge ? ` · ${s.cfg.powSurgeDifficulty} above ${fmt(s.cfg.powSurgeJoinsPerS)} joins/s` : ''}`,
+  );
   setText('fig-admitted', `${fmt(s.admittedPerS, 1)} (${fmt(s.cfg.rate)})`);
   setText('fig-active', `${s.active} / ${s.cfg.maxActive}`);
   setText('fig-stock', fmt(stockLeft));

@@ -32,7 +32,12 @@ export interface LiveSample {
     prequeueAt: number;
     ticketTtlS: number;
     powDifficulty: number;
+    powSurgeJoinsPerS: number;
+    powSurgeDifficulty: number;
   };
+  /** Proof of work now: joins per second over every gate (join-guard counts) and the difficulty
+   * new challenges get at that rate (the surge difficulty while above the threshold). */
+  pow: { joinsPerS: number; difficulty: number; surging: boolean };
   seedHash: string | null;
   seed: string | null;
   /** Waiting after the start (`queue` zset). */

@@ -1,6 +1,14 @@
 // Reads one event's live numbers from Redis in one pipeline: the event hash, the admitter's and
 // worker's `stats`, line sizes, active shoppers, stock, and each gate's applied version.
-import { eventKeys, type EventConfig, type EventState, globalKeys, type Redis } from '@sluice/shared';
+import {
+  eventKeys,
+  type EventConfig,
+  type EventState,
+  globalKeys,
+  joinsPerSecond,
+  powDifficultyAt,
+  type Redis,
+} from '@sluice/shared';
 import { type AutopilotRecord, type Counters, type GateView, type LiveSample, perSecond } from './sample.ts';
 
 /** A gate that has not reported for this long is shown as stale and not counted. */
@@ -60,6 +68,7 @@ export async function sampleEvent(
       .get(k.seq)
       .hget(k.autopilot, 'last')
       .get(k.logHead)
+      .hmget(k.joinsByIp, 'w', 'n', 'pn')
       .exec(),
     redis.hgetall(g.gates),
     redis.hgetall(g.keys),
@@ -105,7 +114,10 @@ export async function sampleEvent(
       prequeueAt: config.prequeueAt,
       ticketTtlS: config.ticketTtlS,
       powDifficulty: config.powDifficulty,
+      powSurgeJoinsPerS: config.powSurgeJoinsPerS ?? 0,
+      powSurgeDifficulty: config.powSurgeDifficulty ?? 0,
     },
+    pow: powNow(config, own[9] as (string | null)[], now),
     seedHash: ev.seedHash || null,
     seed: ev.seed || null,
     queue: v[3] as number,
@@ -164,4 +176,17 @@ function parseHead(raw: string | null): LiveSample['log'] {
   } catch {
     return null; // written only by the admitter; a bad value shows as "no log yet"
   }
+}
+
+/** The event's proof-of-work level from the join-guard window counts (`joins-by-ip` w, n, pn). */
+function powNow(config: EventConfig, raw: (string | null)[] | undefined, now: number): LiveSample['pow'] {
+  const [w, jn, pn] = (raw ?? []).map((x) => Number(x ?? 0));
+  const joinsPerS = w ? joinsPerSecond({ w, n: jn ?? 0, pn: pn ?? 0 }, now) : 0;
+  const fields = {
+    powDifficulty: config.powDifficulty,
+    powSurgeJoinsPerS: config.powSurgeJoinsPerS ?? 0,
+    powSurgeDifficulty: config.powSurgeDifficulty ?? 0,
+  };
+  const difficulty = powDifficultyAt(fields, joinsPerS);
+  return { joinsPerS, difficulty, surging: difficulty !== config.powDifficulty };
 }

@@ -68,7 +68,8 @@ export function opsRoutes(g: GateContext, app: TemplatedApp): void {
   app.get(GatePaths.JWKS, (res) => {
     write(res, 200, g.issuer.jwks(), {
       'content-type': 'application/json',
-      'cache-control': 'public, max-age=60',
+      // Short: an emergency key withdrawal must reach verifiers (and any cache between) in seconds.
+      'cache-control': 'public, max-age=5',
       'access-control-allow-origin': '*',
     });
   });

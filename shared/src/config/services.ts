@@ -84,6 +84,12 @@ export const checkoutSchema = {
     'http:',
     'https:',
   ]),
+  jwksRefreshMs: int(
+    'CHECKOUT_JWKS_REFRESH_MS',
+    2000,
+    'How often checkout re-reads the JWKS: a withdrawn (leaked) key stops working within this, ms',
+    { min: 200, max: 300_000 },
+  ),
   clockToleranceS: int('CLOCK_TOLERANCE_S', 5, 'Allowed clock skew when checking exp/nbf, seconds', { min: 0, max: 300 }),
   reservationTtlS: int('RESERVATION_TTL_S', 120, 'A reservation not turned into an order by then is swept', {
     min: 5,

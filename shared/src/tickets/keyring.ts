@@ -21,6 +21,8 @@ export interface KeyRecord {
   retiredAt: number | null;
   /** Published in the JWKS until then (ms). */
   publishUntil: number | null;
+  /** Set by an emergency withdrawal (withdrawKey): unpublished at once. */
+  withdrawnAt?: number;
   publicJwk: JWK;
 }
 
@@ -96,6 +98,31 @@ export async function rotateKey(
   if (prev) await redis.hdel(g.signingKeys, prev);
   await publishControl(redis, prefix, { evt: '*', kind: 'keys', version: now, at: now });
   return { previous: prev || null, current: rec.kid };
+}
+
+/**
+ * Emergency withdrawal of a (leaked) signing key: if it is the current key a new one is made
+ * current first; then it is unpublished at once (`withdraw-key` Lua) and its private part
+ * deleted. Gates reload on the control message and drop it from the JWKS; checkout re-reads the
+ * JWKS every CHECKOUT_JWKS_REFRESH_MS and then refuses its tickets (a cached verdict included).
+ * Returns whether such a key existed.
+ */
+export async function withdrawKey(
+  redis: Redis,
+  prefix: string,
+  kid: string,
+  maxTicketTtlS: number,
+  now = Date.now(),
+  kek: Kek = null,
+): Promise<{ withdrawn: boolean; current: string }> {
+  const g = globalKeys(prefix);
+  let current = (await redis.hget(g.keys, 'current')) ?? '';
+  if (current === kid) current = (await rotateKey(redis, prefix, maxTicketTtlS, now, kek)).current;
+  const r = Number(await runScript<number>(redis, 'withdraw-key', [g.keys], [kid, now]));
+  if (r === -40) throw new Error(`key ${kid} became current again during its withdrawal; retry`);
+  await redis.hdel(g.signingKeys, kid);
+  await publishControl(redis, prefix, { evt: '*', kind: 'keys', version: now, at: now });
+  return { withdrawn: r === 1, current };
 }
 
 /** Read the keyring: the current private key (unsealed) and the public keys to publish at `now`. */

@@ -100,7 +100,9 @@ export class TicketVerifier {
   async verify(token: string, event?: string): Promise<TicketClaims> {
     const { claims, kid } = this.inspect(token, event);
     const hit = this.cache.get(claims.jti);
-    if (hit && hit.token === token) return hit.claims;
+    // A cached verdict stands only while its key is still published: a withdrawn key's tickets
+    // are refused from the next JWKS refresh on, verified before or not.
+    if (hit && hit.token === token && this.opts.keys.knows(kid)) return hit.claims;
 
     const key = await this.opts.keys.get(kid);
     if (!key) throw new SluiceError('TICKET_UNKNOWN_KEY');
