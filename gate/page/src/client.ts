@@ -38,6 +38,10 @@ export interface ClientDeps {
 
 /** WebSocket attempts that fail before ever opening, after which the page polls instead. */
 const WS_FAILURES_BEFORE_POLLING = 2;
+/** While polling, a WebSocket is tried again after a jittered backoff from this base (a network
+ * that blocked upgrades for a while gets the page back onto the cheaper push channel). */
+const WS_RETRY_BASE_MS = 5_000;
+const WS_RETRY_MAX_MS = 120_000;
 const PING_MS = 30_000;
 
 class HttpError extends Error {
@@ -61,6 +65,9 @@ export class QueueClient {
   private polling = false;
   private stopped = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  /** While polling: the next WebSocket try, and how many have failed. */
+  private wsRetryTimer: ReturnType<typeof setTimeout> | undefined;
+  private wsRetries = 0;
   private ping: ReturnType<typeof setInterval> | undefined;
   private returnUrl: string | null = null;
   private powDifficulty = 0;
@@ -137,7 +144,20 @@ export class QueueClient {
 
   private clearTimers(): void {
     clearTimeout(this.timer);
+    clearTimeout(this.wsRetryTimer);
     clearInterval(this.ping);
+  }
+
+  /** While polling, try a WebSocket again later; polling goes on until one opens. */
+  private scheduleWsRetry(): void {
+    if (!this.d.WebSocket || this.stopped) return;
+    clearTimeout(this.wsRetryTimer);
+    const delay = backoffDelay(this.wsRetries++, this.random(), {
+      baseMs: WS_RETRY_BASE_MS,
+      minMs: WS_RETRY_BASE_MS / 2,
+      maxMs: WS_RETRY_MAX_MS,
+    });
+    this.wsRetryTimer = setTimeout(() => !this.stopped && this.polling && this.openSocket(true), delay);
   }
 
   private later(f: () => void, ms: number): void {
@@ -184,21 +204,47 @@ export class QueueClient {
     if (this.polling || !this.d.WebSocket) {
       this.polling = true;
       this.d.dispatch({ t: 'link', link: 'polling' });
+      this.scheduleWsRetry();
       void this.pollJoin();
       return;
     }
+    this.openSocket(false);
+  }
+
+  /** Open a WebSocket. A `retry` is made while polling, which goes on until the socket opens
+   * (then stops: the socket resumes the place with its token) or fails (then retry later). */
+  private openSocket(retry: boolean): void {
+    const WS = this.d.WebSocket!;
     let opened = false;
     let ws: WebSocket;
     try {
-      ws = new this.d.WebSocket(wsBase(this.d.config.gate) + wsPath(this.d.config.event));
+      ws = new WS(wsBase(this.d.config.gate) + wsPath(this.d.config.event));
     } catch {
+      // The constructor refused (bad URL, blocked scheme): poll, and try again later.
+      if (retry) {
+        this.scheduleWsRetry();
+        return;
+      }
       this.polling = true;
       this.connect();
       return;
     }
-    this.ws = ws;
+    if (!retry) this.ws = ws;
     ws.onopen = () => {
       opened = true;
+      if (retry) {
+        if (this.stopped || !this.polling) {
+          ws.close(1000);
+          return;
+        }
+        // Back on WebSockets: stop polling; the join below resumes the place.
+        this.polling = false;
+        clearTimeout(this.timer);
+        this.wsRetries = 0;
+        this.wsFailures = 0;
+        this.attempt = 0;
+        this.ws = ws;
+      }
       this.wsEverOpened = true;
       this.joinFields().then(
         (fields) => this.send({ t: 'join', ...fields }),
@@ -218,6 +264,11 @@ export class QueueClient {
       this.onMessage(msg);
     };
     ws.onclose = (ev) => {
+      if (retry && !opened) {
+        // Still blocked: polling never stopped; try again after a longer wait.
+        if (!this.stopped && this.polling) this.scheduleWsRetry();
+        return;
+      }
       clearInterval(this.ping);
       if (this.ws === ws) this.ws = null;
       if (this.stopped) return;
@@ -226,6 +277,7 @@ export class QueueClient {
         if (!this.wsEverOpened && this.wsFailures >= WS_FAILURES_BEFORE_POLLING) {
           this.polling = true;
           this.attempt = 0;
+          this.wsRetries = 0;
           this.connect();
           return;
         }
@@ -375,7 +427,7 @@ export class QueueClient {
   }
 
   private async pollJoin(): Promise<void> {
-    if (this.stopped) return;
+    if (this.stopped || !this.polling) return;
     const saved = loadPlace(this.d.session, this.d.config.event);
     try {
       const msg = await this.getJson<WelcomeMsg>(GatePaths.join(this.d.config.event), {
@@ -404,7 +456,7 @@ export class QueueClient {
   }
 
   private async pollTick(): Promise<void> {
-    if (this.stopped) return;
+    if (this.stopped || !this.polling) return;
     const saved = loadPlace(this.d.session, this.d.config.event);
     if (!saved) return void this.pollJoin();
     try {
@@ -414,6 +466,7 @@ export class QueueClient {
         }),
         this.getJson<StateFrame>(GatePaths.status(this.d.config.event)),
       ]);
+      if (!this.polling) return; // a WebSocket took over while this request was in flight
       this.attempt = 0;
       this.d.dispatch({ t: 'link', link: 'polling' });
       this.d.dispatch({ t: 'state', frame, localNow: Date.now() });
