@@ -55,6 +55,8 @@ export interface FlashSaleResult {
   checkoutLatency: LatencySummary;
   /** From the state frames: queue length, served, admitted rate per tick. */
   samples: TickSample[];
+  /** `admitted` messages for a place already admitted (re-sent tickets), not counted again. */
+  repeatedAdmitted: number;
   /** Cumulative admissions over time (s since start). */
   admittedOverTime: [number, number][];
   startAt: number;
@@ -101,6 +103,8 @@ export async function runFlashSale(s: Stores, gate: GateCluster, o: FlashSaleOpt
   const checkout = await startCheckoutCluster(s, { workers: o.checkoutWorkers, jwks, env: { CHECKOUT_MAX_INFLIGHT: '100000' } });
   const worker = spawnModule(`${REPO_DIR}checkout/src/worker/main.ts`, [], { env: { ...s.env, WORKER_METRICS_PORT: '0' } });
   const admissions: Admission[] = [];
+  const admittedIds = new Set<string>();
+  let repeatedAdmitted = 0;
   const latency = new Hist();
   const refused: Record<string, number> = {};
   let buyers = 0;
@@ -145,6 +149,13 @@ export async function runFlashSale(s: Stores, gate: GateCluster, o: FlashSaleOpt
       origin: BENCH_ORIGIN,
       onAdmissions: (items) => {
         for (const a of items) {
+          // A place can hear `admitted` twice (the missed-admission path re-sends it): count and
+          // buy once per place.
+          if (admittedIds.has(a.placeId)) {
+            repeatedAdmitted++;
+            continue;
+          }
+          admittedIds.add(a.placeId);
           admissions.push(a);
           if (buys(a.placeId, o.buyProbability)) {
             buyers++;
@@ -227,6 +238,7 @@ export async function runFlashSale(s: Stores, gate: GateCluster, o: FlashSaleOpt
       joined: joinRep.joined,
       joinsPerSecond: joinRep.joinsPerSecond,
       admitted: admissions.length,
+      repeatedAdmitted,
       buyers,
       accepted,
       refused,
