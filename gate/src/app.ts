@@ -17,6 +17,7 @@ import uWS, { type us_listen_socket } from 'uWebSockets.js';
 import { TrustedProxies } from './abuse/client-address.ts';
 import { IpLimiter, JoinGuard } from './abuse/join-guard.ts';
 import { PrequeueCache } from './http/prequeue.ts';
+import { RevokedCache } from './http/revoked.ts';
 import { SocketCap } from './abuse/socket-cap.ts';
 import { Admitter } from './admission/admitter.ts';
 import { EventChannels, onEventChange, subscribe } from './broadcast/fanout.ts';
@@ -86,6 +87,7 @@ export async function startGate(config: GateConfig, opts: StartOptions = {}): Pr
     socketCap: new SocketCap(config.maxSocketsPerIp),
     publicLimiter: new IpLimiter(config.publicRatePerIp),
     prequeueCache: new PrequeueCache(redis, config.prefix),
+    revokedCache: new RevokedCache(redis, config.prefix),
     proxies: new TrustedProxies(config.trustedProxies),
     absence: new AbsenceMarker(redis, config.prefix),
     frames: new Map(),
@@ -177,6 +179,7 @@ export async function startGate(config: GateConfig, opts: StartOptions = {}): Pr
       closeSilentSockets(ctx);
       ctx.delivery.prune();
       ctx.prequeueCache.retain((evt) => ctx.events.get(evt) !== undefined);
+      ctx.revokedCache.retain((evt) => ctx.events.get(evt) !== undefined);
       issuer.prune();
       ctx.events
         .refreshAll()

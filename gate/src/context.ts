@@ -4,6 +4,7 @@ import type { TemplatedApp } from 'uWebSockets.js';
 import type { TrustedProxies } from './abuse/client-address.ts';
 import type { IpLimiter, JoinGuard } from './abuse/join-guard.ts';
 import type { PrequeueCache } from './http/prequeue.ts';
+import type { RevokedCache } from './http/revoked.ts';
 import type { SocketCap } from './abuse/socket-cap.ts';
 import type { EventCache } from './control/events.ts';
 import type { GateMetrics } from './http/metrics.ts';
@@ -35,6 +36,8 @@ export interface GateContext {
   publicLimiter: IpLimiter;
   /** Serialised /prequeue answers per event (one Redis read per event per few seconds). */
   prequeueCache: PrequeueCache;
+  /** Serialised revocation lists per event (storefront helpers poll them). */
+  revokedCache: RevokedCache;
   /** Open sockets per client address in this process. */
   socketCap: SocketCap;
   /** Peers whose forwarding headers give the client address. */

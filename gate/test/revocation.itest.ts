@@ -2,7 +2,15 @@
 // HTTP, revoking through the dashboard's own action: a revoked place leaves the line at once (its
 // socket closed with REVOKED), is never admitted, and gets no ticket — not on reconnect with its
 // place token, not by its client id, not by polling, not when its admission raced the revocation.
-import { CloseCode, eventKeys, type Pool, updateEvent } from '@sluice/shared';
+import {
+  CloseCode,
+  eventKeys,
+  GateRevocations,
+  type Pool,
+  SluiceError,
+  updateEvent,
+  verifyAdmission,
+} from '@sluice/shared';
 import { type RedisFixture, redisFixture } from '@sluice/shared/testing/index.ts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { revokeAction } from '../../dashboard/src/admin/actions.ts';
@@ -105,5 +113,48 @@ describe('revocation at the gate', () => {
     await updateEvent(fx.redis, fx.prefix, evt, { queueAll: false });
     expect((await j.c.closed).code).toBe(CloseCode.REVOKED);
     expect(j.c.messages.some((m) => m.t === 'admitted')).toBe(false);
+  });
+
+  it('storefront helpers refuse a revoked ticket from the list the gate publishes (ids only, no client ids)', async () => {
+    const evt = await openEvent();
+    const j = await join(evt, { cid: 'revoked-shopper-4' });
+    await updateEvent(fx.redis, fx.prefix, evt, { queueAll: false });
+    const { ticket } = await j.c.next('admitted');
+    const revocations = new GateRevocations(gate.http, { refreshMs: 200 });
+    await revocations.refresh(evt);
+    const opts = {
+      jwksUrl: `${gate.http}/.well-known/jwks.json`,
+      audience: 'sluice-checkout',
+      event: evt,
+      revocations,
+    };
+    expect((await verifyAdmission(ticket, opts)).jti).toBe(j.placeId);
+    await revoke(evt, j.placeId!);
+    const listOf = async () =>
+      (await (await fetch(`${gate.http}/v1/events/${evt}/revoked`)).json()) as { ids: string[] };
+    // The gate serves the list from a 1 s cache.
+    const list = await until(
+      async () => {
+        const l = await listOf();
+        return l.ids.length > 0 ? l : null;
+      },
+      5000,
+      'the revocation listed',
+    );
+    expect(list?.ids).toEqual([j.placeId]);
+    expect(JSON.stringify(list)).not.toContain('revoked-shopper-4');
+    // Before: verifyAdmission had no way to learn of a revocation and accepted the ticket.
+    await until(
+      async () => {
+        try {
+          await verifyAdmission(ticket, opts);
+          return false;
+        } catch (err) {
+          return err instanceof SluiceError && err.code === 'TICKET_REVOKED';
+        }
+      },
+      5000,
+      'revoked at the storefront',
+    );
   });
 });

@@ -171,6 +171,26 @@ export function eventRoutes(g: GateContext, app: TemplatedApp): void {
     );
   });
 
+  // Revoked place ids / ticket jtis (never client ids), for storefront helpers that check
+  // revocations (shared/src/tickets/revocations.ts polls this).
+  app.get(`${base}/revoked`, (res, req) => {
+    const r = prepare(g, res, req);
+    if (!r) return;
+    handleAsync(
+      res,
+      g.log,
+      async (reply) => {
+        if (!g.publicLimiter.take(r.ip, g.now())) throw new SluiceError('RATE_LIMITED');
+        reply(200, await g.revokedCache.body(r.evt, g.now()), {
+          ...r.cors,
+          'content-type': 'application/json',
+          'cache-control': 'public, max-age=1',
+        });
+      },
+      r.cors,
+    );
+  });
+
   app.post(`${base}/join`, (res, req) => {
     const contentType = req.getHeader('content-type');
     const r = prepare(g, res, req);

@@ -7,6 +7,7 @@ import type { TicketClaims } from './claims.ts';
 import { RemoteJwks } from './keys-source.ts';
 import { ProofReplayCache, verifyProof } from './dpop.ts';
 import { SluiceError } from '../protocol/errors.ts';
+import type { RevocationCheck } from './revocations.ts';
 
 export interface AdmissionOptions {
   /** The gate's JWKS, e.g. https://gate.example/.well-known/jwks.json */
@@ -21,6 +22,12 @@ export interface AdmissionOptions {
   clockToleranceS?: number;
   /** Injectable clock (ms), for tests. */
   now?: () => number;
+  /**
+   * Refuse revoked tickets (TICKET_REVOKED), e.g. `new GateRevocations(gateUrl)`: answered from a
+   * list polled from the gate, nothing per request (see revocations.ts for the cost). Without it
+   * a revoked ticket is refused only at checkout.
+   */
+  revocations?: RevocationCheck;
 }
 
 export const DEFAULT_TICKET_ISSUER = 'sluice-gate';
@@ -68,7 +75,9 @@ function verifierFor(opts: AdmissionOptions): TicketVerifier {
  * every later use goes through verifyAdmission with the request's proof.
  */
 export async function verifyTicketForHandOver(token: string, opts: AdmissionOptions): Promise<TicketClaims> {
-  return verifierFor(opts).verify(token, opts.event);
+  const claims = await verifierFor(opts).verify(token, opts.event);
+  if (opts.revocations && (await opts.revocations.isRevoked(claims.evt, claims.jti))) throw new SluiceError('TICKET_REVOKED');
+  return claims;
 }
 
 /**
@@ -84,6 +93,7 @@ export async function verifyAdmission(
   proof?: ProofOfPossession,
 ): Promise<TicketClaims> {
   const claims = await verifierFor(opts).verify(token, opts.event);
+  if (opts.revocations && (await opts.revocations.isRevoked(claims.evt, claims.jti))) throw new SluiceError('TICKET_REVOKED');
   const jkt = claims.cnf?.jkt;
   if (jkt) {
     // A ticket bound to the shopper's key (event with bindTickets): the bearer alone is not enough.

@@ -6,3 +6,4 @@ export * from './keys-source.ts';
 export * from './sign.ts';
 export * from './verify.ts';
 export * from './record.ts';
+export * from './revocations.ts';
