@@ -114,7 +114,10 @@ function newCluster(url: string, nodes: readonly string[], o: RedisOptions, shar
     retryDelayOnFailover: 200,
     retryDelayOnClusterDown: 200,
     retryDelayOnTryAgain: 100,
-    maxRedirections: 16,
+    // Just after a failover the nodes may disagree for a moment about who serves a slot: wait a
+    // little between MOVED redirections instead of ping-ponging through all of them at once.
+    retryDelayOnMoved: 50,
+    maxRedirections: 64,
     clusterRetryStrategy: (times) => (retryStrategy ? (retryStrategy(times) ?? null) : Math.min(100 + times * 50, 1000)),
     shardedSubscribers: sharded,
   });

@@ -1,8 +1,15 @@
 // Redis Cluster helpers for tests: which shard an event lands on, event ids spread over the
 // shards, and the rule for the cluster runs (skip loudly on a developer machine without a local
 // cluster; fail in CI, which always starts one with scripts/redis-cluster.sh).
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Cluster, eventKeys, type Redis } from '@sluice/shared';
 import { TEST_CLUSTER_NODES, uniqueId } from '@sluice/shared/testing/index.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export const HAVE_CLUSTER = TEST_CLUSTER_NODES.length > 0;
 
@@ -44,4 +51,38 @@ export async function idsOverShards(redis: Redis, prefix: string, n: number, tag
     if (id) out.push(id);
   }
   return out;
+}
+
+export interface PrivateCluster {
+  /** "127.0.0.1:port" of the six nodes (REDIS_CLUSTER_NODES). */
+  nodes: string[];
+  /** kill -9 the node on `port` (by the pid in its pid file). */
+  kill9(port: number): void;
+  /** Start the missing nodes again (they rejoin from their nodes.conf and AOF). */
+  restart(): void;
+  /** Stop every node and remove the directory. */
+  stop(): void;
+}
+
+/**
+ * A 3 + 3 cluster of the test's own (scripts/redis-cluster.sh on `basePort`..+5, in a temporary
+ * directory), so a fault case can kill nodes without touching the cluster other tests share.
+ */
+export function privateCluster(basePort: number): PrivateCluster {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-cluster-'));
+  const env = { ...process.env, REDIS_CLUSTER_BASE_PORT: String(basePort), REDIS_CLUSTER_DIR: dir };
+  const run = (cmd: string): string => execFileSync(`${ROOT}scripts/redis-cluster.sh`, [cmd], { env, encoding: 'utf8' }).trim();
+  const nodes = run('start').split(',');
+  return {
+    nodes,
+    kill9(port) {
+      process.kill(Number(readFileSync(join(dir, `${port}.pid`), 'utf8').trim()), 'SIGKILL');
+    },
+    restart() {
+      run('start');
+    },
+    stop() {
+      run('stop');
+    },
+  };
 }

@@ -1,0 +1,152 @@
+// Losing Redis mid-sale without overselling or losing an accepted order.
+// Case 1: a Redis Cluster of the test's own (3 masters + 3 replicas, scripts/redis-cluster.sh on
+// ports 7111-7116): three events on the three shards sell at once through a checkout process and
+// an order worker process on Cluster clients; the master of one event's shard is killed with -9;
+// its replica takes over; that event's sale continues after the worker's guard has checked its
+// stock against PostgreSQL (purchases answer 503 until then); every event sells out exactly.
+// Case 2: a single Redis (AOF everysec, the deployment's setting) killed with -9 and started again
+// from its AOF: the same guarantees.
+// Both: PostgreSQL never holds more confirmed units than stock, every 202 becomes an order, the
+// books reconcile, and the event hash says what the guard did.
+import { eventKeys, readNode, type Redis } from '@sluice/shared';
+import { TEST_DATABASE_URL, TEST_REDIS_URL } from '@sluice/shared/testing/index.ts';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type Attempt, startBuyers } from '../support/buyers.ts';
+import { idsOverShards, masterOf, privateCluster } from '../support/cluster.ts';
+import { expectReconciled } from '../support/reconcile.ts';
+import { type OpenSale, openSale, serveJwks } from '../support/sale.ts';
+import { type Service, spawnCheckout, spawnWorker } from '../support/services.ts';
+import { openStores, type PrivateRedis, privateRedis, type Stores } from '../support/stores.ts';
+import { until } from '../support/wait.ts';
+
+const STOCK = 120;
+const cleanups: (() => Promise<unknown> | unknown)[] = [];
+afterAll(async () => {
+  for (const c of cleanups.reverse()) await Promise.resolve(c()).catch((err) => console.warn('cleanup failed', err));
+});
+
+interface Stack {
+  s: Stores;
+  sales: OpenSale[];
+  checkout: Service;
+  worker: Service;
+}
+
+async function stack(s: Stores, ids: string[]): Promise<Stack> {
+  const sales: OpenSale[] = [];
+  for (const id of ids) sales.push(await openSale(s, [{ sku: 'SKU-1', stock: STOCK }], { id }));
+  const jwks = await serveJwks(sales[0]!.keyring.jwks);
+  cleanups.push(() => jwks.close());
+  // A reservation whose job add failed while Redis was away is swept after 5 s, not 2 minutes.
+  const checkout = await spawnCheckout(s, { JWKS_URL: jwks.url, RESERVATION_TTL_S: '5' });
+  cleanups.push(() => checkout.kill());
+  const worker = await spawnWorker(s, { GUARD_INTERVAL_MS: '200', PAYMENT_LATENCY_MS: '5' });
+  cleanups.push(() => worker.kill());
+  return { s, sales, checkout, worker };
+}
+
+function buyersFor(st: Stack) {
+  return st.sales.map((sale, i) =>
+    startBuyers(() => st.checkout.base, sale, { concurrency: 3, max: 100_000, pauseMs: 20, stopOnCode: 'SOLD_OUT', tag: `b${i}` }),
+  );
+}
+
+/** Everything the issue asks of a sale that lived through a Redis loss. */
+async function expectWhole(st: Stack, accepted: Attempt[][]): Promise<void> {
+  for (const [i, sale] of st.sales.entries()) {
+    // The worker has written every order and closed every reservation.
+    await until(async () => (await st.s.redis.hlen(sale.k.reservation)) === 0, 60_000, `${sale.evt} reservations closed`);
+    const { confirmedUnits, orders } = await expectReconciled(st.s.redis, st.s.pool, st.s.prefix, sale.evt);
+    expect(confirmedUnits, `${sale.evt}: confirmed units never above stock`).toBeLessThanOrEqual(STOCK);
+    expect(confirmedUnits, `${sale.evt}: sold out`).toBe(STOCK);
+    const written = new Set(orders.map((o) => o.order_id));
+    const lost = accepted[i]!.filter((a) => !written.has(a.orderId!));
+    expect(lost, `${sale.evt}: accepted (202) purchases without an order`).toEqual([]);
+  }
+}
+
+async function guardRecord(redis: Redis, prefix: string, evt: string): Promise<{ action: string; node: string; was: string } | null> {
+  const raw = await redis.hget(eventKeys(prefix, evt).event, 'guard');
+  return raw ? (JSON.parse(raw) as { action: string; node: string; was: string }) : null;
+}
+
+describe('Redis Cluster: a master killed with -9 mid-sale', () => {
+  it('fails over to its replica; the sale goes on after the stock check; nothing oversold, nothing accepted lost', async () => {
+    const cluster = privateCluster(7111);
+    cleanups.push(() => cluster.stop());
+    const s = await openStores(TEST_REDIS_URL, TEST_DATABASE_URL, cluster.nodes);
+    cleanups.push(() => s.cleanup());
+    const ids = await idsOverShards(s.redis, s.prefix, 3, 'fo');
+    const masters = await Promise.all(ids.map((id) => masterOf(s.redis, s.prefix, id)));
+    expect(new Set(masters).size).toBe(3);
+    const st = await stack(s, ids);
+    const buyers = buyersFor(st);
+    await until(() => buyers.every((b) => b.accepted().length >= 20), 60_000, 'first purchases on every shard');
+
+    const victim = masters[0]!;
+    const before = await readNode(s.redis, s.prefix, ids[0]!);
+    cluster.kill9(Number(victim.split(':')[1]));
+    const killedAt = Date.now();
+    // The replica takes over and the victim's event sells again (after the guard's check).
+    await until(
+      () => buyers[0]!.attempts.find((a) => a.at > killedAt && a.status === 202),
+      60_000,
+      'a purchase on the failed-over shard',
+    );
+    await Promise.all(buyers.map((b) => b.done));
+    const after0 = buyers[0]!.attempts.filter((a) => a.at + a.ms > killedAt);
+    const firstOk = Math.min(...after0.filter((a) => a.status === 202).map((a) => a.at + a.ms));
+    const during = after0.filter((a) => a.at + a.ms < firstOk);
+    console.log(
+      `[failover] master ${victim} killed; first 202 answered on its shard ${firstOk - killedAt} ms later ` +
+        `(${during.length} answers in between: ${[...new Set(during.map((a) => `${a.status}${a.code ? ` ${a.code}` : ''}`))].join(', ')})`,
+    );
+
+    const after = await readNode(s.redis, s.prefix, ids[0]!);
+    expect(after.current).not.toBe(before.current);
+    expect(await masterOf(s.redis, s.prefix, ids[0]!)).not.toBe(victim);
+    const g = await guardRecord(s.redis, s.prefix, ids[0]!);
+    expect(g?.was).toBe(before.current);
+    expect(['verified', 'repaired']).toContain(g?.action);
+    console.log(`[failover] guard on ${ids[0]}: ${g?.action}`);
+    await expectWhole(
+      st,
+      buyers.map((b) => b.accepted()),
+    );
+    const metrics = await (await fetch(`${st.checkout.base}/metrics`)).text();
+    console.log(`[failover] ${metrics.split('\n').find((l) => l.startsWith('sluice_checkout_unreplicated_total')) ?? 'no unreplicated counter'}`);
+  }, 300_000);
+});
+
+describe('single Redis: killed with -9 and restarted from its AOF mid-sale', () => {
+  it('checks the stock before selling again, then sells out; nothing oversold, nothing accepted lost', async () => {
+    const redis: PrivateRedis = await privateRedis();
+    cleanups.push(() => redis.destroy());
+    const s = await openStores(redis.url);
+    cleanups.push(() => s.cleanup());
+    const st = await stack(s, ['single-a', 'single-b'].map((t) => `${t}-${Date.now().toString(36)}`));
+    const buyers = buyersFor(st);
+    await until(() => buyers.every((b) => b.accepted().length >= 20), 60_000, 'first purchases');
+    const before = await readNode(s.redis, s.prefix, st.sales[0]!.evt);
+    await redis.crash();
+    const killedAt = Date.now();
+    await redis.start();
+    const resumed = await until(
+      () => buyers[0]!.attempts.find((a) => a.at > killedAt && a.status === 202),
+      60_000,
+      'a purchase after the restart',
+    ).then((a) => a!);
+    await Promise.all(buyers.map((b) => b.done));
+    const firstOk = Math.min(...buyers[0]!.accepted().filter((a) => a.at + a.ms > killedAt).map((a) => a.at + a.ms));
+    console.log(`[aof] redis killed and restarted; first 202 answered ${firstOk - killedAt} ms after the kill (resumed: ${resumed.status})`);
+    for (const sale of st.sales) {
+      const g = await guardRecord(s.redis, s.prefix, sale.evt);
+      expect(g?.was).toBe(before.current);
+      expect(['verified', 'repaired']).toContain(g?.action);
+    }
+    await expectWhole(
+      st,
+      buyers.map((b) => b.accepted()),
+    );
+  }, 300_000);
+});
