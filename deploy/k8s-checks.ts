@@ -5,6 +5,7 @@
 // Each function returns a list of problems, empty when the manifests agree with the code.
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { SERVICES as REDIS_USERS } from '../shared/src/acl/users.ts';
 import { SHUTDOWN_KILL_MS } from '../shared/src/cluster/supervise.ts';
 import { type Compose, portOf, readText, type Service, SERVICE_SCHEMA } from './checks.ts';
 
@@ -247,5 +248,22 @@ export function externalStoreProblems(objs: K8sObject[]): string[] {
   for (const { container } of workloads(objs))
     if (/^(redis|postgres)(:|$)/.test(container.image ?? ''))
       problems.push(`${container.name}: runs ${container.image}; the stores are external`);
+  return problems;
+}
+
+/** Each long-running service logs in to Redis as its own ACL user (shared/src/acl/users.ts). */
+export function redisUserProblems(objs: K8sObject[]): string[] {
+  const problems: string[] = [];
+  const compose = asCompose(objs);
+  for (const { obj, container } of workloads(objs)) {
+    if (obj.kind !== 'Deployment') continue;
+    const name = container.name as string;
+    const url = (compose.services[name]?.environment as Record<string, string>)['REDIS_URL'];
+    const user = url && URL.canParse(url) ? decodeURIComponent(new URL(url).username) : '';
+    if (!(REDIS_USERS as readonly string[]).includes(name))
+      problems.push(`${name}: no Redis ACL user for this service`);
+    else if (user !== name)
+      problems.push(`${name}: REDIS_URL logs in as "${user}", not as the ${name} ACL user`);
+  }
   return problems;
 }

@@ -12,6 +12,7 @@ import {
   type K8sObject,
   loadManifests,
   probeProblems,
+  redisUserProblems,
   scalingProblems,
   serviceProblems,
   terminationProblems,
@@ -59,10 +60,10 @@ describe('deploy/k8s', () => {
       ]),
     );
     const missing = copy();
-    container(missing, 'worker').envFrom[1].secretRef.name = 'sluice-storez';
+    container(missing, 'worker').envFrom[1].secretRef.name = 'sluice-postgrez';
     const refs: string[] = [];
     asCompose(missing, refs);
-    expect(refs).toEqual(['worker: envFrom Secret sluice-storez is not in the manifests']);
+    expect(refs).toEqual(['worker: envFrom Secret sluice-postgrez is not in the manifests']);
   });
 
   it('runs the built JavaScript with plain node', () => {
@@ -141,5 +142,14 @@ describe('deploy/k8s', () => {
         (n) => `${n}: REDIS_CLUSTER_NODES host redis-9 is not an ExternalName Service`,
       ),
     );
+  });
+
+  it('logs each service in to Redis as its own ACL user', () => {
+    expect(redisUserProblems(manifests)).toEqual([]);
+    const broken = copy();
+    container(broken, 'worker').envFrom[2].secretRef.name = 'sluice-redis-checkout';
+    expect(redisUserProblems(broken)).toEqual([
+      'worker: REDIS_URL logs in as "checkout", not as the worker ACL user',
+    ]);
   });
 });

@@ -65,7 +65,7 @@ async function healthy(file: string, port: number, env: Record<string, string>):
         () => false, // not listening yet
       );
     },
-    60_000,
+    30_000,
     `${file} healthy`,
     200,
   );

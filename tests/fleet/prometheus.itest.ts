@@ -141,7 +141,6 @@ describe('Prometheus over a stack with several workers per service', () => {
     const expected = {
       [SOCKETS_Q]: SOCKETS,
       [PER_PROCESS_Q]: SOCKETS,
-      [totals(TICKETS_Q)]: SOCKETS,
       [totals(CHECKOUTS_Q)]: BUYS,
       [totals(ORDERS_Q)]: BUYS,
       [UP_Q]: 3,
@@ -150,11 +149,16 @@ describe('Prometheus over a stack with several workers per service', () => {
     // Polled: the values are right once Prometheus has scraped after the last action.
     await until(
       async () => {
-        for (const q of Object.keys(expected)) seen[q] = await sum(q);
-        return Object.keys(expected).every((q) => seen[q] === expected[q]);
+        for (const q of [...Object.keys(expected), totals(TICKETS_Q)]) seen[q] = await sum(q);
+        // Every admitted shopper got a signed ticket; a gate may sign one again (a missed
+        // admission delivered later), so tickets are at least the sockets, not exactly.
+        return (
+          Object.keys(expected).every((q) => seen[q] === expected[q]) &&
+          (seen[totals(TICKETS_Q)] ?? 0) >= SOCKETS
+        );
       },
       30_000,
-      `board totals ${JSON.stringify(expected)}`,
+      `board totals ${JSON.stringify(expected)}, tickets >= ${SOCKETS}`,
       500,
     ).catch((err: Error) => {
       throw new Error(`${err.message}; last seen ${JSON.stringify(seen)}`);
