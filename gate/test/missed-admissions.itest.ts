@@ -26,8 +26,11 @@ afterEach(async () => {
   await fx.cleanup();
 });
 
-/** `redis`, except that pipelined SPUBLISHes to an admit channel are dropped while `lose()` says so. */
-function lossy(redis: Redis, lose: () => boolean): { client: Redis; lost: () => number } {
+/**
+ * `redis`, except that pipelined SPUBLISHes to an admit channel are dropped while `lose()` says
+ * so, or, with `delayMs`, sent that much later instead (a message overtaken by the re-check).
+ */
+function lossy(redis: Redis, lose: () => boolean, delayMs = 0): { client: Redis; lost: () => number } {
   let lost = 0;
   const wrapPipe = (pipe: object): object =>
     new Proxy(pipe, {
@@ -36,6 +39,7 @@ function lossy(redis: Redis, lose: () => boolean): { client: Redis; lost: () => 
           return (channel: string, message: string) => {
             if (channel.endsWith(':admit') && lose()) {
               lost++;
+              if (delayMs > 0) setTimeout(() => void redis.spublish(channel, message), delayMs);
               return recv;
             }
             (target as { spublish: (c: string, m: string) => unknown }).spublish(channel, message);
@@ -114,5 +118,22 @@ it('notices a gap in the admit sequence', async () => {
   await Promise.all(shoppers.map((c) => c.next('admitted', 8000)));
   const metrics = await (await fetch(`${gate.http}/metrics`)).text();
   expect(metrics).toMatch(/sluice_gate_admit_gaps_total\{[^}]*\} [1-9]/);
+  for (const c of shoppers) c.close();
+});
+
+it('hands each shopper exactly one ticket when a late admit message follows the re-check', async () => {
+  const ev = await makeEvent(fx.redis, fx.prefix, { queueAll: true, rate: 200, burst: 200 });
+  const evt = ev.config.id;
+  // Every admit message arrives 1.5 s late: the re-check delivers first, then the message comes.
+  const { client } = lossy(fx.redis, () => true, 1500);
+  admitter = lead(client, evt);
+  await until(() => gate.ctx.events.get(evt)?.state === 'open', 5000, 'event open');
+  const shoppers = await Promise.all(Array.from({ length: 30 }, () => connect(gate.ws(evt))));
+  for (const [i, c] of shoppers.entries()) c.send({ t: 'join', cid: `browser-once-${i}` });
+  await Promise.all(shoppers.map((c) => c.next('welcome')));
+  await updateEvent(fx.redis, fx.prefix, evt, { queueAll: false });
+  await Promise.all(shoppers.map((c) => c.next('admitted', 8000)));
+  await new Promise((r) => setTimeout(r, 2500)); // the late messages have arrived
+  for (const c of shoppers) expect(c.messages.filter((m) => m.t === 'admitted')).toHaveLength(1);
   for (const c of shoppers) c.close();
 });

@@ -54,8 +54,9 @@ export class TicketDelivery {
     const held: [string, Socket][] = [];
     for (const id of msg.ids) {
       const ws = this.sockets.get(evt, id);
-      if (ws) held.push([id, ws]);
-      else this.recent.set(id, { evt, at: msg.at, seen });
+      if (!ws) this.recent.set(id, { evt, at: msg.at, seen });
+      // A socket already holding its ticket (a re-check or its join delivered it) gets no second one.
+      else if (ws.getUserData().phase !== 'admitted') held.push([id, ws]);
     }
     if (held.length) void this.sendUnlessRevoked(evt, held, msg.at);
   }
@@ -72,6 +73,9 @@ export class TicketDelivery {
   }
 
   private async sendUnlessRevoked(evt: string, held: [string, Socket][], at: number): Promise<void> {
+    // Claimed now, before the await: a re-check (recheck.ts) running meanwhile must not deliver
+    // the same place a second time.
+    for (const [, ws] of held) ws.getUserData().phase = 'admitted';
     let revoked: boolean[];
     try {
       revoked = await this.revokedOf(

@@ -114,6 +114,7 @@ export class AdmissionRecheck {
         // Still this place's socket and still waiting (a late admit message may have won).
         if (d.closed || d.phase !== 'queue' || d.placeId !== ids[j]) return;
         this.d.metrics.recovered.inc({ why });
+        d.phase = 'admitted'; // claimed now: an admit message arriving meanwhile sends nothing more
         found.push({ id: ids[j]!, ws, at: Number(at) });
       });
       if (found.length > 0) await this.d.delivery.deliverFound(evt, found);
