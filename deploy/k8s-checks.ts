@@ -258,7 +258,8 @@ export function redisUserProblems(objs: K8sObject[]): string[] {
   for (const { obj, container } of workloads(objs)) {
     if (obj.kind !== 'Deployment') continue;
     const name = container.name as string;
-    const url = (compose.services[name]?.environment as Record<string, string>)['REDIS_URL'];
+    const env = (compose.services[name]?.environment ?? {}) as Record<string, string>;
+    const url = env['REDIS_URL'];
     const user = url && URL.canParse(url) ? decodeURIComponent(new URL(url).username) : '';
     if (!(REDIS_USERS as readonly string[]).includes(name))
       problems.push(`${name}: no Redis ACL user for this service`);
