@@ -1,6 +1,12 @@
 // Every Redis key and channel name, built in one pure module. Per-event keys carry the event id
 // as a hash tag (`sluice:{demo}:queue`) so one event's keys share one Redis Cluster slot and a
 // Lua script may touch them all.
+//
+// Slot families on a Redis Cluster (docs/ARCHITECTURE.md, "where every key lives"):
+//   event slot  `{evt}`: eventKeys, addressPlacesKey, proofJtiKey, the event's BullMQ queue and its
+//               sharded tick/admit channels; scripts, MULTI and pipelines may combine these freely.
+//   global      globalKeys: one slot per key; only single-key commands, never combined with another
+//               key in a pipeline, MULTI or script (the control channel is classic pub/sub).
 
 export const EVENT_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
@@ -122,7 +128,7 @@ export function purchaseKeys(k: EventKeys): string[] {
   ];
 }
 
-/** Keys that are not per event. */
+/** Keys that are not per event: each on its own slot, touched only by single-key commands. */
 export function globalKeys(prefix: string) {
   return {
     /** set: ids of all events */
