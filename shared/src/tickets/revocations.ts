@@ -28,6 +28,8 @@ export class GateRevocations implements RevocationCheck {
   /** Revoked? Answers from the list in memory; refreshes it in the background when older than refreshMs. */
   isRevoked(evt: string, jti: string): boolean {
     const l = this.lists.get(evt);
+    // A failed refresh keeps the last list in force and is retried on the next call; callers that
+    // need to know (start-up) await refresh() themselves.
     if (!l || Date.now() - l.fetchedAt >= this.refreshMs) void this.refresh(evt).catch(() => undefined);
     return l?.ids.has(jti) ?? false;
   }
