@@ -44,7 +44,10 @@ async function main(): Promise<void> {
   await migrate(pool);
   const redis = createRedis({ redisUrl: redisDep.url, redisClusterNodes: clusterNodes });
   const origins = [gateUrl, storefrontUrl, `http://127.0.0.1:${ports.gate}`];
-  const demo = await seedDemo(redis, pool, prefix, { now: Date.now(), origins, returnUrl: `${storefrontUrl}/demo-store/` });
+  // DEMO_OPENS_IN_S: seconds from now to the demo sale's start (default 30; the journey test
+  // gives a slow machine more time to bring the stack up before the countdown ends).
+  const opensInMs = Number(process.env.DEMO_OPENS_IN_S || 30) * 1000;
+  const demo = await seedDemo(redis, pool, prefix, { now: Date.now(), origins, returnUrl: `${storefrontUrl}/demo-store/`, opensInMs });
   redis.disconnect();
   await pool.end();
 
@@ -75,7 +78,8 @@ async function main(): Promise<void> {
     CHECKOUT_CORS_ORIGINS: storefrontUrl,
     CHECKOUT_METRICS_URLS: `http://127.0.0.1:${ports.checkout}/metrics`,
     GATE_METRICS_URLS: `http://127.0.0.1:${ports.gate}/metrics`,
-    CHECKOUT_URL: `http://${host}:${ports.checkout}`,
+    // The checkout API as the demo shop's server reaches it (it places orders server to server).
+    CHECKOUT_URL: `http://127.0.0.1:${ports.checkout}`,
     GATE_URL: gateUrl,
     ADMIN_TOKEN: adminToken,
   };

@@ -1,7 +1,8 @@
 // Run the demo storefront: `node --import tsx examples/storefront/main.ts`.
 // Env: STORE_PORT (8085), STORE_PUBLIC_ORIGIN, GATE_PUBLIC_URL (http://localhost:8080),
 // QUEUE_PAGE_URL (<gate>/queue/), JWKS_URL (<gate>/.well-known/jwks.json), TICKET_AUDIENCE,
-// TICKET_ISSUER, EVENT_ID (demo), STORE_MODE (fragment | cookie).
+// TICKET_ISSUER, EVENT_ID (demo), STORE_MODE (fragment | cookie), CHECKOUT_URL (the checkout API as
+// this server reaches it, http://127.0.0.1:8081).
 import { startStorefront } from './server.ts';
 
 const env = process.env;
@@ -19,5 +20,6 @@ const store = await startStorefront({
   gateUrl: gate,
   sluiceJsUrl: new URL('sluice.js', queuePageUrl).toString(),
   mode: env.STORE_MODE === 'cookie' ? 'cookie' : 'fragment',
+  checkoutUrl: env.CHECKOUT_URL ?? 'http://127.0.0.1:8081',
 });
 console.log(`demo storefront at ${store.returnUrl}`);

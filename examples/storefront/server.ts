@@ -1,15 +1,22 @@
-// A tiny demo storefront (node:http) showing the integration end to end: its pages include
-// sluice.js (no ticket → queue page), its API refuses requests without a valid ticket
-// (requireAdmission → verifyAdmission against the gate's JWKS), and it offers the cookie-mode
-// endpoint. `npm start` uses it as the demo's return URL; the browser tests land on it.
+// A small demo shop (node:http) showing the integration end to end: its page includes sluice.js
+// (no ticket → queue page), shows the product with its price and units left, and buys through
+// the Sluice checkout API with the shopper's ticket (server to server: checkout-proxy.ts). Its
+// session API refuses requests without a valid ticket (requireAdmission → verifyAdmission
+// against the gate's JWKS), and it offers the cookie-mode endpoint. `npm start` uses it as the
+// demo's return URL; the browser tests land on it.
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import {
   createAdmitEndpoint,
+  FAVICON_SVG,
   requireAdmission,
   type AdmittedRequest,
   type TicketClaims,
 } from '@sluice/shared';
+import { type CheckoutProxy, checkoutProxy } from './checkout-proxy.ts';
+import { shopPage } from './page.ts';
 
 export interface StorefrontOptions {
   host?: string;
@@ -28,6 +35,8 @@ export interface StorefrontOptions {
   publicOrigin?: string;
   /** `fragment` (default) or `cookie` hand-over. */
   mode?: 'fragment' | 'cookie';
+  /** The Sluice checkout API as this server reaches it; without it the page cannot buy. */
+  checkoutUrl?: string;
 }
 
 export interface Storefront {
@@ -41,42 +50,8 @@ export interface Storefront {
 }
 
 export const STORE_PATH = '/demo-store/';
-
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
-
-function page(o: StorefrontOptions, cookieEndpoint: string): string {
-  const cookieAttrs =
-    o.mode === 'cookie' ? ` data-mode="cookie" data-cookie-endpoint="${esc(cookieEndpoint)}"` : '';
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Demo store</title>
-<style>body{font:1.0625rem/1.5 system-ui,sans-serif;max-width:34rem;margin:2.5rem auto;padding:0 1.25rem;color:#1b1b1f}
-.ok{background:#e3f5e1;color:#0f3d0c;padding:1rem;border-radius:.5rem}.bad{background:#fde7e6;color:#5c0f0a;padding:1rem;border-radius:.5rem}</style>
-<script src="${esc(o.sluiceJsUrl)}" data-event="${esc(o.event)}" data-queue="${esc(o.queuePageUrl)}" data-gate="${esc(o.gateUrl)}"${cookieAttrs}></script>
-</head><body>
-<h1>Limited sneaker</h1>
-<p id="verdict" role="status">Checking your admission with the shop…</p>
-<script>
-(async () => {
-  const v = document.getElementById('verdict');
-  if (!window.sluice) return;
-  // proofHeaders adds a DPoP proof when the event binds tickets to this browser's key.
-  const api = new URL('${STORE_PATH}api/session', location.href).href;
-  const res = await fetch(api, { headers: await window.sluice.proofHeaders('GET', api), credentials: 'same-origin' });
-  if (res.ok) {
-    const c = await res.json();
-    v.className = 'ok';
-    v.dataset.sub = c.sub;
-    v.textContent = 'You are in: the shop\\'s server verified your ticket. Buy before ' + new Date(c.exp * 1000).toLocaleTimeString() + '.';
-  } else {
-    v.className = 'bad';
-    v.textContent = 'The shop did not accept your ticket. Taking you back to the queue…';
-    setTimeout(() => window.sluice.queue(), 3000);
-  }
-})();
-</script>
-</body></html>`;
-}
+const API = `${STORE_PATH}api/`;
+const SHOP_JS = readFileSync(fileURLToPath(new URL('shop.js', import.meta.url)), 'utf8');
 
 export async function startStorefront(o: StorefrontOptions): Promise<Storefront> {
   const host = o.host ?? '127.0.0.1';
@@ -92,19 +67,50 @@ export async function startStorefront(o: StorefrontOptions): Promise<Storefront>
   });
   let guard: ReturnType<typeof requireAdmission>;
   let admit: ReturnType<typeof createAdmitEndpoint>;
+  const proxy: CheckoutProxy | null = o.checkoutUrl ? checkoutProxy(o.checkoutUrl, o.event) : null;
 
   const server = createServer((req: IncomingMessage & AdmittedRequest, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === STORE_PATH || path === STORE_PATH.slice(0, -1)) {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-      res.end(page(o, new URL(`${STORE_PATH}sluice/admit`, origin).toString()));
+      res.end(
+        shopPage({
+          ...o,
+          apiPath: API,
+          shopJsPath: `${STORE_PATH}shop.js`,
+          cookieEndpoint: o.mode === 'cookie' ? new URL(`${STORE_PATH}sluice/admit`, origin).toString() : null,
+        }),
+      );
+      return;
+    }
+    if (path === `${STORE_PATH}shop.js`) {
+      res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache' });
+      res.end(SHOP_JS);
+      return;
+    }
+    if (path === '/favicon.ico') {
+      // For browsers that ask anyway (the page declares an inline icon).
+      res.writeHead(200, { 'content-type': 'image/svg+xml', 'cache-control': 'max-age=86400' }).end(FAVICON_SVG);
+      return;
+    }
+    if (path?.startsWith(API) && path !== `${API}session`) {
+      if (!proxy) {
+        res.writeHead(503, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { code: 'UNAVAILABLE', message: 'No checkout configured.' } }));
+        return;
+      }
+      const rest = path.slice(API.length);
+      if (rest === 'products' && req.method === 'GET') void proxy.products(res);
+      else if (rest === 'buy' && req.method === 'POST') void proxy.buy(req, res);
+      else if (rest.startsWith('orders/') && req.method === 'GET') void proxy.order(req, res, rest.slice(7));
+      else res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
       return;
     }
     if (path === `${STORE_PATH}sluice/admit`) {
       void admit(req, res);
       return;
     }
-    if (path === `${STORE_PATH}api/session` || path === `${STORE_PATH}checkout`) {
+    if (path === `${API}session`) {
       guard(req, res, (err) => {
         if (err || !req.sluice) {
           res.writeHead(500).end();

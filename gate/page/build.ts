@@ -9,6 +9,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { FAVICON_SVG } from '@sluice/shared/web/favicon.ts';
 import { isPinnedPage } from './pinned.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -16,7 +17,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 export interface PageBuild {
   outDir: string;
   /** Asset name → file name in outDir. */
-  files: { html: string; script: string; styles: string; sluice: string; sluiceHashed: string };
+  files: { html: string; script: string; styles: string; sluice: string; sluiceHashed: string; favicon: string };
 }
 
 /** Cache-Control per file, as documented in CDN.md. */
@@ -74,8 +75,10 @@ export async function buildPage(
     styles: hashed('styles', 'css', css),
     sluice: 'sluice.js',
     sluiceHashed: hashed('sluice', 'js', sluiceJs),
+    favicon: 'favicon.svg',
   };
   const html = (await readFile(join(here, 'src/index.html'), 'utf8'))
+    .replace('%FAVICON%', files.favicon)
     .replace('%STYLES%', files.styles)
     .replace('%SCRIPT%', files.script)
     .replace('%PINNED%', (opts.pinned ?? Boolean(opts.gateUrl)) ? 'true' : 'false')
@@ -92,6 +95,8 @@ export async function buildPage(
     writeFile(join(outDir, files.styles), css),
     writeFile(join(outDir, files.sluice), sluiceJs),
     writeFile(join(outDir, files.sluiceHashed), sluiceJs),
+    // Next to the page (same origin, so any `img-src 'self'` allows it): no 404 for an icon.
+    writeFile(join(outDir, files.favicon), FAVICON_SVG),
     writeFile(
       join(outDir, 'manifest.json'),
       `${JSON.stringify({ files, cacheControl: CACHE_HEADERS }, null, 2)}\n`,

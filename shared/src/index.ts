@@ -11,3 +11,4 @@ export * from './storefront/index.ts';
 export * from './tickets/index.ts';
 export * from './tickets/admission.ts';
 export * from './fairness/index.ts';
+export * from './web/favicon.ts';

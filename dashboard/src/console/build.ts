@@ -3,6 +3,7 @@
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { FAVICON_LINK } from '@sluice/shared/web/favicon.ts';
 
 export interface ConsoleBundle {
   js: string;
@@ -36,6 +37,7 @@ export const CONSOLE_HTML = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Sluice console</title>
+${FAVICON_LINK}
 <link rel="stylesheet" href="/assets/console.css">
 </head>
 <body>

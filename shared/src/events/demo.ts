@@ -8,12 +8,17 @@ import { AUTOPILOT_DEFAULTS } from './autopilot.ts';
 import { EVENT_DEFAULTS, type EventConfig } from './model.ts';
 import { createEvent } from './store.ts';
 
-export function demoEvent(now: number, origins: string[], returnUrl: string): Omit<EventConfig, 'queueAll'> & { queueAll: false } {
+export function demoEvent(
+  now: number,
+  origins: string[],
+  returnUrl: string,
+  opensInMs = 30_000,
+): Omit<EventConfig, 'queueAll'> & { queueAll: false } {
   return {
     id: 'demo',
     name: 'Sluice demo drop',
     prequeueAt: now,
-    startAt: now + 30_000,
+    startAt: now + opensInMs,
     rate: 20,
     burst: 20,
     maxActive: 500,
@@ -40,9 +45,9 @@ export async function seedDemo(
   redis: Redis,
   pool: pg.Pool,
   prefix: string,
-  opts: { now: number; origins: string[]; returnUrl: string },
+  opts: { now: number; origins: string[]; returnUrl: string; opensInMs?: number },
 ): Promise<EventConfig> {
-  const cfg = demoEvent(opts.now, opts.origins, opts.returnUrl);
+  const cfg = demoEvent(opts.now, opts.origins, opts.returnUrl, opts.opensInMs);
   await redis.del(...Object.values(eventKeys(prefix, cfg.id)));
   await pool.query('DELETE FROM orders WHERE event_id = $1', [cfg.id]);
   await persistEvent(pool, cfg);

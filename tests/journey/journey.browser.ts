@@ -1,0 +1,167 @@
+// The whole shopper journey in Debian's Chromium on the stack `npm start` runs (spawned as a
+// child process, its own Redis prefix and PostgreSQL schema): the printed queue page, the
+// pre-queue countdown, admission, the demo shop, Buy, the order confirmed, and the order row in
+// PostgreSQL. Then a second shopper whose units are gone by the time they click Buy: another
+// shopper (over the public HTTP protocol) bought the last ones first. No page may hit a 404
+// (favicon included). Screenshots go to test-artifacts/ (and docs/ with UPDATE_SCREENSHOTS=1).
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { eventKeys, GatePaths, PLACE_HEADER, type PlaceStatus, type WelcomeMsg } from '@sluice/shared';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Launched, launchStack } from './launch.ts';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
+const DOCS = fileURLToPath(new URL('../../docs/', import.meta.url));
+const T = 300_000;
+const SKU = 'SNEAKER-1';
+
+let stack: Launched;
+let browser: Browser;
+/** Every failed or 404 request of every page, and every console error. */
+const problems: string[] = [];
+
+beforeAll(async () => {
+  // 45 s until the sale opens: time for a loaded machine to bring the stack up and show the
+  // countdown before it ends.
+  stack = await launchStack({ DEMO_OPENS_IN_S: '45' });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking'],
+  });
+  mkdirSync(ARTIFACTS, { recursive: true });
+}, T);
+
+afterAll(async () => {
+  await browser?.close();
+  if (stack) expect(await stack.stop()).toBe(0);
+}, T);
+
+async function shopper(): Promise<{ ctx: BrowserContext; page: Page }> {
+  const ctx = await browser.newContext({ viewport: { width: 560, height: 820 }, locale: 'en-US' });
+  const page = await ctx.newPage();
+  page.on('response', (r) => {
+    if (r.status() === 404) problems.push(`404 ${r.url()}`);
+  });
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+  });
+  return { ctx, page };
+}
+
+async function until<T>(fn: () => Promise<T> | T, timeoutMs: number, what: string): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const attr = (page: Page, id: string, name: string) =>
+  page.evaluate(([i, n]) => document.getElementById(i!)?.getAttribute(n!) ?? null, [id, name]);
+
+function shot(page: Page, name: string): Promise<unknown> {
+  const path = `${ARTIFACTS}${name}`;
+  return page.screenshot({ path, fullPage: true }).then(() => {
+    if (process.env.UPDATE_SCREENSHOTS === '1') copyFileSync(path, `${DOCS}${name}`);
+  });
+}
+
+/** Queue page → admitted → the shop with the product shown; returns the shopper's place id. */
+async function reachShop(page: Page): Promise<string> {
+  const storeOrigin = new URL(stack.storeUrl).origin;
+  await page.waitForURL((u) => u.origin === storeOrigin, { timeout: 150_000 });
+  await until(async () => (await attr(page, 'verdict', 'class')) === 'ok', 60_000, 'the shop accepting the ticket');
+  await page.waitForSelector('#product:not([hidden])', { timeout: 60_000 });
+  return (await attr(page, 'verdict', 'data-sub'))!;
+}
+
+describe('the demo journey on `npm start`', () => {
+  it('queue page → countdown → admitted → shop → Buy → confirmed, and the order is in PostgreSQL', async () => {
+    const { ctx, page } = await shopper();
+    await page.goto(stack.queuePageUrl);
+    await until(async () => (await attr(page, 'sluice', 'data-screen')) === 'countdown', 60_000, 'the countdown');
+    expect(await page.isVisible('#countdown')).toBe(true);
+    expect(await page.textContent('#countdown')).toMatch(/^\d+:\d\d$/);
+    await shot(page, 'queue-page.png');
+
+    const sub = await reachShop(page);
+    expect(await page.textContent('#name')).toBe('Limited sneaker');
+    expect(await page.textContent('#price')).toContain('120');
+    expect(Number(await page.textContent('#left'))).toBeGreaterThan(0);
+    await page.fill('#qty', '2');
+    await page.click('#buy');
+    await until(async () => (await attr(page, 'order', 'data-status')) === 'confirmed', 90_000, 'order confirmed');
+    expect(await page.textContent('#order')).toContain('Order confirmed: 2 ×');
+    await shot(page, 'shop-confirmed.png');
+
+    // The worker wrote it: one confirmed order for this shopper's ticket (jti = sub = place id).
+    const { rows } = await stack.pool.query<{ status: string; qty: number; sku: string }>(
+      'SELECT status, qty, sku FROM orders WHERE event_id = $1 AND ticket_jti = $2',
+      ['demo', sub],
+    );
+    expect(rows).toEqual([{ status: 'confirmed', qty: 2, sku: SKU }]);
+
+    // Buying again after a reload replays the same order (same Idempotency-Key), not a second one.
+    await page.reload();
+    await until(async () => (await attr(page, 'order', 'data-status')) === 'confirmed', 60_000, 'order shown again');
+    expect(await page.isDisabled('#buy')).toBe(true);
+    await ctx.close();
+  }, T);
+
+  it('tells the shopper it is sold out when the last units went while they looked', async () => {
+    // Ops leave two units (admin API), so one other shopper can take them.
+    const left = Number(await stack.redis.hget(eventKeys(stack.prefix, 'demo').stock, SKU));
+    const adj = await fetch(`${stack.dashboardUrl}/v1/events/demo/stock`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${stack.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ sku: SKU, delta: 2 - left }),
+    });
+    expect(adj.status).toBe(200);
+
+    const { ctx, page } = await shopper();
+    await page.goto(stack.queuePageUrl);
+    const sub = await reachShop(page);
+    await until(async () => (await page.textContent('#left')) === '2', 30_000, 'two units shown');
+
+    // Another shopper joins over the public HTTP protocol, is admitted and buys both units.
+    const gate = `http://127.0.0.1:${stack.ports.gate}`;
+    const joined = await fetch(gate + GatePaths.join('demo'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ cid: `journey-other-${Date.now()}` }),
+    });
+    expect(joined.status).toBe(200);
+    const welcome = (await joined.json()) as WelcomeMsg;
+    const ticket = await until(
+      async () => {
+        const r = await fetch(gate + GatePaths.place('demo'), { headers: { [PLACE_HEADER]: welcome.place } });
+        return ((await r.json()) as PlaceStatus).ticket;
+      },
+      60_000,
+      'the other shopper admitted',
+    );
+    const other = await fetch(`http://127.0.0.1:${stack.ports.checkout}/v1/checkout`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ticket}`, 'idempotency-key': 'other-1' },
+      body: JSON.stringify({ sku: SKU, qty: 2 }),
+    });
+    expect(other.status).toBe(202);
+
+    // The shop may already have refreshed "units left" and disabled Buy; if not, the click meets
+    // checkout's SOLD_OUT. Either way the shopper reads that it is sold out and buys nothing.
+    if (await page.isEnabled('#buy')) await page.click('#buy');
+    await until(async () => (await attr(page, 'message', 'data-code')) === 'SOLD_OUT', 30_000, 'sold-out message');
+    expect(await page.textContent('#message')).toContain('Sold out');
+    expect(await page.isDisabled('#buy')).toBe(true);
+    expect(await stack.redis.hget(eventKeys(stack.prefix, 'demo').used, sub)).toBeNull();
+    await shot(page, 'shop-sold-out.png');
+    await ctx.close();
+
+    expect(problems).toEqual([]);
+  }, T);
+});
