@@ -57,7 +57,9 @@
     $('limit').textContent = `at most ${product.limitPerShopper} per shopper`;
     $('product').hidden = false;
     $('buy').disabled = bought || product.remaining === 0;
-    if (product.remaining === 0 && !bought) say('bad', 'Sold out: every unit has been sold.', 'SOLD_OUT');
+    if (product.remaining === 0 && !bought && $('message').dataset.code !== 'SOLD_OUT') {
+      say('bad', 'Sold out: every unit has been sold.', 'SOLD_OUT');
+    }
   }
 
   /** Place the order; a busy checkout is retried with the same Idempotency-Key. */
@@ -104,7 +106,9 @@
     if (code === 'TICKET_EXPIRED') return say('bad', 'Your ticket has expired.', code, toQueue);
     if (code.startsWith('TICKET_')) return say('bad', 'The shop did not accept your ticket.', code, toQueue);
     say('bad', texts[code] ?? `The order was refused (${code || 'unknown error'}).`, code);
-    $('buy').disabled = code === 'SOLD_OUT' || code === 'TICKET_USED';
+    bought = code === 'TICKET_USED'; // nothing more to buy with this ticket
+    $('buy').disabled = code === 'SOLD_OUT' || bought;
+    if (code === 'SOLD_OUT') showProduct(); // show the units left now (none)
   }
 
   /** Poll the order until the worker has charged and written it (pending → confirmed | failed). */

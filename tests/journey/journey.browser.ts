@@ -45,8 +45,11 @@ async function shopper(): Promise<{ ctx: BrowserContext; page: Page }> {
   page.on('response', (r) => {
     if (r.status() === 404) problems.push(`404 ${r.url()}`);
   });
+  page.on('requestfailed', (r) => problems.push(`failed ${r.url()}: ${r.failure()?.errorText}`));
   page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+    // Chrome logs every non-2xx answer as "Failed to load resource"; a refused purchase (409) is
+    // expected here, and 404s are caught above by URL.
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(`console: ${m.text()}`);
   });
   return { ctx, page };
 }

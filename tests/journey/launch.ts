@@ -82,7 +82,7 @@ export async function launchStack(extraEnv: Record<string, string> = {}): Promis
   while (!out.includes('admin token:') && Date.now() < deadline && child.exitCode === null) {
     await new Promise((r) => setTimeout(r, 250));
   }
-  const line = (name: string) => new RegExp(`^${name} +(\\S+)`, 'm').exec(out)?.[1];
+  const line = (name: string) => new RegExp(`^${name} +(http\\S+)`, 'm').exec(out)?.[1];
   const token = /^admin token: (\S+)/m.exec(out)?.[1];
   if (!token) {
     child.kill('SIGKILL');

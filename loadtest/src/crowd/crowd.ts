@@ -1,0 +1,262 @@
+// A crowd for the demo: simulated shoppers join an event through the public protocol (WebSocket,
+// proof of work when the event asks for it) from many loopback addresses, some give up while
+// waiting, and the admitted ones buy through the checkout API with their ticket, so the ops
+// console's line, stock, orders and latency move while a person watches. Bounded in shoppers and
+// in time; stops by itself and returns what happened.
+import { randomUUID } from 'node:crypto';
+import { type PublicEventInfo, GatePaths, wsPath } from '@sluice/shared';
+import WebSocket from 'ws';
+import { nextLocalAddress } from '../swarm/run.ts';
+import { buyWithRetry, type BuyOutcome, finalStatuses, getJson } from './http.ts';
+import { solvePow } from '../../../gate/src/abuse/pow.ts';
+
+export interface CrowdOptions {
+  gateUrl: string;
+  checkoutUrl: string;
+  event: string;
+  shoppers: number;
+  /** New shoppers per second. */
+  joinRatePerS: number;
+  /** Share of admitted shoppers who buy (the others keep their admission until the ticket expires). */
+  buyShare: number;
+  /** Share of waiting shoppers who give up and leave the line before their turn. */
+  leaveShare: number;
+  /** Hard stop, seconds after the first join. */
+  maxSeconds: number;
+  /** Shoppers per loopback source address (keep under the gate's per-address limits). */
+  shoppersPerAddress: number;
+  /** Called every few seconds with a progress line. */
+  progress?: (line: string) => void;
+}
+
+export interface CrowdSummary {
+  event: string;
+  shoppers: number;
+  addresses: number;
+  powDifficulty: number;
+  joined: number;
+  joinFailed: Record<string, number>;
+  leftEarly: number;
+  admitted: number;
+  /** Still in line when the crowd stopped (sold out, closed or out of time). */
+  notAdmitted: number;
+  buyers: number;
+  ordersAccepted: number;
+  unitsBought: number;
+  /** Refusals by checkout error code (SOLD_OUT, …). */
+  refused: Record<string, number>;
+  orders: { confirmed: number; failed: number; pending: number };
+  /** Seconds after the first join when the crowd first saw the event sold out; null if it did not. */
+  soldOutAtS: number | null;
+  durationS: number;
+  stoppedBy: 'done' | 'sold out' | 'time';
+  /** Order ids accepted, for checks against PostgreSQL. */
+  orderIds: string[];
+}
+
+type Stage = 'joining' | 'waiting' | 'admitted' | 'buying' | 'done';
+
+interface Shopper {
+  stage: Stage;
+  ws: WebSocket | null;
+}
+
+const MAX_SHOPPERS = 18_000; // one socket each; a process may hold 20,000 files
+
+export async function runCrowd(o: CrowdOptions): Promise<CrowdSummary> {
+  if (!(o.shoppers >= 1 && o.shoppers <= MAX_SHOPPERS)) throw new Error(`shoppers: 1 to ${MAX_SHOPPERS}`);
+  const info = await getJson<PublicEventInfo>(`${o.gateUrl}${GatePaths.event(o.event)}`);
+  const catalogue = await getJson<{ products: { sku: string; limitPerShopper: number; remaining: number }[] }>(
+    `${o.checkoutUrl}/v1/events/${encodeURIComponent(o.event)}/products`,
+  );
+  const product = catalogue.products[0];
+  if (!product) throw new Error(`event ${o.event} sells nothing`);
+
+  const s: CrowdSummary = {
+    event: o.event,
+    shoppers: o.shoppers,
+    addresses: Math.ceil(o.shoppers / o.shoppersPerAddress),
+    powDifficulty: info.powDifficulty,
+    joined: 0,
+    joinFailed: {},
+    leftEarly: 0,
+    admitted: 0,
+    notAdmitted: 0,
+    buyers: 0,
+    ordersAccepted: 0,
+    unitsBought: 0,
+    refused: {},
+    orders: { confirmed: 0, failed: 0, pending: 0 },
+    soldOutAtS: null,
+    durationS: 0,
+    stoppedBy: 'done',
+    orderIds: [],
+  };
+  const accepted: { orderId: string; ticket: string }[] = [];
+  const shoppers: Shopper[] = [];
+  const addresses = Array.from({ length: s.addresses }, nextLocalAddress);
+  const t0 = Date.now();
+  const since = () => Math.round((Date.now() - t0) / 100) / 10;
+  const bump = (m: Record<string, number>, k: string) => {
+    m[k] = (m[k] ?? 0) + 1;
+  };
+  let soldOut = false;
+  const sawSoldOut = () => {
+    if (!soldOut) {
+      soldOut = true;
+      s.soldOutAtS = since();
+    }
+  };
+  const wsBase = o.gateUrl.replace(/^http/, 'ws');
+
+  async function buy(p: Shopper, ticket: string): Promise<void> {
+    p.stage = 'buying';
+    s.buyers++;
+    const qty = 1 + Math.floor(Math.random() * product!.limitPerShopper);
+    const r: BuyOutcome = await buyWithRetry(o.checkoutUrl, ticket, product!.sku, qty, randomUUID());
+    if (r.orderId) {
+      s.ordersAccepted++;
+      s.unitsBought += qty;
+      accepted.push({ orderId: r.orderId, ticket });
+    } else {
+      bump(s.refused, r.code);
+      if (r.code === 'SOLD_OUT') sawSoldOut();
+    }
+    p.stage = 'done';
+  }
+
+  async function join(i: number): Promise<void> {
+    const p: Shopper = { stage: 'joining', ws: null };
+    shoppers.push(p);
+    const localAddress = addresses[Math.floor(i / o.shoppersPerAddress)]!;
+    let pow: { challenge: string; nonce: string } | undefined;
+    try {
+      if (info.powDifficulty > 0) {
+        // Like the queue page: a fresh challenge per join, solved before the socket opens.
+        const c = await getJson<{ challenge: string; difficulty: number }>(
+          `${o.gateUrl}${GatePaths.challenge(o.event)}`,
+          localAddress,
+        );
+        pow = { challenge: c.challenge, nonce: solvePow(c.challenge, c.difficulty) };
+      }
+    } catch (err) {
+      bump(s.joinFailed, `challenge: ${err instanceof Error ? err.message : String(err)}`);
+      p.stage = 'done';
+      return;
+    }
+    const ws = new WebSocket(`${wsBase}${wsPath(o.event)}`, { localAddress, perMessageDeflate: false });
+    p.ws = ws;
+    const cid = `crowd-${t0.toString(36)}-${i}`;
+    ws.on('open', () => ws.send(JSON.stringify({ t: 'join', cid, ...(pow ? { pow } : {}) })));
+    ws.on('message', (data) => {
+      const m = JSON.parse(String(data)) as { t: string; st?: string; ticket?: string; code?: string };
+      if (m.t === 'welcome' && p.stage === 'joining') {
+        p.stage = 'waiting';
+        s.joined++;
+        if (Math.random() < o.leaveShare) {
+          // An impatient shopper: gives up after a few seconds if still waiting.
+          setTimeout(() => {
+            if (p.stage !== 'waiting') return;
+            ws.send(JSON.stringify({ t: 'leave' }));
+            s.leftEarly++;
+            p.stage = 'done';
+            ws.close();
+          }, 2000 + Math.random() * 13_000).unref();
+        }
+      } else if (m.t === 'admitted' && p.stage === 'waiting' && m.ticket) {
+        p.stage = 'admitted';
+        s.admitted++;
+        // The page would now go to the shop: the socket is no longer needed.
+        ws.close();
+        if (Math.random() < o.buyShare) void buy(p, m.ticket);
+        else p.stage = 'done';
+      } else if (m.t === 'state' && (m.st === 'soldout' || m.st === 'closed')) {
+        if (m.st === 'soldout') sawSoldOut();
+        if (p.stage === 'waiting') {
+          p.stage = 'done';
+          ws.close();
+        }
+      } else if (m.t === 'error' && p.stage === 'joining') {
+        bump(s.joinFailed, m.code ?? 'error');
+        p.stage = 'done';
+        ws.close();
+      }
+    });
+    ws.on('error', (err) => {
+      if (p.stage === 'joining') {
+        bump(s.joinFailed, (err as NodeJS.ErrnoException).code ?? err.message);
+        p.stage = 'done';
+      }
+    });
+    ws.on('close', (code) => {
+      if (p.stage === 'joining') {
+        bump(s.joinFailed, `closed ${code}`);
+        p.stage = 'done';
+      } else if (p.stage === 'waiting') {
+        // Closed by the gate while waiting (shutdown, kicked): this shopper is out.
+        bump(s.joinFailed, `closed while waiting ${code}`);
+        p.stage = 'done';
+      }
+    });
+  }
+
+  // Arrivals at the configured rate; PoW runs inline, so a high difficulty slows arrivals as
+  // it would slow real browsers.
+  let next = 0;
+  const arrivals = (async () => {
+    while (next < o.shoppers && since() < o.maxSeconds) {
+      const due = Math.min(o.shoppers, Math.floor(since() * o.joinRatePerS) + 1);
+      while (next < due) void join(next++);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
+
+  let lastLine = 0;
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 250));
+    const active = shoppers.filter((p) => p.stage !== 'done').length;
+    const waiting = shoppers.filter((p) => p.stage === 'waiting').length;
+    if (o.progress && Date.now() - lastLine >= 5000) {
+      lastLine = Date.now();
+      o.progress(
+        `${since().toFixed(0)} s: joined ${s.joined}/${o.shoppers}, waiting ${waiting}, admitted ${s.admitted}, ` +
+          `orders ${s.ordersAccepted} (${s.unitsBought} units)${soldOut ? ', sold out' : ''}`,
+      );
+    }
+    if (next >= o.shoppers && active === 0) {
+      s.stoppedBy = soldOut ? 'sold out' : 'done';
+      break;
+    }
+    if (since() >= o.maxSeconds) {
+      s.stoppedBy = 'time';
+      break;
+    }
+  }
+  await arrivals;
+  s.durationS = since();
+  for (const p of shoppers) {
+    if (p.stage === 'waiting') s.notAdmitted++;
+    p.ws?.terminate();
+  }
+  s.orders = await finalStatuses(o.checkoutUrl, accepted, 30_000);
+  s.orderIds = accepted.map((a) => a.orderId);
+  return s;
+}
+
+/** The summary as a few lines for a person. */
+export function describeCrowd(s: CrowdSummary): string {
+  const codes = (m: Record<string, number>) =>
+    Object.entries(m)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ') || 'none';
+  return [
+    `crowd on "${s.event}": ${s.shoppers} shoppers from ${s.addresses} loopback addresses, proof of work ${s.powDifficulty} bits`,
+    `joined       ${s.joined} (failed: ${codes(s.joinFailed)})`,
+    `left early   ${s.leftEarly}`,
+    `admitted     ${s.admitted} (still in line at the end: ${s.notAdmitted})`,
+    `bought       ${s.ordersAccepted} orders, ${s.unitsBought} units, by ${s.buyers} buyers (refused: ${codes(s.refused)})`,
+    `orders       ${s.orders.confirmed} confirmed, ${s.orders.failed} failed, ${s.orders.pending} still pending`,
+    `sold out at  ${s.soldOutAtS === null ? 'not sold out' : `${s.soldOutAtS} s`}`,
+    `stopped      ${s.stoppedBy} after ${s.durationS} s`,
+  ].join('\n');
+}
