@@ -4,7 +4,7 @@
 // console's line, stock, orders and latency move while a person watches. Bounded in shoppers and
 // in time; stops by itself and returns what happened.
 import { randomUUID } from 'node:crypto';
-import { type PublicEventInfo, GatePaths, wsPath } from '@sluice/shared';
+import { CloseCode, GatePaths, type PublicEventInfo, wsPath } from '@sluice/shared';
 import WebSocket from 'ws';
 import { nextLocalAddress } from '../swarm/run.ts';
 import { buyWithRetry, type BuyOutcome, finalStatuses, getJson } from './http.ts';
@@ -36,9 +36,11 @@ export interface CrowdSummary {
   powDifficulty: number;
   joined: number;
   joinFailed: Record<string, number>;
+  /** Arrived after the sale sold out or closed: the gate turned them away at the door. */
+  turnedAway: number;
   leftEarly: number;
   admitted: number;
-  /** Still in line when the crowd stopped (sold out, closed or out of time). */
+  /** Joined, stayed, and were never admitted (sold out, closed or out of time). */
   notAdmitted: number;
   buyers: number;
   ordersAccepted: number;
@@ -79,6 +81,7 @@ export async function runCrowd(o: CrowdOptions): Promise<CrowdSummary> {
     powDifficulty: info.powDifficulty,
     joined: 0,
     joinFailed: {},
+    turnedAway: 0,
     leftEarly: 0,
     admitted: 0,
     notAdmitted: 0,
@@ -189,8 +192,13 @@ export async function runCrowd(o: CrowdOptions): Promise<CrowdSummary> {
       }
     });
     ws.on('close', (code) => {
+      const over = code === CloseCode.SOLD_OUT || code === CloseCode.EVENT_CLOSED;
+      if (code === CloseCode.SOLD_OUT) sawSoldOut();
       if (p.stage === 'joining') {
-        bump(s.joinFailed, `closed ${code}`);
+        if (over) s.turnedAway++;
+        else bump(s.joinFailed, `closed ${code}`);
+        p.stage = 'done';
+      } else if (p.stage === 'waiting' && over) {
         p.stage = 'done';
       } else if (p.stage === 'waiting') {
         // Closed by the gate while waiting (shutdown, kicked): this shopper is out.
@@ -234,10 +242,8 @@ export async function runCrowd(o: CrowdOptions): Promise<CrowdSummary> {
   }
   await arrivals;
   s.durationS = since();
-  for (const p of shoppers) {
-    if (p.stage === 'waiting') s.notAdmitted++;
-    p.ws?.terminate();
-  }
+  for (const p of shoppers) p.ws?.terminate();
+  s.notAdmitted = s.joined - s.leftEarly - s.admitted;
   s.orders = await finalStatuses(o.checkoutUrl, accepted, 30_000);
   s.orderIds = accepted.map((a) => a.orderId);
   return s;
@@ -251,7 +257,7 @@ export function describeCrowd(s: CrowdSummary): string {
       .join(', ') || 'none';
   return [
     `crowd on "${s.event}": ${s.shoppers} shoppers from ${s.addresses} loopback addresses, proof of work ${s.powDifficulty} bits`,
-    `joined       ${s.joined} (failed: ${codes(s.joinFailed)})`,
+    `joined       ${s.joined} (turned away, sold out: ${s.turnedAway}; failed: ${codes(s.joinFailed)})`,
     `left early   ${s.leftEarly}`,
     `admitted     ${s.admitted} (still in line at the end: ${s.notAdmitted})`,
     `bought       ${s.ordersAccepted} orders, ${s.unitsBought} units, by ${s.buyers} buyers (refused: ${codes(s.refused)})`,
