@@ -4,7 +4,7 @@
 // accepting, close sockets with GOING_AWAY), checkout (finish in-flight requests), worker
 // (finish in-flight jobs), dashboard, storefront, then embedded Redis/PostgreSQL.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createPool, createRedis, loadConfigOrExit, migrate, seedDemo, workerSchema } from '@sluice/shared';
 import { type Dependency, ensurePostgres, ensureRedis, ensureRedisCluster } from './launcher/services.ts';
@@ -84,7 +84,7 @@ async function main(): Promise<void> {
     ADMIN_TOKEN: adminToken,
   };
 
-  if (!existsSync(`${root}gate/page/dist/index.html`) && existsSync(`${root}gate/page/build.ts`)) {
+  if (pageBuildStale() && existsSync(`${root}gate/page/build.ts`)) {
     say('building the queue page (gate/page/dist)');
     const { spawnSync } = await import('node:child_process');
     const r = spawnSync(process.execPath, ['--import', 'tsx', 'gate/page/build.ts'], { cwd: root, stdio: 'inherit' });
@@ -152,6 +152,16 @@ function developmentKek(): string {
   const kek = randomBytes(32).toString('hex');
   writeFileSync(file, `${kek}\n`, { mode: 0o600 });
   return kek;
+}
+
+/** No built queue page, or one older than its sources (after a `git pull`, a stale page would
+ * speak an older protocol to the gate). */
+function pageBuildStale(): boolean {
+  const built = `${root}gate/page/dist/index.html`;
+  if (!existsSync(built)) return true;
+  const builtAt = statSync(built).mtimeMs;
+  const sources = [`${root}gate/page/build.ts`, ...readdirSync(`${root}gate/page/src`).map((f) => `${root}gate/page/src/${f}`)];
+  return sources.some((f) => statSync(f).mtimeMs > builtAt);
 }
 
 async function shutdown(code: number): Promise<void> {

@@ -1,6 +1,8 @@
 // `npm run crowd` against the stack `npm start` runs (spawned, own Redis prefix and PostgreSQL
 // schema): a small crowd joins the demo sale from many loopback addresses, buys when admitted,
-// and its printed summary agrees with what Redis and PostgreSQL hold afterwards.
+// and its printed summary agrees with what Redis and PostgreSQL hold afterwards. Meanwhile the
+// ops console's live stream (what its charts draw) shows checkout latency: `npm start` wires the
+// dashboard to checkout's /metrics.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { eventKeys } from '@sluice/shared';
@@ -20,6 +22,42 @@ beforeAll(async () => {
 afterAll(async () => {
   if (stack) expect(await stack.stop()).toBe(0);
 }, T);
+
+/** Read the console's live stream until `stop`; returns the most checkout requests one sample saw. */
+async function watchLatency(stop: Promise<unknown>): Promise<number> {
+  const ctl = new AbortController();
+  let most = 0;
+  const res = await fetch(`${stack.dashboardUrl}/v1/events/demo/live`, {
+    headers: { authorization: `Bearer ${stack.adminToken}`, accept: 'text/event-stream' },
+    signal: ctl.signal,
+  });
+  expect(res.status).toBe(200);
+  const reading = (async () => {
+    let buf = '';
+    const dec = new TextDecoder();
+    for await (const chunk of res.body!) {
+      buf += dec.decode(chunk as Uint8Array, { stream: true });
+      let nl = buf.indexOf('\n');
+      while (nl >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (line.startsWith('data: ')) {
+          const sample = JSON.parse(line.slice(6)) as { latency: { count: number } | null };
+          most = Math.max(most, sample.latency?.count ?? 0);
+        }
+        nl = buf.indexOf('\n');
+      }
+    }
+  })().catch(() => {
+    // Aborted below once the crowd is done: the end of the stream is expected.
+  });
+  await stop;
+  // Give the dashboard's once-a-second scrape time to see the last purchases.
+  await new Promise((r) => setTimeout(r, 3000));
+  ctl.abort();
+  await reading;
+  return most;
+}
 
 function crowd(args: string[]): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
@@ -50,7 +88,7 @@ describe('npm run crowd', () => {
     });
     expect(adj.status).toBe(200);
 
-    const { code, out } = await crowd([
+    const run = crowd([
       '--gate', `http://127.0.0.1:${stack.ports.gate}`,
       '--checkout', `http://127.0.0.1:${stack.ports.checkout}`,
       '--event', 'demo',
@@ -60,6 +98,8 @@ describe('npm run crowd', () => {
       '--max-seconds', '150',
       '--json',
     ]);
+    const latencyCount = await watchLatency(run);
+    const { code, out } = await run;
     expect(code, out).toBe(0);
     const s = JSON.parse(out.trim().split('\n').at(-1)!) as CrowdSummary;
 
@@ -89,5 +129,8 @@ describe('npm run crowd', () => {
     expect(rows.filter((r) => r.status === 'confirmed').length).toBe(s.orders.confirmed);
     expect(s.orders).toEqual({ confirmed: s.ordersAccepted, failed: 0, pending: 0 });
     expect(rows.reduce((n, r) => n + r.qty, 0)).toBe(s.unitsBought);
+
+    // The console's latency chart had data: checkout requests counted from its /metrics.
+    expect(latencyCount).toBeGreaterThan(0);
   }, T);
 });

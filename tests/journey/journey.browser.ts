@@ -3,17 +3,18 @@
 // pre-queue countdown, admission, the demo shop, Buy, the order confirmed, and the order row in
 // PostgreSQL. Then a second shopper whose units are gone by the time they click Buy: another
 // shopper (over the public HTTP protocol) bought the last ones first. No page may hit a 404
-// (favicon included). Screenshots go to test-artifacts/ (and docs/ with UPDATE_SCREENSHOTS=1).
-import { copyFileSync, mkdirSync } from 'node:fs';
+// (favicon included). Screenshots go to test-artifacts/ (the README's come from
+// scripts/screenshots.ts).
+import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { eventKeys, GatePaths, PLACE_HEADER, type PlaceStatus, type WelcomeMsg } from '@sluice/shared';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { solvePow } from '../../gate/src/abuse/pow.ts';
 import { type Launched, launchStack } from './launch.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
-const DOCS = fileURLToPath(new URL('../../docs/', import.meta.url));
 const T = 300_000;
 const SKU = 'SNEAKER-1';
 
@@ -68,10 +69,7 @@ const attr = (page: Page, id: string, name: string) =>
   page.evaluate(([i, n]) => document.getElementById(i!)?.getAttribute(n!) ?? null, [id, name]);
 
 function shot(page: Page, name: string): Promise<unknown> {
-  const path = `${ARTIFACTS}${name}`;
-  return page.screenshot({ path, fullPage: true }).then(() => {
-    if (process.env.UPDATE_SCREENSHOTS === '1') copyFileSync(path, `${DOCS}${name}`);
-  });
+  return page.screenshot({ path: `${ARTIFACTS}${name}`, fullPage: true });
 }
 
 /** Queue page → admitted → the shop with the product shown; returns the shopper's place id. */
@@ -133,10 +131,15 @@ describe('the demo journey on `npm start`', () => {
 
     // Another shopper joins over the public HTTP protocol, is admitted and buys both units.
     const gate = `http://127.0.0.1:${stack.ports.gate}`;
+    const cid = `journey-other-${Date.now()}`;
+    const c = (await (await fetch(`${gate}${GatePaths.challenge('demo')}?cid=${cid}`)).json()) as {
+      challenge: string;
+      difficulty: number;
+    };
     const joined = await fetch(gate + GatePaths.join('demo'), {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ cid: `journey-other-${Date.now()}` }),
+      body: JSON.stringify({ cid, pow: { challenge: c.challenge, nonce: solvePow(c.challenge, c.difficulty) } }),
     });
     expect(joined.status).toBe(200);
     const welcome = (await joined.json()) as WelcomeMsg;

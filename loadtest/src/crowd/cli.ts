@@ -9,6 +9,7 @@
 //   --leave-share X     share of waiting shoppers who give up and leave, default 0.1
 //   --max-seconds N     hard stop, default 300
 //   --per-address N     shoppers per loopback source address, default 4
+//   --pow-procs N       helper processes solving proof of work, default 2
 //   --json              print the summary as JSON (for scripts)
 import { parseArgs } from 'node:util';
 import { describeCrowd, runCrowd } from './crowd.ts';
@@ -24,6 +25,7 @@ const { values: a } = parseArgs({
     'leave-share': { type: 'string', default: '0.1' },
     'max-seconds': { type: 'string', default: '300' },
     'per-address': { type: 'string', default: '4' },
+    'pow-procs': { type: 'string', default: '2' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -48,6 +50,7 @@ const summary = await runCrowd({
   leaveShare: num('leave-share', a['leave-share'], 0, 1),
   maxSeconds: num('max-seconds', a['max-seconds'], 1, 3600),
   shoppersPerAddress: Math.floor(num('per-address', a['per-address'], 1, 1000)),
+  powProcs: Math.floor(num('pow-procs', a['pow-procs'], 1, 16)),
   progress: a.json ? undefined : (line) => process.stdout.write(`${line}\n`),
 }).catch((err: unknown) => {
   process.stderr.write(`crowd: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -8,7 +8,7 @@ import { CloseCode, GatePaths, type PublicEventInfo, wsPath } from '@sluice/shar
 import WebSocket from 'ws';
 import { nextLocalAddress } from '../swarm/run.ts';
 import { buyWithRetry, type BuyOutcome, finalStatuses, getJson } from './http.ts';
-import { solvePow } from '../../../gate/src/abuse/pow.ts';
+import { powPool } from './pow-pool.ts';
 
 export interface CrowdOptions {
   gateUrl: string;
@@ -25,6 +25,8 @@ export interface CrowdOptions {
   maxSeconds: number;
   /** Shoppers per loopback source address (keep under the gate's per-address limits). */
   shoppersPerAddress: number;
+  /** Helper processes solving proof of work. */
+  powProcs: number;
   /** Called every few seconds with a progress line. */
   progress?: (line: string) => void;
 }
@@ -34,6 +36,8 @@ export interface CrowdSummary {
   shoppers: number;
   addresses: number;
   powDifficulty: number;
+  /** Highest difficulty a challenge asked for (the gate raises it during a surge of joins). */
+  powMaxDifficulty: number;
   joined: number;
   joinFailed: Record<string, number>;
   /** Arrived after the sale sold out or closed: the gate turned them away at the door. */
@@ -79,6 +83,7 @@ export async function runCrowd(o: CrowdOptions): Promise<CrowdSummary> {
     shoppers: o.shoppers,
     addresses: Math.ceil(o.shoppers / o.shoppersPerAddress),
     powDifficulty: info.powDifficulty,
+    powMaxDifficulty: 0,
     joined: 0,
     joinFailed: {},
     turnedAway: 0,
@@ -111,6 +116,7 @@ export async function runCrowd(o: CrowdOptions): Promise<CrowdSummary> {
     }
   };
   const wsBase = o.gateUrl.replace(/^http/, 'ws');
+  const solver = powPool(o.powProcs);
 
   async function buy(p: Shopper, ticket: string): Promise<void> {
     p.stage = 'buying';
@@ -132,15 +138,19 @@ export async function runCrowd(o: CrowdOptions): Promise<CrowdSummary> {
     const p: Shopper = { stage: 'joining', ws: null };
     shoppers.push(p);
     const localAddress = addresses[Math.floor(i / o.shoppersPerAddress)]!;
+    const cid = `crowd-${t0.toString(36)}-${i}`;
     let pow: { challenge: string; nonce: string } | undefined;
     try {
-      if (info.powDifficulty > 0) {
-        // Like the queue page: a fresh challenge per join, solved before the socket opens.
-        const c = await getJson<{ challenge: string; difficulty: number }>(
-          `${o.gateUrl}${GatePaths.challenge(o.event)}`,
-          localAddress,
-        );
-        pow = { challenge: c.challenge, nonce: solvePow(c.challenge, c.difficulty) };
+      // Like the queue page: a challenge for this cid from this address (good for one join, and
+      // fetched even at base difficulty 0, since a surge of joins may raise it), solved before
+      // the socket opens.
+      const c = await getJson<{ challenge: string; difficulty: number }>(
+        `${o.gateUrl}${GatePaths.challenge(o.event)}?cid=${cid}`,
+        localAddress,
+      );
+      s.powMaxDifficulty = Math.max(s.powMaxDifficulty, c.difficulty);
+      if (c.difficulty > 0 || info.powDifficulty > 0) {
+        pow = { challenge: c.challenge, nonce: await solver.solve(c.challenge, c.difficulty) };
       }
     } catch (err) {
       bump(s.joinFailed, `challenge: ${err instanceof Error ? err.message : String(err)}`);
@@ -149,7 +159,6 @@ export async function runCrowd(o: CrowdOptions): Promise<CrowdSummary> {
     }
     const ws = new WebSocket(`${wsBase}${wsPath(o.event)}`, { localAddress, perMessageDeflate: false });
     p.ws = ws;
-    const cid = `crowd-${t0.toString(36)}-${i}`;
     ws.on('open', () => ws.send(JSON.stringify({ t: 'join', cid, ...(pow ? { pow } : {}) })));
     ws.on('message', (data) => {
       const m = JSON.parse(String(data)) as { t: string; st?: string; ticket?: string; code?: string };
@@ -242,6 +251,7 @@ export async function runCrowd(o: CrowdOptions): Promise<CrowdSummary> {
   }
   await arrivals;
   s.durationS = since();
+  await solver.close();
   for (const p of shoppers) p.ws?.terminate();
   s.notAdmitted = s.joined - s.leftEarly - s.admitted;
   s.orders = await finalStatuses(o.checkoutUrl, accepted, 30_000);
@@ -256,7 +266,7 @@ export function describeCrowd(s: CrowdSummary): string {
       .map(([k, v]) => `${k} ${v}`)
       .join(', ') || 'none';
   return [
-    `crowd on "${s.event}": ${s.shoppers} shoppers from ${s.addresses} loopback addresses, proof of work ${s.powDifficulty} bits`,
+    `crowd on "${s.event}": ${s.shoppers} shoppers from ${s.addresses} loopback addresses, proof of work ${s.powDifficulty} bits (up to ${s.powMaxDifficulty} asked)`,
     `joined       ${s.joined} (turned away, sold out: ${s.turnedAway}; failed: ${codes(s.joinFailed)})`,
     `left early   ${s.leftEarly}`,
     `admitted     ${s.admitted} (still in line at the end: ${s.notAdmitted})`,
