@@ -8,12 +8,18 @@
   const sluice = window.sluice;
   if (!sluice) return; // sluice.js is taking the shopper to the queue.
 
-  const call = (path, init = {}) =>
-    fetch(api + path, {
+  // proofHeaders: the ticket, plus a fresh DPoP proof for this request when the event binds
+  // tickets to the browser's key. The demo event does not bind them: a shop that relays a bound
+  // ticket to checkout must relay a proof made for checkout's URL, which this demo does not do.
+  const call = async (path, init = {}) => {
+    const url = new URL(api + path, location.href).href;
+    const proof = await sluice.proofHeaders(init.method ?? 'GET', url);
+    return fetch(url, {
       ...init,
       credentials: 'same-origin',
-      headers: { ...sluice.headers(), ...(init.body ? { 'content-type': 'application/json' } : {}) },
+      headers: { ...proof, ...(init.body ? { 'content-type': 'application/json' } : {}) },
     });
+  };
   const money = (cents) => new Intl.NumberFormat(undefined, { style: 'currency', currency: 'EUR' }).format(cents / 100);
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
