@@ -102,7 +102,7 @@
     $('buy').disabled = false;
   }
 
-  function refused(code) {
+  async function refused(code) {
     const texts = {
       SOLD_OUT: 'Sold out: the last units went before your order.',
       LIMIT_REACHED: 'You already hold as many units as one shopper may buy.',
@@ -111,10 +111,17 @@
     };
     if (code === 'TICKET_EXPIRED') return say('bad', 'Your ticket has expired.', code, toQueue);
     if (code.startsWith('TICKET_')) return say('bad', 'The shop did not accept your ticket.', code, toQueue);
+    if (code === 'SOLD_OUT') {
+      // Fewer units left than asked for is also SOLD_OUT: show what is left and let them retry.
+      await showProduct();
+      if (product && product.remaining > 0) {
+        $('buy').disabled = false;
+        return say('wait', `Only ${product.remaining} left: lower the quantity and click Buy again.`, 'FEWER_LEFT');
+      }
+    }
     say('bad', texts[code] ?? `The order was refused (${code || 'unknown error'}).`, code);
     bought = code === 'TICKET_USED'; // nothing more to buy with this ticket
     $('buy').disabled = code === 'SOLD_OUT' || bought;
-    if (code === 'SOLD_OUT') showProduct(); // show the units left now (none)
   }
 
   /** Poll the order until the worker has charged and written it (pending → confirmed | failed). */

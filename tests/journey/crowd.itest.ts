@@ -104,6 +104,7 @@ describe('npm run crowd', () => {
     const s = JSON.parse(out.trim().split('\n').at(-1)!) as CrowdSummary;
 
     // Who arrived after the last unit was sold is turned away at the door (close code SOLD_OUT).
+    expect(s.stoppedBy, out).toBe('sold out');
     expect(s.joined + s.turnedAway, out).toBe(50);
     expect(s.joined).toBeGreaterThanOrEqual(15);
     expect(s.joinFailed).toEqual({});

@@ -43,6 +43,8 @@ export interface CrowdSummary {
   /** Arrived after the sale sold out or closed: the gate turned them away at the door. */
   turnedAway: number;
   leftEarly: number;
+  /** Connections lost while waiting and resumed with the place token. */
+  reconnects: number;
   admitted: number;
   /** Joined, stayed, and were never admitted (sold out, closed or out of time). */
   notAdmitted: number;
@@ -88,6 +90,7 @@ export async function runCrowd(o: CrowdOptions): Promise<CrowdSummary> {
     joinFailed: {},
     turnedAway: 0,
     leftEarly: 0,
+    reconnects: 0,
     admitted: 0,
     notAdmitted: 0,
     buyers: 0,
@@ -118,18 +121,37 @@ export async function runCrowd(o: CrowdOptions): Promise<CrowdSummary> {
   const wsBase = o.gateUrl.replace(/^http/, 'ws');
   const solver = powPool(o.powProcs);
 
+  const unitsLeft = async (): Promise<number> => {
+    const cat = await getJson<{ products: { sku: string; remaining: number }[] }>(
+      `${o.checkoutUrl}/v1/events/${encodeURIComponent(o.event)}/products`,
+    ).catch(() => null);
+    return cat?.products.find((x) => x.sku === product.sku)?.remaining ?? 0;
+  };
+
   async function buy(p: Shopper, ticket: string): Promise<void> {
     p.stage = 'buying';
     s.buyers++;
-    const qty = 1 + Math.floor(Math.random() * product!.limitPerShopper);
-    const r: BuyOutcome = await buyWithRetry(o.checkoutUrl, ticket, product!.sku, qty, randomUUID());
-    if (r.orderId) {
-      s.ordersAccepted++;
-      s.unitsBought += qty;
-      accepted.push({ orderId: r.orderId, ticket });
-    } else {
+    let qty = 1 + Math.floor(Math.random() * product!.limitPerShopper);
+    const key = randomUUID();
+    for (;;) {
+      const r: BuyOutcome = await buyWithRetry(o.checkoutUrl, ticket, product!.sku, qty, key);
+      if (r.orderId) {
+        s.ordersAccepted++;
+        s.unitsBought += qty;
+        accepted.push({ orderId: r.orderId, ticket });
+        break;
+      }
+      // SOLD_OUT means fewer units left than asked: like a person, take what is left. (A shopper
+      // who gave up here would keep an admission slot until the ticket expires, and with the
+      // last units held back the line would stall.)
+      const left = r.code === 'SOLD_OUT' && qty > 1 ? await unitsLeft() : 0;
+      if (left > 0) {
+        qty = Math.min(qty - 1, left);
+        continue;
+      }
       bump(s.refused, r.code);
       if (r.code === 'SOLD_OUT') sawSoldOut();
+      break;
     }
     p.stage = 'done';
   }
@@ -157,64 +179,77 @@ export async function runCrowd(o: CrowdOptions): Promise<CrowdSummary> {
       p.stage = 'done';
       return;
     }
-    const ws = new WebSocket(`${wsBase}${wsPath(o.event)}`, { localAddress, perMessageDeflate: false });
-    p.ws = ws;
-    ws.on('open', () => ws.send(JSON.stringify({ t: 'join', cid, ...(pow ? { pow } : {}) })));
-    ws.on('message', (data) => {
-      const m = JSON.parse(String(data)) as { t: string; st?: string; ticket?: string; code?: string };
-      if (m.t === 'welcome' && p.stage === 'joining') {
-        p.stage = 'waiting';
-        s.joined++;
-        if (Math.random() < o.leaveShare) {
-          // An impatient shopper: gives up after a few seconds if still waiting.
-          setTimeout(() => {
-            if (p.stage !== 'waiting') return;
-            ws.send(JSON.stringify({ t: 'leave' }));
-            s.leftEarly++;
+    let place = '';
+    let reconnects = 0;
+    const connect = (): void => {
+      const ws = new WebSocket(`${wsBase}${wsPath(o.event)}`, { localAddress, perMessageDeflate: false });
+      p.ws = ws;
+      // A reconnect resumes the place with its token, like the page (no new proof of work).
+      const msg = place ? { t: 'join', cid, place } : { t: 'join', cid, ...(pow ? { pow } : {}) };
+      ws.on('open', () => ws.send(JSON.stringify(msg)));
+      ws.on('message', (data) => {
+        const m = JSON.parse(String(data)) as { t: string; st?: string; ticket?: string; code?: string; place?: string };
+        if (m.t === 'welcome' && p.stage === 'joining') {
+          p.stage = 'waiting';
+          place = m.place ?? '';
+          s.joined++;
+          if (Math.random() < o.leaveShare) {
+            // An impatient shopper: gives up after a few seconds if still waiting.
+            setTimeout(() => {
+              if (p.stage !== 'waiting') return;
+              p.ws?.send(JSON.stringify({ t: 'leave' }));
+              s.leftEarly++;
+              p.stage = 'done';
+              p.ws?.close();
+            }, 2000 + Math.random() * 13_000).unref();
+          }
+        } else if (m.t === 'admitted' && p.stage === 'waiting' && m.ticket) {
+          p.stage = 'admitted';
+          s.admitted++;
+          // The page would now go to the shop: the socket is no longer needed.
+          ws.close();
+          if (Math.random() < o.buyShare) void buy(p, m.ticket);
+          else p.stage = 'done';
+        } else if (m.t === 'state' && (m.st === 'soldout' || m.st === 'closed')) {
+          if (m.st === 'soldout') sawSoldOut();
+          if (p.stage === 'waiting') {
             p.stage = 'done';
             ws.close();
-          }, 2000 + Math.random() * 13_000).unref();
-        }
-      } else if (m.t === 'admitted' && p.stage === 'waiting' && m.ticket) {
-        p.stage = 'admitted';
-        s.admitted++;
-        // The page would now go to the shop: the socket is no longer needed.
-        ws.close();
-        if (Math.random() < o.buyShare) void buy(p, m.ticket);
-        else p.stage = 'done';
-      } else if (m.t === 'state' && (m.st === 'soldout' || m.st === 'closed')) {
-        if (m.st === 'soldout') sawSoldOut();
-        if (p.stage === 'waiting') {
+          }
+        } else if (m.t === 'error' && p.stage === 'joining') {
+          bump(s.joinFailed, m.code ?? 'error');
           p.stage = 'done';
           ws.close();
         }
-      } else if (m.t === 'error' && p.stage === 'joining') {
-        bump(s.joinFailed, m.code ?? 'error');
-        p.stage = 'done';
-        ws.close();
-      }
-    });
-    ws.on('error', (err) => {
-      if (p.stage === 'joining') {
-        bump(s.joinFailed, (err as NodeJS.ErrnoException).code ?? err.message);
-        p.stage = 'done';
-      }
-    });
-    ws.on('close', (code) => {
-      const over = code === CloseCode.SOLD_OUT || code === CloseCode.EVENT_CLOSED;
-      if (code === CloseCode.SOLD_OUT) sawSoldOut();
-      if (p.stage === 'joining') {
-        if (over) s.turnedAway++;
-        else bump(s.joinFailed, `closed ${code}`);
-        p.stage = 'done';
-      } else if (p.stage === 'waiting' && over) {
-        p.stage = 'done';
-      } else if (p.stage === 'waiting') {
-        // Closed by the gate while waiting (shutdown, kicked): this shopper is out.
-        bump(s.joinFailed, `closed while waiting ${code}`);
-        p.stage = 'done';
-      }
-    });
+      });
+      ws.on('error', (err) => {
+        if (p.stage === 'joining') {
+          bump(s.joinFailed, (err as NodeJS.ErrnoException).code ?? err.message);
+          p.stage = 'done';
+        }
+      });
+      ws.on('close', (code) => {
+        const over = code === CloseCode.SOLD_OUT || code === CloseCode.EVENT_CLOSED;
+        if (code === CloseCode.SOLD_OUT) sawSoldOut();
+        if (p.stage === 'joining') {
+          if (over) s.turnedAway++;
+          else bump(s.joinFailed, `closed ${code}`);
+          p.stage = 'done';
+        } else if (p.stage === 'waiting' && over) {
+          p.stage = 'done';
+        } else if (p.stage === 'waiting' && reconnects < 3 && since() < o.maxSeconds) {
+          // Connection lost while waiting (1006, GOING_AWAY, …): come back with the place token,
+          // after a short backoff, as the queue page does.
+          reconnects++;
+          s.reconnects++;
+          setTimeout(connect, 500 * reconnects).unref();
+        } else if (p.stage === 'waiting') {
+          bump(s.joinFailed, `closed while waiting ${code}`);
+          p.stage = 'done';
+        }
+      });
+    };
+    connect();
   }
 
   // Arrivals at the configured rate; PoW runs inline, so a high difficulty slows arrivals as
@@ -268,7 +303,7 @@ export function describeCrowd(s: CrowdSummary): string {
   return [
     `crowd on "${s.event}": ${s.shoppers} shoppers from ${s.addresses} loopback addresses, proof of work ${s.powDifficulty} bits (up to ${s.powMaxDifficulty} asked)`,
     `joined       ${s.joined} (turned away, sold out: ${s.turnedAway}; failed: ${codes(s.joinFailed)})`,
-    `left early   ${s.leftEarly}`,
+    `left early   ${s.leftEarly} (connections lost and resumed while waiting: ${s.reconnects})`,
     `admitted     ${s.admitted} (still in line at the end: ${s.notAdmitted})`,
     `bought       ${s.ordersAccepted} orders, ${s.unitsBought} units, by ${s.buyers} buyers (refused: ${codes(s.refused)})`,
     `orders       ${s.orders.confirmed} confirmed, ${s.orders.failed} failed, ${s.orders.pending} still pending`,
