@@ -19,6 +19,8 @@ export const STOREFRONT_VARS = [
   'GATE_PUBLIC_URL',
   'TICKET_AUDIENCE',
   'TICKET_ISSUER',
+  // The checkout API as the shop's server reaches it: the demo shop places orders server to server.
+  'CHECKOUT_URL',
 ];
 
 export type ChildName = keyof typeof allSchemas | 'storefront';

@@ -2,6 +2,7 @@
 // prefix and PostgreSQL schema (so parallel tests and a developer's own `npm start` do not
 // share the demo event), and the URLs and admin token it prints.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createPool, type Pool, type Redis } from '@sluice/shared';
@@ -63,6 +64,9 @@ export async function launchStack(extraEnv: Record<string, string> = {}): Promis
     WORKER_METRICS_PORT: String(ports.worker),
     STOREFRONT_PORT: String(ports.storefront),
     GATE_WORKERS: '2',
+    // Our own token: the launcher would write a generated one to .data/admin-token, which stacks
+    // started in parallel share.
+    ADMIN_TOKEN: randomBytes(18).toString('base64url'),
     ...extraEnv,
   };
   delete env.GATE_PUBLIC_URL;
@@ -83,7 +87,7 @@ export async function launchStack(extraEnv: Record<string, string> = {}): Promis
     await new Promise((r) => setTimeout(r, 250));
   }
   const line = (name: string) => new RegExp(`^${name} +(http\\S+)`, 'm').exec(out)?.[1];
-  const token = /^admin token: (\S+)/m.exec(out)?.[1];
+  const token = out.includes('admin token:') ? env.ADMIN_TOKEN : undefined;
   if (!token) {
     child.kill('SIGKILL');
     throw new Error(`npm start did not come up:\n${out}`);
