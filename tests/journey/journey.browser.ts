@@ -46,7 +46,10 @@ async function shopper(): Promise<{ ctx: BrowserContext; page: Page }> {
   page.on('response', (r) => {
     if (r.status() === 404) problems.push(`404 ${r.url()}`);
   });
-  page.on('requestfailed', (r) => problems.push(`failed ${r.url()}: ${r.failure()?.errorText}`));
+  page.on('requestfailed', (r) => {
+    // A request still in flight when the page navigates on (queue → shop) is aborted: expected.
+    if (r.failure()?.errorText !== 'net::ERR_ABORTED') problems.push(`failed ${r.url()}: ${r.failure()?.errorText}`);
+  });
   page.on('console', (m) => {
     // Chrome logs every non-2xx answer as "Failed to load resource"; a refused purchase (409) is
     // expected here, and 404s are caught above by URL.
