@@ -74,11 +74,11 @@ export const EVENT_DEFAULTS = {
   overbook: 1.5,
   ticketTtlS: 600,
   graceS: 60,
-  // ~16k SHA-256 on average: a fraction of a second in a browser, for a person once per sale.
+  // ~16k SHA-256 on average: about a second in a browser (measured, docs/SECURITY.md), once per sale.
   powDifficulty: 14,
   powSurgeJoinsPerS: 200,
-  // ~260k SHA-256: a few seconds in a browser while a crowd (or a bot farm) is joining.
-  powSurgeDifficulty: 18,
+  // ~65k SHA-256: about 4 × the base while a crowd (or a bot farm) is joining (docs/SECURITY.md).
+  powSurgeDifficulty: 16,
   allowedOrigins: [] as string[],
   returnUrl: 'http://localhost:8081/demo-store/',
   returnUrls: [] as string[],

@@ -12,10 +12,10 @@ describe('joins per second', () => {
 });
 
 describe('powDifficultyAt', () => {
-  const c = { powDifficulty: 14, powSurgeJoinsPerS: 200, powSurgeDifficulty: 18 };
+  const c = { powDifficulty: 14, powSurgeJoinsPerS: 200, powSurgeDifficulty: 16 };
   it('raises the difficulty only while joins per second exceed the threshold', () => {
     expect(powDifficultyAt(c, 199)).toBe(14);
-    expect(powDifficultyAt(c, 201)).toBe(18);
+    expect(powDifficultyAt(c, 201)).toBe(16);
     expect(powDifficultyAt({ ...c, powSurgeJoinsPerS: 0 }, 1e6)).toBe(14);
     expect(powDifficultyAt({ ...c, powSurgeDifficulty: 10 }, 1e6)).toBe(14);
   });
