@@ -151,6 +151,8 @@
 
   (async () => {
     const v = $('verdict');
+    // At once with a ticket, or after an always-on room let the shopper straight through.
+    await sluice.ready;
     const res = await call('session');
     if (!res.ok) {
       v.className = 'bad';

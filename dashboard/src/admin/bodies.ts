@@ -30,6 +30,7 @@ export const EDITABLE = [
   'queueAll',
   'autopilot',
   'bindTickets',
+  'alwaysOn',
 ] as const satisfies readonly (keyof EventConfig)[];
 
 export type EventPatch = Partial<Pick<EventConfig, (typeof EDITABLE)[number]>>;

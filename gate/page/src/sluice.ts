@@ -17,6 +17,8 @@ import {
   ticketFromFragment,
 } from '@sluice/shared/storefront/constants.ts';
 import { encodeJwk, ensureKey, heldKey, makeProof } from './dpop.ts';
+import { fastPass } from './fast-pass.ts';
+import { clientId } from './storage.ts';
 import { hintValid, looksValid, peekTicket } from './ticket-peek.ts';
 
 interface SluiceGlobal {
@@ -39,6 +41,8 @@ interface SluiceGlobal {
    * @example await sluice.handBack('https://checkout.example', 'finished')
    */
   handBack(checkoutUrl: string, reason?: 'finished' | 'left'): Promise<boolean>;
+  /** Resolves once the shopper holds an admission (at once, or after an always-on fast pass). */
+  ready: Promise<void>;
 }
 
 declare global {
@@ -127,7 +131,12 @@ declare global {
     const auth = { authorization: `Bearer ${ticket}` };
     return k ? { ...auth, dpop: await makeProof(k, method, url, ticket) } : auth;
   };
+  let markReady: () => void = () => undefined;
+  const ready = new Promise<void>((r) => {
+    markReady = r;
+  });
   window.sluice = {
+    ready,
     event,
     ticket,
     headers: (): Record<string, string> => (ticket ? { authorization: `Bearer ${ticket}` } : {}),
@@ -145,9 +154,44 @@ declare global {
       return res.ok;
     },
   };
-  if (!held) {
+  const admitted = () => {
+    markReady();
+    document.dispatchEvent(new CustomEvent('sluice:admitted', { detail: { event, ticket } }));
+  };
+  if (held) {
+    admitted();
+    return;
+  }
+  if (!data.gate) {
     void toQueue();
     return;
   }
-  document.dispatchEvent(new CustomEvent('sluice:admitted', { detail: { event, ticket } }));
+  // Always-on rooms: straight through from here while nobody waits (fast-pass.ts); any other
+  // answer, or any failure, is the usual trip to the queue page.
+  let local: Storage | undefined;
+  try {
+    local = window.localStorage;
+  } catch {
+    // Storage refused: a fresh client id for this page view.
+  }
+  const cid = clientId(local, (n) => crypto.getRandomValues(new Uint8Array(n)));
+  fastPass({ gate: data.gate.replace(/\/+$/, ''), event, cid })
+    .then(async (t) => {
+      if (!t) {
+        await toQueue();
+        return;
+      }
+      ticket = t;
+      if (window.sluice) window.sluice.ticket = t;
+      try {
+        store?.setItem(key, t);
+      } catch {
+        // Quota or privacy mode: the ticket is still used for this page view.
+      }
+      admitted();
+    })
+    .catch((err: unknown) => {
+      console.warn('sluice.js: fast pass failed; going to the queue page', err);
+      return toQueue();
+    });
 })();

@@ -114,6 +114,7 @@ export function eventRoutes(g: GateContext, app: TemplatedApp): void {
       bindTickets: c.bindTickets,
       returnUrl: c.returnUrl,
       returnUrls: c.returnUrls ?? [],
+      alwaysOn: c.alwaysOn ?? false,
     };
     sendJson(res, 200, info, { ...r.cors, 'cache-control': 'public, max-age=1' });
   });

@@ -36,6 +36,7 @@ export function demoEvent(
     autopilot: { ...AUTOPILOT_DEFAULTS, floor: 5, ceiling: 100, maxStep: 10 },
     // The demo storefront sends plain bearer tickets; bind them per event when it sends proofs.
     bindTickets: false,
+    alwaysOn: false,
     products: [{ sku: 'SNEAKER-1', name: 'Limited sneaker', priceCents: 12_000, stock: 1000, limitPerShopper: 2 }],
   };
 }

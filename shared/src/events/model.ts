@@ -56,6 +56,13 @@ export interface EventConfig {
    * a DPoP proof signed by it, so a copied ticket is refused (docs/SECURITY.md).
    */
   bindTickets: boolean;
+  /**
+   * Always-on room: no scheduled start (startAt may be left out: the room is open from its
+   * creation). Shoppers go straight through while arrivals stay under the rate and active
+   * shoppers under maxActive; past either they queue FIFO. The storefront drop-in gets a ticket
+   * without a trip to the queue page while nobody waits (gate/page/src/fast-pass.ts).
+   */
+  alwaysOn: boolean;
   products: Product[];
 }
 
@@ -84,6 +91,7 @@ export const EVENT_DEFAULTS = {
   returnUrls: [] as string[],
   queueAll: false,
   bindTickets: false,
+  alwaysOn: false,
 } as const;
 
 const invalid = (field: string, message: string): SluiceError =>
@@ -154,7 +162,9 @@ export function validateEvent(input: unknown): EventConfig {
   const raw = { ...EVENT_DEFAULTS, ...(input as Record<string, unknown>) } as Record<string, unknown>;
   const id = text(raw.id, 'id', 63);
   if (!isEventId(id)) throw invalid('id', 'must be lowercase letters, digits and -, starting with a letter or digit');
-  const startAt = num(raw.startAt, 'startAt', 0, 8.64e15, true);
+  if (typeof raw.alwaysOn !== 'boolean') throw invalid('alwaysOn', 'must be true or false');
+  // An always-on room has no scheduled start: open from the beginning of time unless given one.
+  const startAt = num(raw.startAt ?? (raw.alwaysOn ? 0 : undefined), 'startAt', 0, 8.64e15, true);
   const prequeueAt = num(raw.prequeueAt ?? startAt, 'prequeueAt', 0, 8.64e15, true);
   if (prequeueAt > startAt) throw invalid('prequeueAt', 'must not be after startAt');
   if (!Array.isArray(raw.products) || raw.products.length === 0 || raw.products.length > 100) {
@@ -190,6 +200,7 @@ export function validateEvent(input: unknown): EventConfig {
     queueAll: raw.queueAll,
     autopilot: validateAutopilot(raw.autopilot),
     bindTickets: raw.bindTickets,
+    alwaysOn: raw.alwaysOn,
     products,
   };
 }

@@ -51,4 +51,6 @@ export interface PublicEventInfo {
   bindTickets: boolean;
   /** Further return URLs a link may ask for (matched by origin and path exactly). */
   returnUrls: string[];
+  /** Always-on room: the drop-in may get a ticket directly while nobody waits. */
+  alwaysOn: boolean;
 }
