@@ -69,3 +69,17 @@ it('reports drift and exits 1', async () => {
 it('exits 2 without an event', async () => {
   expect((await cli([])).code).toBe(2);
 });
+
+it('after a Redis failover or restart, checks the stock first, repairs it and says so', async () => {
+  // What a promoted replica that missed a decrement looks like: another run_id vouched for the
+  // stock, and one unit sold (reserved) is back on the shelf.
+  await sale.r.redis.hset(sale.k.event, 'node', 'a-previous-incarnation');
+  await sale.r.redis.hincrby(sale.k.stock, 'A-1', 1);
+  const { code, out } = await cli(['--event', sale.evt]);
+  expect(out).toContain('stock check after a Redis failover/restart');
+  expect(out).toContain(': repaired');
+  expect(out).toContain('A-1: 5 left in Redis, 4 by the orders');
+  expect(code).toBe(0);
+  expect(await sale.r.redis.hget(sale.k.stock, 'A-1')).toBe('4');
+  expect(out).toMatch(/A-1\s+5\s+4\s+1\s+0\s+0/);
+});
