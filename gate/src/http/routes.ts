@@ -1,9 +1,8 @@
-// Public HTTP endpoints of an event: info, status (CDN-cacheable), proof-of-work challenge, the
-// published pre-queue, and the fallback for clients without WebSockets (join, poll, leave).
+// Public HTTP endpoints of an event: info, status (CDN-cacheable), the published ones
+// (published.ts: challenge, pre-queue, revocations), and the fallback for clients without
+// WebSockets (join, poll, leave).
 // CORS answers only the event's allowed origins, always with `Vary: Origin`.
 import {
-  type EventRecord,
-  isEventId,
   PLACE_HEADER,
   powDifficultyAt,
   type PlaceStatus,
@@ -11,17 +10,17 @@ import {
   SluiceError,
   type StateFrame,
 } from '@sluice/shared';
-import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
-import { originAllowed } from '../abuse/origin.ts';
-import { issueChallenge, verifyPow } from '../abuse/pow.ts';
+import type { TemplatedApp } from 'uWebSockets.js';
+import { verifyPow } from '../abuse/pow.ts';
 import { buildFrame } from '../broadcast/frame.ts';
 import type { GateContext } from '../context.ts';
 import { JoinRefused, joinQueue, leaveQueue, welcomeOf } from '../queue/join.ts';
 import { newPlaceId, verifyPlace } from '../queue/place-token.ts';
-import { CID_PATTERN, GUARD_CLOSE, joinShapeError, REFUSAL_CLOSE } from '../queue/ws-join.ts';
+import { GUARD_CLOSE, joinShapeError, REFUSAL_CLOSE } from '../queue/ws-join.ts';
 import { bindPlaceKey, boundKeyOf, hasUsableKey, NO_KEY } from '../tickets/binding.ts';
-import { remoteIp } from '../queue/ws.ts';
-import { handleAsync, type Headers, parseJsonObject, readBody, sendError, sendJson } from './respond.ts';
+import { prepare, type Req } from './event-request.ts';
+import { publishedRoutes } from './published.ts';
+import { handleAsync, parseJsonObject, readBody, sendJson } from './respond.ts';
 
 const GUARD_ERROR = {
   RATE_LIMITED: 'RATE_LIMITED',
@@ -38,38 +37,6 @@ const REFUSAL_ERROR = {
   PLACE_GONE: 'NOT_FOUND',
   TOKEN_REQUIRED: 'FORBIDDEN',
 } as const;
-
-interface Req {
-  evt: string;
-  rec: EventRecord;
-  origin: string;
-  place: string;
-  ip: string;
-  cors: Headers;
-}
-
-/** Copy what the handlers need from `req` and check event + origin; null when answered. */
-function prepare(g: GateContext, res: HttpResponse, req: HttpRequest): Req | null {
-  const evt = req.getParameter(0) ?? '';
-  const origin = req.getHeader('origin');
-  const place = req.getHeader(PLACE_HEADER);
-  const ip = remoteIp(g, res, req);
-  const rec = isEventId(evt) ? g.events.get(evt) : undefined;
-  const cors: Headers = { vary: 'Origin' };
-  if (!rec) {
-    sendError(res, 'UNKNOWN_EVENT', cors);
-    return null;
-  }
-  if (!originAllowed(origin, rec.config.allowedOrigins, g.config.devOrigins)) {
-    sendError(res, 'ORIGIN_FORBIDDEN', cors);
-    return null;
-  }
-  if (origin) {
-    cors['access-control-allow-origin'] = origin;
-    cors['access-control-expose-headers'] = 'cache-control';
-  }
-  return { evt, rec, origin, place, ip, cors };
-}
 
 function currentFrame(g: GateContext, r: Req): string {
   const f = g.frames.get(r.evt);
@@ -134,63 +101,7 @@ export function eventRoutes(g: GateContext, app: TemplatedApp): void {
   });
 
   // Bound to the caller's address and `?cid=`; harder while the event's joins per second surge.
-  app.get(`${base}/challenge`, (res, req) => {
-    const cid = new URLSearchParams(req.getQuery() ?? '').get('cid') ?? '';
-    const r = prepare(g, res, req);
-    if (!r) return;
-    if (cid !== '' && !CID_PATTERN.test(cid)) {
-      sendError(res, 'INVALID_FIELD', r.cors, 'cid must be 8-64 of A-Za-z0-9_-');
-      return;
-    }
-    const now = g.now();
-    if (!g.publicLimiter.take(r.ip, now)) {
-      sendError(res, 'RATE_LIMITED', { ...r.cors, 'retry-after': '10' });
-      return;
-    }
-    const difficulty = powDifficultyAt(r.rec.config, g.joinGuard.joinsPerSecond(r.evt, now));
-    const challenge = issueChallenge(g.placeSecret, r.evt, now, difficulty, { address: r.ip, cid });
-    sendJson(res, 200, { challenge, difficulty }, { ...r.cors, 'cache-control': 'no-store' });
-  });
-
-  // The input of the pre-queue shuffle: members (sorted), seed hash and, after the start, the
-  // seed. With these anyone can recompute the order (gate/scripts/verify-shuffle.ts).
-  app.get(`${base}/prequeue`, (res, req) => {
-    const r = prepare(g, res, req);
-    if (!r) return;
-    handleAsync(
-      res,
-      g.log,
-      async (reply) => {
-        if (!g.publicLimiter.take(r.ip, g.now())) throw new SluiceError('RATE_LIMITED');
-        reply(200, await g.prequeueCache.body(r.rec, g.now()), {
-          ...r.cors,
-          'content-type': 'application/json',
-          'cache-control': 'public, max-age=5',
-        });
-      },
-      r.cors,
-    );
-  });
-
-  // Revoked place ids / ticket jtis (never client ids), for storefront helpers that check
-  // revocations (shared/src/tickets/revocations.ts polls this).
-  app.get(`${base}/revoked`, (res, req) => {
-    const r = prepare(g, res, req);
-    if (!r) return;
-    handleAsync(
-      res,
-      g.log,
-      async (reply) => {
-        if (!g.publicLimiter.take(r.ip, g.now())) throw new SluiceError('RATE_LIMITED');
-        reply(200, await g.revokedCache.body(r.evt, g.now()), {
-          ...r.cors,
-          'content-type': 'application/json',
-          'cache-control': 'public, max-age=1',
-        });
-      },
-      r.cors,
-    );
-  });
+  publishedRoutes(g, app, base);
 
   app.post(`${base}/join`, (res, req) => {
     const contentType = req.getHeader('content-type');
