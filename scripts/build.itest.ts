@@ -4,7 +4,9 @@
 // NODE_OPTIONS cleared, so a stray .ts import or a missing asset (Lua, migrations, console
 // source) fails here.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { join, relative, sep } from 'node:path';
 import { migrationFiles } from '@sluice/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../gate/test/spawn.ts';
@@ -13,10 +15,11 @@ import { until } from '../tests/support/wait.ts';
 import { buildServices, ROOT } from './build.ts';
 
 let s: Stores;
+let built: string[] = [];
 const procs: ChildProcess[] = [];
 
 beforeAll(async () => {
-  await buildServices();
+  built = await buildServices();
   s = await openStores();
 }, 120_000);
 
@@ -73,6 +76,34 @@ async function healthy(file: string, port: number, env: Record<string, string>):
 }
 
 describe('the built JavaScript', () => {
+  it('imports only packages its workspace depends on in production (the image prunes the rest)', () => {
+    const problems: string[] = [];
+    const seen = new Set<string>();
+    for (const file of built) {
+      const ws = relative(ROOT, file).split(sep)[0] ?? '';
+      const pkg = JSON.parse(readFileSync(join(ROOT, ws, 'package.json'), 'utf8')) as {
+        dependencies?: Record<string, string>;
+      };
+      const text = readFileSync(file, 'utf8');
+      // Static imports and re-exports start a line in esbuild's output; dynamic ones are import("x").
+      const specs = /^(?:import|export)\b[^;]*?(?:from\s*)?"([^"]+)";|\bimport\("([^"]+)"\)/gm;
+      for (const m of text.matchAll(specs)) {
+        const spec = m[1] ?? m[2] ?? '';
+        if (spec.startsWith('.') || spec.startsWith('node:') || builtinModules.includes(spec)) continue;
+        const name = spec.startsWith('@')
+          ? spec.split('/').slice(0, 2).join('/')
+          : (spec.split('/')[0] ?? '');
+        seen.add(name);
+        if (!pkg.dependencies?.[name])
+          problems.push(`${relative(ROOT, file)} imports ${name}, not a dependency of ${ws}`);
+      }
+    }
+    expect(problems).toEqual([]);
+    expect([...seen]).toEqual(
+      expect.arrayContaining(['uWebSockets.js', 'hyper-express', 'bullmq', 'pg', 'ioredis']),
+    );
+  });
+
   it('migrates with node checkout/build/db/migrate-cli.js', async () => {
     const schema = `build_${process.pid}_${Date.now()}`;
     await s.pool.query(`CREATE SCHEMA ${schema}`);

@@ -20,6 +20,8 @@ export const SERVICE_WORKSPACES = ['shared', 'gate', 'checkout', 'dashboard'] as
 export const OUT = 'build';
 
 const SKIP = /\.(test|itest|browser|fault)\.ts$|\.d\.ts$/;
+/** Test helpers (they import development packages the production image does not have). */
+const TEST_SUPPORT = /(^|\/)(testing|test-[a-z-]+)(\/|\.ts$)/;
 /** Browser code the dashboard bundles from source at start (console/build.ts is the server side). */
 const BROWSER_ONLY = /^dashboard\/src\/console\/(?!build\.ts$)/;
 
@@ -27,7 +29,7 @@ const BROWSER_ONLY = /^dashboard\/src\/console\/(?!build\.ts$)/;
 export function sourcesOf(ws: string): string[] {
   const src = join(ROOT, ws, 'src');
   return readdirSync(src, { recursive: true, encoding: 'utf8' })
-    .filter((f) => f.endsWith('.ts') && !SKIP.test(f) && !f.split(sep).includes('testing'))
+    .filter((f) => f.endsWith('.ts') && !SKIP.test(f) && !TEST_SUPPORT.test(f.split(sep).join('/')))
     .map((f) => join(ws, 'src', f))
     .filter((f) => !BROWSER_ONLY.test(f.split(sep).join('/')));
 }
