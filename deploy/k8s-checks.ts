@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { SERVICES as REDIS_USERS } from '../shared/src/acl/users.ts';
 import { SHUTDOWN_KILL_MS } from '../shared/src/cluster/supervise.ts';
+import { allSchemas, productionProblems, type Schema } from '../shared/src/config/index.ts';
 import { type Compose, portOf, readText, type Service, SERVICE_SCHEMA } from './checks.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: manifests are free-form YAML, checked field by field
@@ -268,3 +269,19 @@ export function redisUserProblems(objs: K8sObject[]): string[] {
   }
   return problems;
 }
+
+/** What each container's production check (NODE_ENV=production, set by the image) refuses. */
+export function productionRefusals(objs: K8sObject[]): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [name, service] of Object.entries(asCompose(objs).services)) {
+    const schema = SERVICE_SCHEMA[name];
+    if (!schema) continue;
+    const env = { ...(service.environment as Record<string, string>), NODE_ENV: 'production' };
+    out[name] = productionProblems(allSchemas[schema] as Schema, env);
+  }
+  return out;
+}
+
+/** The keys the Secrets hold (what an operator fills in). */
+export const secretKeys = (objs: K8sObject[]): Set<string> =>
+  new Set(byKind(objs, 'Secret').flatMap((s) => Object.keys({ ...s.data, ...s.stringData })));
