@@ -3,6 +3,7 @@
 // void it (outcome unknown). A provider error leaves the row pending: the reverser loop retries
 // pending rows in pages until the provider answers, and reconcile reports what is still owed.
 import type { Logger, Pool } from '@sluice/shared';
+import { every, type Repeating } from './every.ts';
 import type { PaymentProvider, ReversalRequest } from './payment.ts';
 
 export interface Owed extends ReversalRequest {
@@ -82,24 +83,12 @@ export async function retryPending(deps: ReversalDeps, limit = 100): Promise<num
 }
 
 /** Run retryPending every `intervalMs` (never overlapping) until stop(). */
-export function startReverser(deps: ReversalDeps, intervalMs: number) {
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> = Promise.resolve();
-  const tick = () => {
-    running = retryPending(deps)
-      .then(() => undefined)
-      .catch((err) => deps.log.warn({ err }, 'retrying payment reversals failed; retrying next interval'))
-      .finally(() => {
-        if (!stopped) timer = setTimeout(tick, intervalMs);
-      });
-  };
-  timer = setTimeout(tick, intervalMs);
-  return {
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
+export function startReverser(deps: ReversalDeps, intervalMs: number): Repeating {
+  return every(
+    intervalMs,
+    async () => {
+      await retryPending(deps);
     },
-  };
+    (err) => deps.log.warn({ err }, 'retrying payment reversals failed; retrying next interval'),
+  );
 }

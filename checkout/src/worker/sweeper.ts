@@ -3,6 +3,7 @@
 // back, id into `voided`, so a job arriving later writes its order as failed).
 import { eventKeys, type Logger, listEventIds, type Pool, type Redis } from '@sluice/shared';
 import { type FinalizeItem, finalizeMany } from '../orders/finalize.ts';
+import { every, type Repeating } from './every.ts';
 
 export interface SweepDeps {
   redis: Redis;
@@ -51,24 +52,13 @@ export async function sweepOnce(deps: SweepDeps, now: number): Promise<SweepResu
 }
 
 /** Run sweepOnce every `intervalMs` (never overlapping) until stop(). */
-export function startSweeper(deps: SweepDeps, intervalMs: number, now: () => number, onSwept?: (r: SweepResult) => void) {
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> = Promise.resolve();
-  const tick = () => {
-    running = sweepOnce(deps, now())
-      .then((r) => onSwept?.(r))
-      .catch((err) => deps.log.warn({ err }, 'sweep failed; retrying next interval'))
-      .finally(() => {
-        if (!stopped) timer = setTimeout(tick, intervalMs);
-      });
-  };
-  timer = setTimeout(tick, intervalMs);
-  return {
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
+export function startSweeper(deps: SweepDeps, intervalMs: number, now: () => number, onSwept?: (r: SweepResult) => void): Repeating {
+  return every(
+    intervalMs,
+    async () => {
+      const r = await sweepOnce(deps, now());
+      onSwept?.(r);
     },
-  };
+    (err) => deps.log.warn({ err }, 'sweep failed; retrying next interval'),
+  );
 }
