@@ -159,6 +159,7 @@ export async function startGate(config: GateConfig, opts: StartOptions = {}): Pr
     now,
     tickMs: config.tickMs,
     leaderTtlMs: config.leaderTtlMs,
+    openChunk: config.openChunk,
     log,
     eventIds: () => ctx.events.events.keys(),
     signLogHead: (head) => issuer.signLogHead(head),

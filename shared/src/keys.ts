@@ -19,7 +19,8 @@ export function eventKeys(prefix: string, evt: string) {
   if (!isEventId(evt)) throw new RangeError(`bad event id ${JSON.stringify(evt)}`);
   const b = `${prefix}:{${evt}}`;
   return {
-    /** hash: `config` (JSON EventConfig), `state`, `version`, `seedHash`, `seed` (after reveal) */
+    /** hash: `config` (JSON EventConfig), `state`, `version`, `seedHash`, `seed` (after reveal); `opening`
+     * (last number reserved for the pre-queue, while the start is written); `prequeueN`, `prequeueDigest` */
     event: `${b}:event`,
     /** string: the secret pre-queue shuffle seed, revealed into `event.seed` at the start */
     seed: `${b}:seed`,
@@ -29,6 +30,8 @@ export function eventKeys(prefix: string, evt: string) {
     queue: `${b}:queue`,
     /** zset: placeId -> join sequence; shoppers who arrived before the start */
     prequeue: `${b}:prequeue`,
+    /** hash: `n`, `base`, `done`: progress of the chunked opening (exists only while opening) */
+    opening: `${b}:opening`,
     /** string counter: last ticket number handed out */
     seq: `${b}:seq`,
     /** hash: clientId -> placeId (one place per browser identity) */

@@ -76,7 +76,7 @@ describe('admitter', () => {
     expect(await fx.redis.hget(eventKeys(fx.prefix, evt).event, 'state')).toBe('prequeue');
     const early = await joinMany(evt, 50, clock.now());
     clock.set(start);
-    const t = await a.tickEvent(evt);
+    const t = await a.tickEvent(evt); // 50 fit in one chunk: open within this tick
     expect(t!.frame.st).toBe('open');
     const seed = t!.frame.seed!;
     expect(seed).toMatch(/^[0-9a-f]{64}$/);

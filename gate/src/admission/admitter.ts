@@ -13,12 +13,12 @@ import {
   type Redis,
   runScript,
   type StateFrame,
-  shuffleOrder,
   timeTransition,
 } from '@sluice/shared';
 import { buildFrame } from '../broadcast/frame.ts';
 import { Lease } from './lease.ts';
 import { type HeadSigner, sealLog } from './log-seal.ts';
+import { openSale } from './open.ts';
 import { planRelease, SPEED_WINDOW_MS, smoothSpeed } from './plan.ts';
 
 export interface AdmitterOptions {
@@ -38,6 +38,10 @@ export interface AdmitterOptions {
   bucketClock?: () => number;
   /** Signs the head of the public admission log; without it the log is written but not sealed. */
   signLogHead?: HeadSigner;
+  /** Ticket numbers written per call while opening a sale (default 5,000). */
+  openChunk?: number;
+  /** Called after each chunk of an opening (tests). */
+  onOpenChunk?: (evt: string, done: number, n: number) => void;
 }
 
 export interface TickOutcome {
@@ -57,8 +61,12 @@ export class Admitter {
   private readonly o: AdmitterOptions;
   private timer: NodeJS.Timeout | undefined;
   private stopped = true;
+  /** True until start() or stop(): ticks driven by hand (tests) may open a sale too. */
+  private manual = true;
   private running: Promise<void> | undefined;
   private lateMs = 0;
+  /** Openings in progress in this process, by event (they outlive a tick). */
+  private readonly openings = new Map<string, Promise<void>>();
 
   constructor(o: AdmitterOptions) {
     this.o = o;
@@ -68,6 +76,7 @@ export class Admitter {
   start(): void {
     this.stopped = false;
     let due = performance.now();
+    this.manual = false;
     const loop = async () => {
       if (this.stopped) return;
       const t0 = performance.now();
@@ -84,8 +93,11 @@ export class Admitter {
   /** Stop ticking and give up the leases. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.manual = false;
     clearTimeout(this.timer);
     await this.running;
+    // An opening sees the stop at its next chunk; its progress stays in Redis for the successor.
+    await Promise.all(this.openings.values());
     // Best effort at shutdown: an unreleased lease lapses after leaderTtlMs.
     await this.lease.resignAll().catch(ignoring('lease release at stop'));
   }
@@ -115,9 +127,10 @@ export class Admitter {
       const version = Number(await runScript(redis, 'transition', [k.event], [rec.state, 'prequeue']));
       if (version > 0) await publishControl(redis, prefix, { evt, kind: 'state', version, at: now });
     } else if (next === 'open') {
-      const version = await this.openSale(evt, fence);
-      if (version === LuaCode.NOT_LEADER) return this.deposed(evt);
-      if (version > 0) await publishControl(redis, prefix, { evt, kind: 'state', version, at: now });
+      // A big pre-queue takes seconds to number: its opening runs on in the background (this
+      // tick and the next ones keep the lease and the state frames going). One that fits in a
+      // single chunk opens within this tick.
+      await this.startOpening(evt);
     }
     if (next) rec = (await getEvent(redis, prefix, evt)) ?? rec;
 
@@ -242,27 +255,37 @@ export class Admitter {
     return outcome;
   }
 
-  /** The start: shuffle the pre-queue with the committed seed, number it, reveal the seed. */
-  private async openSale(evt: string, fence: number): Promise<number> {
-    const { redis, prefix } = this.o;
-    const k = eventKeys(prefix, evt);
-    for (let attempt = 0; attempt < 10; attempt++) {
-      const [members, seed] = await Promise.all([redis.zrange(k.prequeue, 0, -1), redis.get(k.seed)]);
-      const order = shuffleOrder(members, seed ?? '');
-      const r = Number(
-        await runScript(
-          redis,
-          'open',
-          [k.event, k.leader, k.fence, k.prequeue, k.queue, k.seq, k.seed],
-          [this.o.id, fence, ...order],
-        ),
-      );
-      if (r !== LuaCode.STALE) {
-        if (r > 0) this.o.log.info({ evt, shuffled: order.length }, 'sale opened; pre-queue shuffled');
-        return r;
-      }
-    }
-    throw new Error(`pre-queue of ${evt} kept changing during the shuffle`);
+  /**
+   * Start (or join) the opening of `evt` (see open.ts). Resolves when it is done, or as soon as
+   * the frozen pre-queue turns out to need more than one chunk (it then runs on in the
+   * background and later ticks see the event open).
+   */
+  private startOpening(evt: string): Promise<void> {
+    const running = this.openings.get(evt);
+    if (running) return Promise.resolve();
+    const { redis, prefix, log } = this.o;
+    const chunk = this.o.openChunk ?? 5000;
+    let big: () => void = () => {};
+    const isBig = new Promise<void>((r) => (big = r));
+    const p = openSale({
+      redis,
+      prefix,
+      evt,
+      id: this.o.id,
+      fence: () => (this.stopped && !this.manual ? 0 : (this.lease.held.get(evt) ?? 0)),
+      chunk,
+      log,
+      onBegin: (n, done) => n - done > chunk && big(),
+      onChunk: (done, n) => this.o.onOpenChunk?.(evt, done, n),
+    })
+      .then(async (r) => {
+        if (r.kind === 'open')
+          await publishControl(redis, prefix, { evt, kind: 'state', version: r.version, at: this.o.now() });
+      })
+      .catch((err) => log.warn({ err, evt }, 'opening the sale failed; the next tick resumes it'))
+      .finally(() => this.openings.delete(evt));
+    this.openings.set(evt, p);
+    return Promise.race([p, isBig]);
   }
 
   private deposed(evt: string): null {

@@ -53,6 +53,7 @@ export async function deletePrefix(redis: Redis, prefix: string): Promise<void> 
   let cursor = '0';
   for (let i = 0; i < 1_000_000; i++) {
     const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    // bounded: one SCAN page (COUNT 1000)
     if (keys.length) await redis.unlink(...keys);
     cursor = next;
     if (cursor === '0') break;

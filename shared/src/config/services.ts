@@ -66,6 +66,10 @@ export const gateSchema = {
     min: 500,
     max: 10_000,
   }),
+  openChunk: int('GATE_OPEN_CHUNK', 5000, 'Ticket numbers written per Redis call while a sale opens (pre-queue shuffle)', {
+    min: 100,
+    max: 20_000,
+  }),
   servePage: bool('GATE_SERVE_PAGE', true, 'Serve the queue page from gate/page/dist (development)'),
   keyEncryptionKey: str(
     'SLUICE_KEY_ENCRYPTION_KEY',

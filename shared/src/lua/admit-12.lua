@@ -72,7 +72,12 @@ end
 tokens = tokens - #ids
 if tokens < 0 then tokens = 0 end
 local len = redis.call('ZCARD', KEYS[4])
-if state == 'prequeue' or state == 'scheduled' then len = len + redis.call('ZCARD', KEYS[10]) end
+if state == 'prequeue' or state == 'scheduled' then
+  len = len + redis.call('ZCARD', KEYS[10])
+  -- While opening, the numbers written so far (up to `opening`) are already counted in queue.
+  local op = redis.call('HGET', KEYS[1], 'opening')
+  if op then len = len - redis.call('ZCOUNT', KEYS[4], '-inf', op) end
+end
 local tail = tonumber(redis.call('GET', KEYS[11]) or '0')
 local total = redis.call('HINCRBY', KEYS[8], 'admittedTotal', #ids)
 local tick = redis.call('HINCRBY', KEYS[8], 'tick', 1)

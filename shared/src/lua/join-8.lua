@@ -2,12 +2,17 @@
 -- through the browser's client id). One place per client id and event.
 -- KEYS: 1 event, 2 queue, 3 prequeue, 4 seq, 5 ident, 6 owner, 7 absent, 8 admitted-at
 -- ARGV: 1 new place id, 2 client id ('' = none), 3 place id from a token ('' = none), 4 now (ms)
+-- A join while the sale is opening (event field `opening` set) goes into the line after the
+-- frozen pre-queue.
 -- Returns: {1, placeId, phase, score ('' in the pre-queue), resumed (0|1), admittedAt ('' unless
 --   admitted)} or {code}: -2 unknown event, -3 not open yet, -4 closed, -5 sold out, -9 place gone,
 --   -33 the client id names an admitted place: only its place token may resume it (the ticket).
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return {-2} end
 local early = state == 'prequeue' or state == 'scheduled'
+-- While the start is being written (open-begin .. last open-chunk) the pre-queue is frozen and
+-- its numbers reserved: a new shopper gets the next number after them.
+local opening = early and redis.call('HEXISTS', KEYS[1], 'opening') == 1
 
 local function find(pid)
   local at = redis.call('HGET', KEYS[8], pid)
@@ -46,7 +51,7 @@ if state == 'scheduled' then return {-3} end
 
 local pid = ARGV[1]
 local phase, score
-if early then
+if early and not opening then
   redis.call('ZADD', KEYS[3], ARGV[4], pid)
   phase, score = 'prequeue', ''
 else

@@ -4,6 +4,8 @@
 -- ARGV: 1 cutoff (ms: absent since before this), 2 most places handled in one call
 -- Returns: number of places dropped from the line.
 local state = redis.call('HGET', KEYS[1], 'state')
+-- While the start is being written the pre-queue is frozen: drop nobody until it is open.
+if redis.call('HEXISTS', KEYS[1], 'opening') == 1 then return 0 end
 local early = state == 'prequeue' or state == 'scheduled'
 local ids = redis.call('ZRANGEBYSCORE', KEYS[6], '-inf', '(' .. ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
 local dropped = 0
