@@ -1,23 +1,29 @@
 // Recompute a pre-queue shuffle from what the gate published, and check it against the seed
-// hash committed before anyone joined.
+// hash committed before anyone joined and the digest of the frozen member list.
 //
 //   node --import tsx gate/scripts/verify-shuffle.ts https://gate.example/v1/events/drop1/prequeue
 //   node --import tsx gate/scripts/verify-shuffle.ts prequeue.json      (a saved copy)
 //
-// The input is the body of GET /v1/events/:id/prequeue after the start:
-//   { evt, state, seedHash, seed, members: [placeId, ...] }
-// Output: the members in admission order (ticket number 1 first), one per line, after checking
-// SHA-256(seed) == seedHash. Pass `--place <placeId>` to print only that place's number.
+// A URL is read page by page (`?offset=&limit=10000`, following `next`) up to its `total`; a
+// file is one JSON object `{seedHash, seed, members, total?, digest?}`. Checks SHA-256(seed) ==
+// seedHash, the member count == total and SHA-256 of the list == digest. Output: the members in
+// admission order (ticket number 1 first), one per line; `--summary` prints one line
+// `ok <members> <digest>` instead, and `--place <placeId>` only that place's number (after the
+// summary line when both are given).
 import { readFile } from 'node:fs/promises';
-import { seedHash, shuffleOrder } from '@sluice/shared';
+import { PREQUEUE_PAGE_MAX, type PrequeuePage, prequeueDigest, seedHash, shuffleOrder } from '@sluice/shared';
 
 export interface PublishedPrequeue {
   seedHash: string | null;
   seed: string | null;
   members: string[];
+  /** Size of the frozen list, when published. */
+  total?: number;
+  /** SHA-256 of the list (each member + "\n"), when published. */
+  digest?: string | null;
 }
 
-/** The shuffled order, or an error message when the seed is missing or does not match. */
+/** The shuffled order, or an error message when the seed, count or digest do not match. */
 export function verifyShuffle(
   p: PublishedPrequeue,
 ): { ok: true; order: string[] } | { ok: false; error: string } {
@@ -25,21 +31,54 @@ export function verifyShuffle(
   if (!p.seedHash || seedHash(p.seed) !== p.seedHash) {
     return { ok: false, error: 'SHA-256 of the revealed seed does not match the published seed hash' };
   }
+  if (p.total !== undefined && p.total !== p.members.length)
+    return { ok: false, error: `got ${p.members.length} members, the frozen pre-queue has ${p.total}` };
+  if (p.digest && prequeueDigest(p.members) !== p.digest)
+    return { ok: false, error: 'the member list does not match the published digest' };
   return { ok: true, order: shuffleOrder(p.members, p.seed) };
+}
+
+/** Read every page of a published pre-queue (bounded pages, one after the other). */
+export async function fetchPrequeue(url: string): Promise<PublishedPrequeue> {
+  const members: string[] = [];
+  let first: PrequeuePage | undefined;
+  let offset: number | null = 0;
+  while (offset !== null) {
+    const u = new URL(url);
+    u.searchParams.set('offset', String(offset));
+    u.searchParams.set('limit', String(PREQUEUE_PAGE_MAX));
+    const r = await fetch(u);
+    if (!r.ok) throw new Error(`${u}: HTTP ${r.status}`);
+    const page = (await r.json()) as PrequeuePage;
+    if (page.offset !== members.length)
+      throw new Error(`${u}: page at ${page.offset}, expected ${members.length}`);
+    if (first && (page.total !== first.total || page.digest !== first.digest || page.seed !== first.seed))
+      throw new Error(`${u}: the list changed while it was read (not frozen yet?)`);
+    first ??= page;
+    for (const m of page.members) members.push(m);
+    offset = page.next;
+  }
+  if (!first) throw new Error('no page');
+  return { seedHash: first.seedHash, seed: first.seed, members, total: first.total, digest: first.digest };
 }
 
 async function main(argv: string[]): Promise<number> {
   const src = argv[0];
   if (!src) {
-    process.stderr.write('usage: verify-shuffle <url-or-file> [--place <placeId>]\n');
+    process.stderr.write('usage: verify-shuffle <url-or-file> [--place <placeId> | --summary]\n');
     return 2;
   }
-  const text = /^https?:\/\//.test(src) ? await (await fetch(src)).text() : await readFile(src, 'utf8');
-  const r = verifyShuffle(JSON.parse(text) as PublishedPrequeue);
+  const published = /^https?:\/\//.test(src)
+    ? await fetchPrequeue(src)
+    : (JSON.parse(await readFile(src, 'utf8')) as PublishedPrequeue);
+  const r = verifyShuffle(published);
   if (!r.ok) {
     process.stderr.write(`verify-shuffle: ${r.error}\n`);
     return 1;
   }
+  const summary = argv.includes('--summary');
+  if (summary)
+    process.stdout.write(`ok ${r.order.length} ${published.digest ?? prequeueDigest(published.members)}\n`);
   const i = argv.indexOf('--place');
   if (i >= 0) {
     const n = r.order.indexOf(argv[i + 1] ?? '');
@@ -50,7 +89,10 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${n + 1}\n`);
     return 0;
   }
-  process.stdout.write(`${r.order.join('\n')}\n`);
+  if (summary) return 0;
+  // Written in slices: one string of a million ids would be a needless 20 MB copy.
+  for (let j = 0; j < r.order.length; j += 10_000)
+    process.stdout.write(`${r.order.slice(j, j + 10_000).join('\n')}\n`);
   return 0;
 }
 

@@ -16,7 +16,7 @@ describe('gate/PROTOCOL.md', () => {
   it('documents every HTTP path, in PROTOCOL.md and openapi.yaml', () => {
     for (const p of [
       GatePaths.JWKS,
-      ...['event', 'status', 'challenge', 'join', 'place', 'leave', 'admissions', 'admissionsHead'].map((k) =>
+      ...['event', 'status', 'challenge', 'prequeue', 'join', 'place', 'leave', 'admissions', 'admissionsHead'].map((k) =>
         GatePaths[k as 'event'](':id'),
       ),
       GatePaths.admissionNumber(':id', ':n'),

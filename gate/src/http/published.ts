@@ -8,6 +8,7 @@ import { issueChallenge } from '../abuse/pow.ts';
 import type { GateContext } from '../context.ts';
 import { CID_PATTERN } from '../queue/ws-join.ts';
 import { prepare } from './event-request.ts';
+import { parsePrequeueQuery } from './prequeue.ts';
 import { handleAsync, sendError, sendJson } from './respond.ts';
 
 export function publishedRoutes(g: GateContext, app: TemplatedApp, base: string): void {
@@ -29,9 +30,11 @@ export function publishedRoutes(g: GateContext, app: TemplatedApp, base: string)
     sendJson(res, 200, { challenge, difficulty }, { ...r.cors, 'cache-control': 'no-store' });
   });
 
-  // The input of the pre-queue shuffle: members (sorted), seed hash and, after the start, the
-  // seed. With these anyone can recompute the order (gate/scripts/verify-shuffle.ts).
+  // The input of the pre-queue shuffle, in pages (see prequeue.ts); with the seed hash and,
+  // after the start, the seed and the digest of the frozen list, anyone can recompute the order
+  // (gate/scripts/verify-shuffle.ts).
   app.get(`${base}/prequeue`, (res, req) => {
+    const query = { offset: req.getQuery('offset'), limit: req.getQuery('limit') };
     const r = prepare(g, res, req);
     if (!r) return;
     handleAsync(
@@ -39,10 +42,12 @@ export function publishedRoutes(g: GateContext, app: TemplatedApp, base: string)
       g.log,
       async (reply) => {
         if (!g.publicLimiter.take(r.ip, g.now())) throw new SluiceError('RATE_LIMITED');
-        reply(200, await g.prequeueCache.body(r.rec, g.now()), {
+        const q = parsePrequeueQuery(query.offset, query.limit);
+        const page = await g.prequeueCache.page(r.rec, q, g.now());
+        reply(200, page.body, {
           ...r.cors,
           'content-type': 'application/json',
-          'cache-control': 'public, max-age=5',
+          'cache-control': page.frozen ? 'public, max-age=86400' : 'public, max-age=5',
         });
       },
       r.cors,

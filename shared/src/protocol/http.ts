@@ -14,6 +14,8 @@ export const GatePaths = {
   join: (evt: string) => `/v1/events/${encodeURIComponent(evt)}/join`,
   /** HTTP fallback: poll one's place (header X-Sluice-Place); answers PlaceStatus. */
   place: (evt: string) => `/v1/events/${encodeURIComponent(evt)}/place`,
+  /** The pre-queue member list (input of the shuffle), one page: `?offset=&limit=` (≤ 10,000). */
+  prequeue: (evt: string) => `/v1/events/${encodeURIComponent(evt)}/prequeue`,
   /** HTTP fallback: leave (header X-Sluice-Place); 204. */
   leave: (evt: string) => `/v1/events/${encodeURIComponent(evt)}/leave`,
   /** The public admission log: sealed entries as NDJSON pages (`?from=&limit=`). */
@@ -53,4 +55,27 @@ export interface PublicEventInfo {
   returnUrls: string[];
   /** Always-on room: the drop-in may get a ticket directly while nobody waits. */
   alwaysOn: boolean;
+}
+
+/** Largest page of GET /v1/events/:id/prequeue. */
+export const PREQUEUE_PAGE_MAX = 10_000;
+
+/**
+ * Answer of GET /v1/events/:id/prequeue?offset=&limit=: one page of the pre-queue members in
+ * join order. Frozen (`frozen: true`) from the start on: then `total` is fixed and, once the
+ * sale is open, `digest` is SHA-256 (hex) of every member followed by "\n", in this order, and
+ * `seed` is revealed. Follow `next` until it is null to read it all.
+ */
+export interface PrequeuePage {
+  evt: string;
+  state: string;
+  seedHash: string | null;
+  seed: string | null;
+  frozen: boolean;
+  total: number;
+  digest: string | null;
+  offset: number;
+  members: string[];
+  /** Offset of the next page, or null after the last. */
+  next: number | null;
 }
