@@ -1,8 +1,8 @@
 // Guard for "nothing unbounded into one call": finds `...x` spread into the arguments of a Redis
 // command (zadd, del, unlink, ...) or into the argument array of runScript/pipeScript, and
 // accepts it only when it is visibly bounded: a `.slice(...)` of the list (or a name assigned
-// from one in the same file), the fixed key set `Object.values(eventKeys(...))`, or a line
-// marked `// bounded: <why>`. V8 throws RangeError past ~120k spread arguments, and Redis
+// from one in the same file), the fixed key set `Object.values(eventKeys(...))`, a rest
+// parameter passed on (its callers are checked), or a line marked `// bounded: <why>`. V8 throws RangeError past ~120k spread arguments, and Redis
 // blocks every client while one huge command or script runs.
 
 /** Redis commands that take a variable number of arguments. */
@@ -25,6 +25,9 @@ interface Frame {
 /** Unbounded spreads into Redis calls in one source text. */
 export function findUnboundedSpreads(src: string): SpreadFinding[] {
   const sliced = new Set<string>();
+  // A rest parameter passed on carries its callers' arguments: those calls are checked where made.
+  const rest = new Set<string>();
+  for (const m of src.matchAll(/\.\.\.(\w+)\s*:/g)) rest.add(m[1]!);
   for (const m of src.matchAll(/\b(?:const|let|var)\s+(\w+)\s*=\s*[\w.[\]!]+\.slice\(/g)) sliced.add(m[1]!);
   const lines = src.split('\n');
   const marked = (line: number): boolean =>
@@ -70,6 +73,8 @@ export function findUnboundedSpreads(src: string): SpreadFinding[] {
       if (intoCommand || intoScriptArgs) {
         const operand = operandAt(src, i + 3);
         const bounded =
+          /^\w+\s*:/.test(operand) ||
+          rest.has(operand) ||
           /\.slice\(/.test(operand) ||
           (sliced.has(/^\w+/.exec(operand)?.[0] ?? '') && /^\w+(\.(map|filter)\(.*)?$/s.test(operand)) ||
           /^Object\.values\(eventKeys\(/.test(operand) ||

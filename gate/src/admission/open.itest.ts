@@ -6,6 +6,7 @@
 // kill -9 of a spawned gate mid-opening is gate/test/open-kill.itest.ts.
 import { createHash } from 'node:crypto';
 import {
+  createLogger,
   createRedis,
   eventKeys,
   pipeScript,
@@ -48,7 +49,7 @@ function admitter(clock: { now: () => number }, evt: string, o: Partial<Admitter
     now: clock.now,
     tickMs: 250,
     leaderTtlMs: 2000,
-    log: quietLog,
+    log: process.env.A11_DEBUG ? createLogger('t', 'debug') : quietLog,
     eventIds: () => [evt],
     ...o,
   });
@@ -179,11 +180,12 @@ it('an admitter that dies mid-opening is replaced; the successor resumes: nobody
   const a = admitter(clock, evt, {
     redis: redisA,
     id: 'A',
-    leaderTtlMs: 600,
+    leaderTtlMs: 1500,
     openChunk: 1000,
     onOpenChunk: (_e, done) => done >= 5000 && redisA.disconnect(),
   });
-  await a.tickEvent(evt).catch(() => null);
+  a.start(); // its own tick loop keeps the lease while it opens, as in a gate process
+  await until(async () => (await fx.redis.get(k.leader)) === 'A', 10_000, 'A leads');
   const fenceA = Number(await fx.redis.get(k.fence));
   await until(() => redisA.status === 'end', 30_000, 'A to die after 5 chunks');
   const done = Number(await fx.redis.hget(k.opening, 'done'));
@@ -194,7 +196,7 @@ it('an admitter that dies mid-opening is replaced; the successor resumes: nobody
   const resumedAt: number[] = [];
   const b = admitter(clock, evt, {
     id: 'B',
-    leaderTtlMs: 600,
+    leaderTtlMs: 1500,
     openChunk: 1000,
     onOpenChunk: (_e, d) => resumedAt.push(d),
   });
@@ -222,6 +224,7 @@ it('an admitter that dies mid-opening is replaced; the successor resumes: nobody
   const queue = await expectNumberedInShuffleOrder(evt, N);
   expect(queue.size).toBe(N);
   await b.stop();
+  await a.stop();
 }, 120_000);
 
 it('a shopper who leaves while the sale opens is dropped by the first sweep after the start', async () => {
