@@ -28,6 +28,7 @@ import { admissionLogRoutes } from './http/admissions.ts';
 import { checkServedPage, opsRoutes } from './http/ops.ts';
 import { eventRoutes } from './http/routes.ts';
 import { AbsenceMarker } from './queue/join.ts';
+import { Presence } from './queue/presence.ts';
 import { loadPlaceSecret } from './queue/place-token.ts';
 import { SocketRegistry } from './queue/sockets.ts';
 import { closeSilentSockets, wsBehavior } from './queue/ws.ts';
@@ -61,6 +62,10 @@ export async function startGate(config: GateConfig, opts: StartOptions = {}): Pr
   const sub = createSubscriber(config);
   const channels = new EventChannels(sub, config.prefix);
   const sockets = new SocketRegistry();
+  // One id per process life: the admitter's lease holder and this process's liveness record.
+  const instanceId = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  const presence = new Presence(redis, config.prefix, instanceId);
+  sockets.listener = presence;
   const metrics = createGateMetrics(() => sockets.open);
   const issuer = new TicketIssuer(redis, config.prefix, {
     iss: config.ticketIssuer,
@@ -155,7 +160,7 @@ export async function startGate(config: GateConfig, opts: StartOptions = {}): Pr
   const admitter = new Admitter({
     redis,
     prefix: config.prefix,
-    id: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
+    id: instanceId,
     now,
     tickMs: config.tickMs,
     leaderTtlMs: config.leaderTtlMs,
@@ -176,6 +181,12 @@ export async function startGate(config: GateConfig, opts: StartOptions = {}): Pr
       () => ctx.absence.flush().catch((err) => log.warn({ err }, 'marking absent places failed')),
       100,
     ),
+    // Liveness: held places every 100 ms; a heartbeat each second for every event with sockets here.
+    setInterval(() => presence.flush(now()).catch((err) => log.warn({ err }, 'writing held places failed')), 100),
+    setInterval(
+      () => presence.flush(now(), sockets.byEvent.keys()).catch((err) => log.warn({ err }, 'heartbeat failed')),
+      1000,
+    ),
     setInterval(() => {
       closeSilentSockets(ctx);
       ctx.delivery.prune();
@@ -189,7 +200,10 @@ export async function startGate(config: GateConfig, opts: StartOptions = {}): Pr
         .catch((err) => log.warn({ err }, 'event refresh failed'));
     }, 1000),
     // Re-asserted every 5 s: one failed write is repeated by the next (counted, logged rate-limited).
-    setInterval(() => keepPresent(ctx).catch(ignoring('presence write')), 5000),
+    setInterval(() => {
+      presence.reassert(sockets.byEvent);
+      keepPresent(ctx).catch(ignoring('presence write'));
+    }, 5000),
     setInterval(() => issuer.reload().catch((err) => log.warn({ err }, 'keyring reload failed')), 60_000),
     setInterval(() => ctx.recheck.full(), FULL_EVERY_MS),
   ];
@@ -212,6 +226,9 @@ export async function startGate(config: GateConfig, opts: StartOptions = {}): Pr
       await admitter.stop();
       // Best effort while stopping: places not marked absent are dropped after the grace period anyway.
       await ctx.absence.flush().catch(ignoring('absence flush at shutdown'));
+      // Its sockets are closed and marked absent: this process holds nothing any more (else the
+      // admitter reaps its record once the heartbeat lapses).
+      await presence.unregister().catch(ignoring('liveness record at shutdown'));
       await ctx.events.unreport().catch(ignoring('gate unreport at shutdown'));
       sub.close();
       await redis.quit().catch(() => redis.disconnect());

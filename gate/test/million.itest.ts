@@ -81,7 +81,7 @@ it('opens a 1,000,000-shopper pre-queue: one unique number each in shuffle order
   const late = [];
   for (let i = 0; i < 3; i++)
     late.push(await joinQueue(fx.redis, fx.prefix, evt, { cid: '', resumePlaceId: '', now: Date.now() }));
-  await until(async () => (await fx.redis.hget(k.event, 'state')) === 'open', 240_000, 'open');
+  await until(async () => (await fx.redis.hget(k.event, 'state')) === 'open', 400_000, 'open');
   const openS = (Date.now() - t0) / 1000;
   // Reported, not asserted (speed lives in the bench): seconds from the start to open.
   console.info(
@@ -130,4 +130,4 @@ it('opens a 1,000,000-shopper pre-queue: one unique number each in shuffle order
     next: null,
   });
   expect(frozen.members).toHaveLength(1);
-}, 600_000);
+}, 840_000);

@@ -40,6 +40,8 @@ export function eventKeys(prefix: string, evt: string) {
     owner: `${b}:owner`,
     /** zset: placeId -> time (ms) its socket went away; dropped after the grace period */
     absent: `${b}:absent`,
+    /** zset: gate process id -> its last heartbeat (ms), for gates holding places of this event */
+    presence: `${b}:presence`,
     /** zset: placeId -> ticket expiry (ms); admitted and not finished (capacity) */
     admitted: `${b}:admitted`,
     /** hash: placeId -> admission time (ms); kept for reconnects and the audit of who got in */
@@ -129,6 +131,14 @@ export function purchaseKeys(k: EventKeys): string[] {
     k.ticketHash,
     k.products,
   ];
+}
+
+/**
+ * set: the place ids of `evt` whose socket gate process `gate` holds; marked absent by the
+ * admitter (reap Lua) when that gate's heartbeat in `presence` lapses. Same slot as the event.
+ */
+export function heldKey(prefix: string, evt: string, gate: string): string {
+  return `${eventKeys(prefix, evt).presence}:${gate}`;
 }
 
 /** Keys that are not per event: each on its own slot, touched only by single-key commands. */

@@ -18,7 +18,9 @@ import {
 import { buildFrame } from '../broadcast/frame.ts';
 import { Lease } from './lease.ts';
 import { type HeadSigner, sealLog } from './log-seal.ts';
+import { HEARTBEAT_LAPSE_MS } from '../queue/presence.ts';
 import { openSale } from './open.ts';
+import { reapLapsedGates } from './reaper.ts';
 import { planRelease, SPEED_WINDOW_MS, smoothSpeed } from './plan.ts';
 
 export interface AdmitterOptions {
@@ -134,6 +136,9 @@ export class Admitter {
     }
     if (next) rec = (await getEvent(redis, prefix, evt)) ?? rec;
 
+    // Places held by gate processes that died are marked absent (the sweep below drops them
+    // after the grace period unless they reconnect elsewhere).
+    await reapLapsedGates(redis, prefix, evt, now, HEARTBEAT_LAPSE_MS);
     const [stats, stockVals, active, waiting] = await readTickInputs(redis, k, now);
     const cfg = rec.config;
     const num = (v: string | undefined): number | null => (v === undefined || v === '' ? null : Number(v));
@@ -154,7 +159,7 @@ export class Admitter {
     pipeScript(
       pipe,
       'sweep',
-      [k.event, k.queue, k.prequeue, k.ident, k.owner, k.absent, k.admittedAt],
+      [k.event, k.queue, k.prequeue, k.ident, k.owner, k.absent, k.admittedAt, k.admitted],
       [now - cfg.graceS * 1000, SWEEP_BATCH],
     );
     pipeScript(

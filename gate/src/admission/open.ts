@@ -11,12 +11,15 @@ import {
   LuaCode,
   prequeueDigest,
   type Redis,
+  pipeScript,
   runScript,
   shuffleOrderSliced,
 } from '@sluice/shared';
 
 /** Members read per ZRANGE of the frozen pre-queue. */
 export const PREQUEUE_PAGE = 10_000;
+/** Pages read, or chunks written, per round trip. */
+const WINDOW = 4;
 
 export interface OpenOptions {
   redis: Redis;
@@ -65,44 +68,52 @@ export async function openSale(o: OpenOptions): Promise<OpenResult> {
   members.length = 0;
   let done = done0;
   if (done > 0) o.log.info({ evt, done, n }, 'resuming an interrupted opening');
+  const keys = [k.event, k.leader, k.fence, k.prequeue, k.queue, k.opening, k.seed];
   for (;;) {
     fence = fenceNow();
     if (!fence) return { kind: 'stopped' };
-    const ids = order.slice(done, done + o.chunk);
-    const r = (
-      await runScript<number[]>(
-        redis,
-        'open-chunk',
-        [k.event, k.leader, k.fence, k.prequeue, k.queue, k.opening, k.seed],
-        [o.id, fence, done, digest, ...ids],
-      )
-    ).map(Number);
-    const [code, value] = r as [number, number];
-    if (code === 3) {
-      o.log.info({ evt, shuffled: n }, 'sale opened; pre-queue shuffled');
-      return { kind: 'open', version: value, n };
+    // A few chunks per round trip, in order. Each is checked against the recorded progress, so
+    // any chunk of the window that is not the next one is refused and changes nothing.
+    const pipe = redis.pipeline();
+    for (let w = 0, off = done; w < WINDOW && (w === 0 || off < n); w++, off += o.chunk) {
+      const ids = order.slice(off, off + o.chunk);
+      pipeScript(pipe, 'open-chunk', keys, [o.id, fence, off, digest, ...ids]);
     }
-    if (code === 2) {
-      done = value;
-      o.onChunk?.(done, n);
-      continue;
+    const results = (await pipe.exec()) ?? [];
+    for (const [err, r] of results) {
+      if (err) throw err;
+      const [code, value] = (r as number[]).map(Number) as [number, number];
+      if (code === 3) {
+        o.log.info({ evt, shuffled: n }, 'sale opened; pre-queue shuffled');
+        return { kind: 'open', version: value, n };
+      }
+      if (code === 2) {
+        done = value;
+        o.onChunk?.(done, n);
+        continue;
+      }
+      if (code === LuaCode.STALE && value >= 0) {
+        // Not the next chunk (another leader wrote meanwhile): carry on from the recorded progress.
+        done = value;
+        continue;
+      }
+      if (code === LuaCode.STALE) throw new Error(`pre-queue of ${evt} has no opening record`);
+      return { kind: 'stopped' };
     }
-    if (code === LuaCode.STALE && value >= 0 && value !== done) {
-      // Another leader wrote meanwhile (we were deposed and re-elected): resume from its progress.
-      done = value;
-      continue;
-    }
-    if (code === LuaCode.STALE) throw new Error(`pre-queue of ${evt} does not match its frozen record`);
-    return { kind: 'stopped' };
   }
 }
 
-/** The frozen pre-queue in rank order (join sequence), read in pages; checks the recorded size. */
+/** The frozen pre-queue in rank order (join sequence), read in pages (a few per round trip). */
 export async function readPrequeue(redis: Redis, key: string, n: number): Promise<string[]> {
   const out: string[] = [];
-  for (let i = 0; i < n; i += PREQUEUE_PAGE) {
-    const page = await redis.zrange(key, i, Math.min(n, i + PREQUEUE_PAGE) - 1);
-    for (const m of page) out.push(m);
+  for (let i = 0; i < n; i += PREQUEUE_PAGE * WINDOW) {
+    const pipe = redis.pipeline();
+    for (let p = i; p < Math.min(n, i + PREQUEUE_PAGE * WINDOW); p += PREQUEUE_PAGE)
+      pipe.zrange(key, p, Math.min(n, p + PREQUEUE_PAGE) - 1);
+    for (const [err, page] of (await pipe.exec()) ?? []) {
+      if (err) throw err;
+      for (const m of page as string[]) out.push(m);
+    }
   }
   if (out.length !== n) throw new Error(`pre-queue ${key} has ${out.length} members, ${n} were frozen`);
   return out;

@@ -14,6 +14,7 @@ import {
   type Subscriber,
 } from '@sluice/shared';
 import type { GateContext } from '../context.ts';
+import { leaveMany } from '../queue/join.ts';
 import { sendPlaces } from '../queue/ws-join.ts';
 import { type Socket, topicOf } from '../queue/sockets.ts';
 import { buildFrame, withState } from './frame.ts';
@@ -155,15 +156,24 @@ export function onEventChange(
   }
 }
 
-/** Close every waiting (not admitted) socket of `evt` on this process: once, not per tick. */
+/**
+ * Close every waiting (not admitted) socket of `evt` on this process, once, not per tick, and
+ * take their places out of the line: a page that was told "sold out" or "closed" must not lead
+ * the line when units come back.
+ */
 function closeWaiting(g: GateContext, evt: string, code: number, reason: string): void {
   const m = g.sockets.byEvent.get(evt);
   if (!m) return;
+  const gone: string[] = [];
   for (const ws of [...m.values()]) {
     const d = ws.getUserData();
     if (d.phase === 'admitted' || d.closed) continue;
     d.left = true; // the place is over; do not mark it absent
-    m.delete(d.placeId);
+    g.sockets.remove(evt, d.placeId, ws);
+    gone.push(d.placeId);
     ws.end(code, reason);
   }
+  leaveMany(g.redis, g.prefix, evt, gone).catch((err) =>
+    g.log.warn({ err, evt, places: gone.length }, 'removing closed places from the line failed'),
+  );
 }

@@ -1,6 +1,6 @@
 // Join, resume and leave: the use-cases behind the WebSocket and the HTTP fallback. Each is one
 // Lua call; the caller has already checked origin, address limit and proof-of-work.
-import { eventKeys, LuaCode, runScript, type Phase, type Redis, type WelcomeMsg } from '@sluice/shared';
+import { eventKeys, LuaCode, pipeScript, runScript, type Phase, type Redis, type WelcomeMsg } from '@sluice/shared';
 import { newPlaceId, signPlace } from './place-token.ts';
 
 export interface JoinResult {
@@ -95,6 +95,17 @@ export async function leaveQueue(
     [placeId],
   );
   return Number(r) === 1;
+}
+
+/** Free many places at once (sold out, closed): the leave script, pipelined 1,000 at a time. */
+export async function leaveMany(redis: Redis, prefix: string, evt: string, placeIds: string[]): Promise<void> {
+  const k = eventKeys(prefix, evt);
+  const keys = [k.event, k.queue, k.prequeue, k.ident, k.owner, k.absent];
+  for (let i = 0; i < placeIds.length; i += 1000) {
+    const pipe = redis.pipeline();
+    for (const pid of placeIds.slice(i, i + 1000)) pipeScript(pipe, 'leave', keys, [pid]);
+    for (const [err] of (await pipe.exec()) ?? []) if (err) throw err;
+  }
 }
 
 /** Number of people ahead of `placeId` (exact), or null when it is not in the line. */

@@ -26,8 +26,15 @@ export type Socket = WebSocket<SocketData>;
 
 export const topicOf = (evt: string): string => `e:${evt}`;
 
+/** Told when a place gains or loses its socket on this process (liveness: queue/presence.ts). */
+export interface HoldListener {
+  held(evt: string, placeId: string): void;
+  released(evt: string, placeId: string): void;
+}
+
 export class SocketRegistry {
   readonly byEvent = new Map<string, Map<string, Socket>>();
+  listener: HoldListener | undefined;
   /** Sockets that have not sent their join yet. */
   readonly awaitingJoin = new Set<Socket>();
   open = 0;
@@ -40,6 +47,7 @@ export class SocketRegistry {
     }
     const prev = m.get(placeId);
     m.set(placeId, ws);
+    if (!prev) this.listener?.held(evt, placeId);
     // The same place opened twice on this process (two tabs): the older socket steps aside.
     if (prev && prev !== ws) {
       const d = prev.getUserData();
@@ -58,6 +66,7 @@ export class SocketRegistry {
     if (!m || m.get(placeId) !== ws) return false;
     m.delete(placeId);
     if (m.size === 0) this.byEvent.delete(evt);
+    this.listener?.released(evt, placeId);
     return true;
   }
 

@@ -52,7 +52,8 @@ if state == 'open' and verified then
       local pid = popped[i]
       redis.call('ZADD', KEYS[5], exp, pid)
       redis.call('HSET', KEYS[6], pid, ARGV[4])
-      redis.call('ZREM', KEYS[9], pid)
+      -- An absent place stays marked: if nobody collects the ticket within the grace period,
+      -- the sweep frees the slot (a dead socket must not hold one until the ticket ends).
       ids[#ids + 1] = pid
       local s = tonumber(popped[i + 1])
       if s > served then served = s end
