@@ -38,6 +38,7 @@ describe('bounded spreads into Redis calls', () => {
       `await redis.del(...Object.values(eventKeys(prefix, id)));`,
       `// bounded: one SCAN page\nawait redis.unlink(...keys);`,
       `const o = { ...opts, a: 1 }; f(...xs); [...a, ...b].join(',');`,
+      `const c = s.slice(i, i + 500);\nconst ids = c.map((w) => w.id);\nawait r.hmget(k, ...ids);`,
       `async subscribe(...channels: string[]) { await this.client.subscribe(...channels); }`,
       `const s = 'redis.zadd(k, ...ids)'; // redis.del(...all)`,
     ];

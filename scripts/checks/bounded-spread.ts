@@ -29,6 +29,9 @@ export function findUnboundedSpreads(src: string): SpreadFinding[] {
   const rest = new Set<string>();
   for (const m of src.matchAll(/\.\.\.(\w+)\s*:/g)) rest.add(m[1]!);
   for (const m of src.matchAll(/\b(?:const|let|var)\s+(\w+)\s*=\s*[\w.[\]!]+\.slice\(/g)) sliced.add(m[1]!);
+  // A map or filter of a slice is no longer than the slice.
+  for (const m of src.matchAll(/\b(?:const|let|var)\s+(\w+)\s*=\s*(\w+)\.(?:map|filter)\(/g))
+    if (sliced.has(m[2]!)) sliced.add(m[1]!);
   const lines = src.split('\n');
   const marked = (line: number): boolean =>
     /\/\/ bounded:/.test(lines[line - 1] ?? '') || /\/\/ bounded:/.test(lines[line - 2] ?? '');

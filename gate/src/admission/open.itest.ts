@@ -147,7 +147,7 @@ it('opens a 200,000-shopper pre-queue in chunks: one unique number each, in shuf
   ]);
   // The admitter keeps ticking (lease, frames) until the last chunk flips the state.
   while ((await fx.redis.hget(k.event, 'state')) !== 'open') {
-    if (Date.now() - t0 > 120_000) throw new Error('not open after 120 s');
+    if (Date.now() - t0 > 280_000) throw new Error('not open after 280 s');
     await b.tickEvent(evt);
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -157,7 +157,7 @@ it('opens a 200,000-shopper pre-queue in chunks: one unique number each, in shuf
   for (const [i, j] of late.entries()) expect(queue.get(j.placeId)).toBe(N + 1 + i);
   expect(await fx.redis.get(k.seq)).toBe(String(N + 3));
   await b.stop();
-}, 120_000);
+}, 300_000);
 
 it('an admitter that dies mid-opening is replaced; the successor resumes: nobody lost or numbered twice', async () => {
   const N = 60_000;
