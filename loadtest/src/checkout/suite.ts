@@ -77,7 +77,12 @@ export interface CpuPerOp {
   /** Baseline processes per first-use checkout and per junk rejection. */
   baselineCheckoutUs: number | null;
   baselineRejectUs: number | null;
+  /** CPU of the idle checkout processes and of Redis over IDLE_S before the first-use run, in cores: what every per-operation figure carries as background. */
+  checkoutIdleCores: number | null;
+  redisIdleCores: number | null;
 }
+
+const IDLE_S = 2;
 
 const ISS = 'sluice-gate';
 const AUD = 'sluice-checkout';
@@ -131,7 +136,7 @@ export async function runCheckoutSuite(s: Stores, o: CheckoutSuiteOptions, log: 
     let result: Omit<CheckoutSuiteResult, 'verifyCeiling' | 'baseline' | 'orders' | 'cpu'>;
     const cpu: CpuPerOp = {
       checkoutUs: null, checkoutRedisUs: null, rejectUs: null, rejectRedisUs: null, rejectUnknownKeyUs: null,
-      baselineCheckoutUs: null, baselineRejectUs: null,
+      baselineCheckoutUs: null, baselineRejectUs: null, checkoutIdleCores: null, redisIdleCores: null,
     };
     try {
       const port = server.port;
@@ -139,6 +144,11 @@ export async function runCheckoutSuite(s: Stores, o: CheckoutSuiteOptions, log: 
       const common = { url, method: 'POST' as const, path: '/v1/checkout', body: BODY, processes: o.loadProcesses, connections: o.connections };
       // Warm-up (JIT, connections, script cache) with the repeat set: their first use.
       await runCannon({ ...common, ticketsFiles: repeat.files, seconds: 0, maxSeconds: 30 });
+      const idle0 = server.cpuSeconds();
+      const idleRedis0 = await redisCpuSeconds(s.redis);
+      await sleep(IDLE_S * 1000);
+      cpu.checkoutIdleCores = round2((server.cpuSeconds() - idle0) / IDLE_S);
+      cpu.redisIdleCores = round2(((await redisCpuSeconds(s.redis)) - idleRedis0) / IDLE_S);
       log('first-use run');
       const cpu0 = server.cpuSeconds();
       const redis0 = await redisCpuSeconds(s.redis);

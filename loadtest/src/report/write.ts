@@ -302,5 +302,19 @@ function cpuTable(r: BenchResult): string[] {
     `| conventional stack, first-use checkout (\`baselineCheckoutCpuUs\`) | ${us(r.baselineCheckoutCpuUs)} | Sluice ${us(r.checkoutCpuUs)} (target ≥ 3× less) | ${ratioOf(r.baselineCheckoutCpuUs, r.checkoutCpuUs)} |`,
     `| conventional stack, junk rejection (\`baselineRejectCpuUs\`) | ${us(r.baselineRejectCpuUs)} | Sluice ${us(r.rejectCpuUs)} (target ≥ 20× less) | ${ratioOf(r.baselineRejectCpuUs, r.rejectCpuUs)} |`,
     '',
+    ...idleNote(r),
+  ];
+}
+
+/** Background CPU carried by every per-operation figure, from the idle reading before the runs. */
+function idleNote(r: BenchResult): string[] {
+  const c = r.details.checkout?.cpu;
+  if (!c || c.checkoutIdleCores === null) return [];
+  const rate = r.checkoutPerSecond ?? 0;
+  const share = rate > 0 ? (c.checkoutIdleCores / rate) * 1e6 : Number.NaN;
+  return [
+    `Idle, before the runs: the checkout processes used ${c.checkoutIdleCores} cores and Redis ${c.redisIdleCores} cores (timers, refreshes, other clients). ` +
+      `At the first-use rate of ${f(rate)}/s the checkout processes' idle CPU alone is ${f(share, ' µs', 1)} per checkout; the figures above include it (nothing is subtracted).`,
+    '',
   ];
 }
