@@ -8,7 +8,7 @@ import { CloseCode, GatePaths, type PublicEventInfo, wsPath } from '@sluice/shar
 import WebSocket from 'ws';
 import { nextLocalAddress } from '../swarm/run.ts';
 import { buyWithRetry, type BuyOutcome, finalStatuses, getJson } from './http.ts';
-import { powPool } from './pow-pool.ts';
+import { type Challenge, powPool } from './pow-pool.ts';
 
 export interface CrowdOptions {
   gateUrl: string;
@@ -40,6 +40,8 @@ export interface CrowdSummary {
   powMaxDifficulty: number;
   joined: number;
   joinFailed: Record<string, number>;
+  /** Never got to join before the crowd stopped (still solving proof of work or connecting). */
+  stillJoining: number;
   /** Arrived after the sale sold out or closed: the gate turned them away at the door. */
   turnedAway: number;
   leftEarly: number;
@@ -88,6 +90,7 @@ export async function runCrowd(o: CrowdOptions): Promise<CrowdSummary> {
     powMaxDifficulty: 0,
     joined: 0,
     joinFailed: {},
+    stillJoining: 0,
     turnedAway: 0,
     leftEarly: 0,
     reconnects: 0,
@@ -112,6 +115,7 @@ export async function runCrowd(o: CrowdOptions): Promise<CrowdSummary> {
     m[k] = (m[k] ?? 0) + 1;
   };
   let soldOut = false;
+  let stopping = false;
   const sawSoldOut = () => {
     if (!soldOut) {
       soldOut = true;
@@ -165,15 +169,12 @@ export async function runCrowd(o: CrowdOptions): Promise<CrowdSummary> {
     try {
       // Like the queue page: a challenge for this cid from this address (good for one join, and
       // fetched even at base difficulty 0, since a surge of joins may raise it), solved before
-      // the socket opens.
-      const c = await getJson<{ challenge: string; difficulty: number }>(
-        `${o.gateUrl}${GatePaths.challenge(o.event)}?cid=${cid}`,
-        localAddress,
+      // the socket opens. Arrivals wait for a free solver, as a slow phone would.
+      const c = await solver.solveFresh(() =>
+        getJson<Challenge>(`${o.gateUrl}${GatePaths.challenge(o.event)}?cid=${cid}`, localAddress),
       );
       s.powMaxDifficulty = Math.max(s.powMaxDifficulty, c.difficulty);
-      if (c.difficulty > 0 || info.powDifficulty > 0) {
-        pow = { challenge: c.challenge, nonce: await solver.solve(c.challenge, c.difficulty) };
-      }
+      if (c.difficulty > 0 || info.powDifficulty > 0) pow = { challenge: c.challenge, nonce: c.nonce };
     } catch (err) {
       bump(s.joinFailed, `challenge: ${err instanceof Error ? err.message : String(err)}`);
       p.stage = 'done';
@@ -229,6 +230,7 @@ export async function runCrowd(o: CrowdOptions): Promise<CrowdSummary> {
         }
       });
       ws.on('close', (code) => {
+        if (stopping) return; // our own terminate() at the end
         const over = code === CloseCode.SOLD_OUT || code === CloseCode.EVENT_CLOSED;
         if (code === CloseCode.SOLD_OUT) sawSoldOut();
         if (p.stage === 'joining') {
@@ -287,8 +289,10 @@ export async function runCrowd(o: CrowdOptions): Promise<CrowdSummary> {
   await arrivals;
   s.durationS = since();
   await solver.close();
+  stopping = true;
   for (const p of shoppers) p.ws?.terminate();
   s.notAdmitted = s.joined - s.leftEarly - s.admitted;
+  s.stillJoining = shoppers.filter((p) => p.stage === 'joining').length + (o.shoppers - shoppers.length);
   s.orders = await finalStatuses(o.checkoutUrl, accepted, 30_000);
   s.orderIds = accepted.map((a) => a.orderId);
   return s;
@@ -302,7 +306,7 @@ export function describeCrowd(s: CrowdSummary): string {
       .join(', ') || 'none';
   return [
     `crowd on "${s.event}": ${s.shoppers} shoppers from ${s.addresses} loopback addresses, proof of work ${s.powDifficulty} bits (up to ${s.powMaxDifficulty} asked)`,
-    `joined       ${s.joined} (turned away, sold out: ${s.turnedAway}; failed: ${codes(s.joinFailed)})`,
+    `joined       ${s.joined} (turned away, sold out: ${s.turnedAway}; failed: ${codes(s.joinFailed)}; never got to join: ${s.stillJoining})`,
     `left early   ${s.leftEarly} (connections lost and resumed while waiting: ${s.reconnects})`,
     `admitted     ${s.admitted} (still in line at the end: ${s.notAdmitted})`,
     `bought       ${s.ordersAccepted} orders, ${s.unitsBought} units, by ${s.buyers} buyers (refused: ${codes(s.refused)})`,
