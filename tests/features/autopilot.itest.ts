@@ -40,6 +40,7 @@ const workerWith = (latencyMs: number) =>
     { pool: s.pool },
   );
 
+type AuditRows = { before: { rate: number }; after: { rate: number; reason: string } }[];
 const rate = async () => (await getEvent(s.redis, s.prefix, sale.evt))!.config.rate;
 const autopilotRows = async () =>
   (
@@ -98,9 +99,13 @@ describe('release-rate autopilot', () => {
     expect(answers.filter((a) => a.status === 202)).toHaveLength(40);
 
     await until(async () => (await rate()) === FLOOR, 30_000, 'rate down to the floor');
-    const down = await autopilotRows();
-    expect(down.length).toBeGreaterThanOrEqual(4); // 50 → 40 → 30 → 20 → 10, one step per decision
-    for (const row of down) {
+    // 50 → 40 → 30 → 20 → 10, one step per decision. The audit row is marked applied just after
+    // the change itself (same transaction as the mark), so wait for the last one to commit.
+    const down = await until<AuditRows | undefined>(async () => {
+      const rows = await autopilotRows();
+      return rows.length >= 4 ? rows : undefined;
+    }, 10_000, 'four audited steps down');
+    for (const row of down!) {
       expect(row.after.rate).toBeLessThan(row.before.rate);
       expect(row.before.rate - row.after.rate).toBeLessThanOrEqual(10);
       expect(row.after.reason).toMatch(/order backlog \d+ > 10/);
@@ -111,9 +116,11 @@ describe('release-rate autopilot', () => {
     worker = await workerWith(0);
     await until(async () => (await s.redis.zcard(sale.k.reservations)) === 0, 60_000, 'backlog drained');
     await until(async () => (await rate()) >= FLOOR + 15, 30_000, 'rate back up');
-    const up = (await autopilotRows()).filter((r) => r.after.rate > r.before.rate);
-    expect(up.length).toBeGreaterThanOrEqual(3);
-    for (const row of up) {
+    const up = await until<AuditRows | undefined>(async () => {
+      const rows = (await autopilotRows()).filter((r) => r.after.rate > r.before.rate);
+      return rows.length >= 3 ? rows : undefined;
+    }, 10_000, 'three audited steps up');
+    for (const row of up!) {
       expect(row.after.rate - row.before.rate).toBeLessThanOrEqual(10);
       expect(row.after.reason).toMatch(/checkout healthy/);
     }
