@@ -16,11 +16,12 @@ import {
   prom,
   readiness,
   SluiceError,
+  TrustedProxies,
 } from '@sluice/shared';
 import HyperExpress from 'hyper-express';
 import { registerAdminRoutes } from './admin/routes.ts';
 import { startAutopilot } from './autopilot/loop.ts';
-import { authenticate } from './auth/guard.ts';
+import { Access } from './auth/access.ts';
 import { facts, registerAuthRoutes } from './auth/routes.ts';
 import { redisSessions } from './auth/sessions.ts';
 import { resolveTokens, type Tokens } from './auth/tokens.ts';
@@ -38,6 +39,8 @@ export interface DashboardOptions {
   sampleMs?: number;
   /** Pass interval of the release-rate autopilot (ms); tests may shorten it. */
   autopilotMs?: number;
+  /** How often a live stream re-checks its credential (ms); tests may shorten it. */
+  streamRecheckMs?: number;
 }
 
 export interface Dashboard {
@@ -92,6 +95,20 @@ export async function startDashboard(config: DashboardConfig, opts: DashboardOpt
     ...(opts.autopilotMs === undefined ? {} : { intervalMs: opts.autopilotMs }),
   });
   const streams = new Set<() => void>();
+  const sessionStreams = new Map<string, Set<() => void>>();
+  const access = new Access({
+    redis,
+    pool,
+    prefix: config.prefix,
+    tokens,
+    sessions,
+    proxies: new TrustedProxies(config.trustedProxies),
+    log,
+  });
+  const closeStreams = (sessionId: string) => {
+    for (const close of [...(sessionStreams.get(sessionId) ?? [])]) close();
+    sessionStreams.delete(sessionId);
+  };
   let accepting = true;
 
   const app = new HyperExpress.Server({ max_body_length: MAX_BODY_BYTES, fast_abort: true });
@@ -126,7 +143,7 @@ export async function startDashboard(config: DashboardConfig, opts: DashboardOpt
   app.get(
     '/',
     handled(log, async (req, res) => {
-      const who = await authenticate(facts(req), tokens, sessions);
+      const who = await access.identify(req, facts(req));
       res.status(who ? 200 : 401).header('cache-control', 'no-store').type('html').send(CONSOLE_HTML);
     }),
   );
@@ -138,9 +155,19 @@ export async function startDashboard(config: DashboardConfig, opts: DashboardOpt
   });
 
   const extraOrigins = config.consoleOrigins;
-  registerAuthRoutes(app, { redis, prefix: config.prefix, tokens, sessions, sessionTtlS: config.sessionTtlS, extraOrigins, log });
-  registerAdminRoutes(app, { redis, pool, prefix: config.prefix, kek, tokens, sessions, extraOrigins, hub, log, changes });
-  registerLiveRoutes(app, { tokens, sessions, hub, log, sseClients, streams });
+  registerAuthRoutes(app, { tokens, sessions, sessionTtlS: config.sessionTtlS, extraOrigins, log, access, closeStreams });
+  registerAdminRoutes(app, { redis, pool, prefix: config.prefix, kek, tokens, sessions, extraOrigins, hub, log, changes, access });
+  registerLiveRoutes(app, {
+    tokens,
+    sessions,
+    hub,
+    log,
+    sseClients,
+    streams,
+    access,
+    sessionStreams,
+    ...(opts.streamRecheckMs !== undefined ? { recheckMs: opts.streamRecheckMs } : {}),
+  });
 
   app.set_not_found_handler((req, res) => sendError(log, req, res, new SluiceError('NOT_FOUND')));
   app.set_error_handler((req, res, err) => sendError(log, req, res, err));

@@ -12,3 +12,4 @@ export * from './tickets/index.ts';
 export * from './tickets/admission.ts';
 export * from './fairness/index.ts';
 export * from './web/favicon.ts';
+export * from './net/client-address.ts';

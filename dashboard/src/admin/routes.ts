@@ -14,7 +14,8 @@ import {
 } from '@sluice/shared';
 import type { Kek, prom } from '@sluice/shared';
 import type { Request, Server } from 'hyper-express';
-import { authenticate, authorize, type Principal } from '../auth/guard.ts';
+import type { Access } from '../auth/access.ts';
+import { authorize, type Principal } from '../auth/guard.ts';
 import { facts } from '../auth/routes.ts';
 import type { SessionStore } from '../auth/sessions.ts';
 import type { Tokens } from '../auth/tokens.ts';
@@ -45,13 +46,14 @@ export interface AdminDeps {
   hub: LiveHub;
   log: Logger;
   changes: prom.Counter<'action'>;
+  access: Access;
 }
 
 export function registerAdminRoutes(app: Server, d: AdminDeps): void {
   const ctx: Ctx = { redis: d.redis, pool: d.pool, prefix: d.prefix, kek: d.kek };
   const guard = async (req: Request, need: 'read' | 'write'): Promise<Principal> => {
     const f = facts(req);
-    return authorize(await authenticate(f, d.tokens, d.sessions), f, need, d.extraOrigins);
+    return authorize(await d.access.identify(req, f), f, need, d.extraOrigins);
   };
   const eventId = (req: Request): string => {
     const id = req.path_parameters.id ?? '';

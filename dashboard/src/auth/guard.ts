@@ -5,7 +5,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { SluiceError } from '@sluice/shared';
 import { readSessionCookie, type SessionStore, sessionTag } from './sessions.ts';
-import { type Role, roleOf, type Tokens } from './tokens.ts';
+import { type Role, roleOf, type Tokens, tokenTag } from './tokens.ts';
 
 export interface Principal {
   role: Role;
@@ -27,7 +27,11 @@ export interface RequestFacts {
 }
 
 /** The caller, or null when there is no valid credential. A bad bearer token is not a fallback to the cookie. */
-export async function authenticate(req: RequestFacts, tokens: Tokens, sessions: SessionStore): Promise<Principal | null> {
+export async function authenticate(
+  req: RequestFacts,
+  tokens: Tokens,
+  sessions: SessionStore,
+): Promise<Principal | null> {
   const auth = req.authorization;
   if (auth !== undefined && auth !== '') {
     const m = /^Bearer\s+(\S+)$/i.exec(auth);
@@ -38,7 +42,18 @@ export async function authenticate(req: RequestFacts, tokens: Tokens, sessions: 
   if (id === '') return null;
   const s = await sessions.get(id);
   if (!s) return null;
-  return { role: s.role, via: 'session', actor: `${s.role}/session:${sessionTag(id)}`, csrf: s.csrf, sessionId: id };
+  // Opened with a token that is no longer the role's (rotated, or the role switched off).
+  if ((s.role === 'viewer' && tokens.viewer === '') || s.tok !== tokenTag(tokens, s.role)) {
+    await sessions.destroy(id);
+    return null;
+  }
+  return {
+    role: s.role,
+    via: 'session',
+    actor: `${s.role}/session:${sessionTag(id)}`,
+    csrf: s.csrf,
+    sessionId: id,
+  };
 }
 
 export const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);

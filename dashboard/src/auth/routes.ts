@@ -1,25 +1,24 @@
 // POST /v1/login (token → session cookie), POST /v1/logout, GET /v1/session.
-import type { Logger, Redis } from '@sluice/shared';
+import type { Logger } from '@sluice/shared';
 import { SluiceError } from '@sluice/shared';
 import type { Request, Server } from 'hyper-express';
 import { handled, jsonBody, ok } from '../http/respond.ts';
-import { dashboardKeys } from '../keys.ts';
+import type { Access } from './access.ts';
 import { authenticate, isOwnOrigin, type RequestFacts } from './guard.ts';
-import { clearedCookie, type SessionStore, sessionCookie } from './sessions.ts';
-import { roleOf, type Tokens } from './tokens.ts';
+import { clearedCookie, type SessionStore, sessionCookie, sessionTag } from './sessions.ts';
+import { roleOf, type Tokens, tokenTag } from './tokens.ts';
 
-/** Failed logins allowed per client address per window. */
-export const LOGIN_FAILURES_MAX = 20;
-const LOGIN_WINDOW_S = 300;
+export { LOGIN_FAILURES_MAX } from './access.ts';
 
 export interface AuthDeps {
-  redis: Redis;
-  prefix: string;
   tokens: Tokens;
   sessions: SessionStore;
   sessionTtlS: number;
   extraOrigins: readonly string[];
   log: Logger;
+  access: Access;
+  /** Close the live streams of a session (logout). */
+  closeStreams: (sessionId: string) => void;
 }
 
 export function facts(req: Request): RequestFacts {
@@ -39,8 +38,6 @@ export function isHttps(req: Request): boolean {
 }
 
 export function registerAuthRoutes(app: Server, d: AuthDeps): void {
-  const k = dashboardKeys(d.prefix);
-
   app.post(
     '/v1/login',
     handled(d.log, async (req, res) => {
@@ -51,18 +48,27 @@ export function registerAuthRoutes(app: Server, d: AuthDeps): void {
       const body = await jsonBody(req);
       const token = (body as { token?: unknown } | null)?.token;
       if (typeof token !== 'string' || token.length === 0 || token.length > 512) {
-        throw new SluiceError('INVALID_FIELD', { field: 'token', message: 'token: must be the admin or viewer token' });
+        throw new SluiceError('INVALID_FIELD', {
+          field: 'token',
+          message: 'token: must be the admin or viewer token',
+        });
       }
-      const failKey = k.loginFailures(req.ip);
-      if (Number(await d.redis.get(failKey)) >= LOGIN_FAILURES_MAX) throw new SluiceError('RATE_LIMITED');
+      // Counted per operator address (through a trusted proxy), with wrong bearer tokens.
+      const address = d.access.address(req);
+      await d.access.notThrottled(address, 'login');
       const role = roleOf(d.tokens, token);
       if (!role) {
-        await d.redis.multi().incr(failKey).expire(failKey, LOGIN_WINDOW_S).exec();
-        d.log.warn({ ip: req.ip }, 'failed login');
+        await d.access.refused(address, 'login');
         throw new SluiceError('UNAUTHENTICATED', { message: 'Wrong token.' });
       }
-      const { id, session } = await d.sessions.create(role, Date.now());
-      d.log.info({ role, ip: req.ip }, 'login');
+      const { id, session } = await d.sessions.create(role, Date.now(), tokenTag(d.tokens, role));
+      await d.access
+        .record('login', { address, via: 'login', role, actor: `${role}/session:${sessionTag(id)}` })
+        .catch(async (err: unknown) => {
+          await d.sessions.destroy(id); // no session without its record
+          throw err;
+        });
+      d.log.info({ role, address }, 'login');
       res.header('set-cookie', sessionCookie(id, { secure: isHttps(req), maxAgeS: d.sessionTtlS }));
       ok(res, { role, csrf: session.csrf, expiresInS: d.sessionTtlS });
     }),
@@ -72,7 +78,16 @@ export function registerAuthRoutes(app: Server, d: AuthDeps): void {
     '/v1/logout',
     handled(d.log, async (req, res) => {
       const who = await authenticate(facts(req), d.tokens, d.sessions);
-      if (who?.sessionId) await d.sessions.destroy(who.sessionId);
+      if (who?.sessionId) {
+        await d.sessions.destroy(who.sessionId);
+        d.closeStreams(who.sessionId);
+        await d.access.record('logout', {
+          address: d.access.address(req),
+          via: 'session',
+          role: who.role,
+          actor: who.actor,
+        });
+      }
       res.header('set-cookie', clearedCookie(isHttps(req)));
       res.status(204).send();
     }),
@@ -81,7 +96,7 @@ export function registerAuthRoutes(app: Server, d: AuthDeps): void {
   app.get(
     '/v1/session',
     handled(d.log, async (req, res) => {
-      const who = await authenticate(facts(req), d.tokens, d.sessions);
+      const who = await d.access.identify(req, facts(req));
       if (!who) throw new SluiceError('UNAUTHENTICATED');
       ok(res, { role: who.role, via: who.via, csrf: who.csrf ?? null });
     }),

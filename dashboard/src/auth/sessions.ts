@@ -11,10 +11,12 @@ export interface Session {
   role: Role;
   csrf: string;
   at: number;
+  /** tokenTag of the token it was opened with: a changed token ends the session. */
+  tok: string;
 }
 
 export interface SessionStore {
-  create(role: Role, now: number): Promise<{ id: string; session: Session }>;
+  create(role: Role, now: number, tok: string): Promise<{ id: string; session: Session }>;
   get(id: string): Promise<Session | null>;
   destroy(id: string): Promise<void>;
 }
@@ -22,9 +24,9 @@ export interface SessionStore {
 export function redisSessions(redis: Redis, prefix: string, ttlS: number): SessionStore {
   const k = dashboardKeys(prefix);
   return {
-    async create(role, now) {
+    async create(role, now, tok) {
       const id = randomBytes(32).toString('base64url');
-      const session: Session = { role, csrf: randomBytes(24).toString('base64url'), at: now };
+      const session: Session = { role, csrf: randomBytes(24).toString('base64url'), at: now, tok };
       await redis.set(k.session(id), JSON.stringify(session), 'EX', ttlS);
       return { id, session };
     },

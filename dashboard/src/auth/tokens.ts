@@ -1,6 +1,6 @@
 // Operator and viewer tokens: compared in constant time; an empty admin token is replaced by a
 // random one at start so a dashboard is never open without a login.
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export const ROLES = ['admin', 'viewer'] as const;
 export type Role = (typeof ROLES)[number];
@@ -12,7 +12,10 @@ export interface Tokens {
 }
 
 /** The tokens to use; `generated` is true when the admin token was made up here. */
-export function resolveTokens(cfg: { adminToken: string; viewerToken: string }): Tokens & { generated: boolean } {
+export function resolveTokens(cfg: {
+  adminToken: string;
+  viewerToken: string;
+}): Tokens & { generated: boolean } {
   if (cfg.adminToken !== '') return { admin: cfg.adminToken, viewer: cfg.viewerToken, generated: false };
   return { admin: randomBytes(24).toString('base64url'), viewer: cfg.viewerToken, generated: true };
 }
@@ -35,4 +38,14 @@ export function roleOf(tokens: Tokens, presented: string): Role | null {
 /** One line for the launcher to print. @example console.log(adminTokenLine(t)) */
 export function adminTokenLine(tokens: Tokens): string {
   return `admin token: ${tokens.admin}`;
+}
+
+/**
+ * A short keyed fingerprint of the token a session was opened with (HMAC of the role name under
+ * the token): stored with the session, compared on every use, so changing ADMIN_TOKEN or
+ * VIEWER_TOKEN ends every session opened with the old one. Says nothing useful about the token.
+ */
+export function tokenTag(tokens: Tokens, role: Role): string {
+  const secret = role === 'admin' ? tokens.admin : tokens.viewer;
+  return createHmac('sha256', secret).update(`sluice-session:${role}`).digest('base64url').slice(0, 22);
 }

@@ -2,6 +2,7 @@
 // GET /v1/events/{id}/whatif?rate=r: the slider's preview, for scripts.
 import { isEventId, type Logger, type prom, SluiceError } from '@sluice/shared';
 import type { Request, Server } from 'hyper-express';
+import type { Access } from '../auth/access.ts';
 import { authenticate, authorize } from '../auth/guard.ts';
 import { facts } from '../auth/routes.ts';
 import type { SessionStore } from '../auth/sessions.ts';
@@ -19,6 +20,11 @@ export interface LiveDeps {
   sseClients: prom.Gauge;
   /** Open streams, closed on shutdown. */
   streams: Set<() => void>;
+  access: Access;
+  /** Open streams by session id, closed at logout. */
+  sessionStreams: Map<string, Set<() => void>>;
+  /** How often an open stream re-checks its credential (expiry, token change, logout elsewhere), ms. */
+  recheckMs?: number;
 }
 
 export function registerLiveRoutes(app: Server, d: LiveDeps): void {
@@ -29,13 +35,14 @@ export function registerLiveRoutes(app: Server, d: LiveDeps): void {
   };
   const read = async (req: Request) => {
     const f = facts(req);
-    return authorize(await authenticate(f, d.tokens, d.sessions), f, 'read', []);
+    return authorize(await d.access.identify(req, f), f, 'read', []);
   };
 
   app.get(
     '/v1/events/:id/live',
     handled(d.log, async (req, res) => {
-      await read(req);
+      const who = await read(req);
+      const f = facts(req);
       const evt = id(req);
       const first = await d.hub.snapshot(evt);
       if (!first) throw new SluiceError('UNKNOWN_EVENT');
@@ -54,7 +61,9 @@ export function registerLiveRoutes(app: Server, d: LiveDeps): void {
         if (done) return;
         done = true;
         unwatch();
+        clearInterval(recheck);
         d.streams.delete(closer);
+        if (who.sessionId) d.sessionStreams.get(who.sessionId)?.delete(closer);
         d.sseClients.dec();
       };
       const closer = () => {
@@ -62,6 +71,21 @@ export function registerLiveRoutes(app: Server, d: LiveDeps): void {
         if (sse.active) sse.close();
       };
       d.streams.add(closer);
+      if (who.sessionId) {
+        let set = d.sessionStreams.get(who.sessionId);
+        if (!set) d.sessionStreams.set(who.sessionId, (set = new Set()));
+        set.add(closer);
+      }
+      // A stream outlives no credential: the session expired, was logged out on another
+      // dashboard process, or the token changed.
+      const recheck = setInterval(() => {
+        authenticate(f, d.tokens, d.sessions).then(
+          (p) => {
+            if (!p) closer();
+          },
+          (err: unknown) => d.log.warn({ err }, 'live stream credential re-check failed; keeping the stream until the next check'),
+        );
+      }, d.recheckMs ?? 5000);
       res.once('close', end);
     }),
   );

@@ -178,6 +178,11 @@ export const dashboardSchema = {
     'Name of the checkout latency histogram read from those URLs',
     { pattern: /^[a-zA-Z_:][a-zA-Z0-9_:]*$/, form: 'a Prometheus metric name' },
   ),
+  trustedProxies: cidrList(
+    'DASHBOARD_TRUSTED_PROXIES',
+    [],
+    'Reverse proxies (IP or CIDR) whose X-Real-IP / X-Forwarded-For name the operator; the login limiter counts per operator address, not per proxy',
+  ),
   consoleOrigins: list(
     'DASHBOARD_ORIGINS',
     [],
