@@ -72,8 +72,8 @@ export function registerLiveRoutes(app: Server, d: LiveDeps): void {
       };
       d.streams.add(closer);
       if (who.sessionId) {
-        let set = d.sessionStreams.get(who.sessionId);
-        if (!set) d.sessionStreams.set(who.sessionId, (set = new Set()));
+        const set = d.sessionStreams.get(who.sessionId) ?? new Set<() => void>();
+        d.sessionStreams.set(who.sessionId, set);
         set.add(closer);
       }
       // A stream outlives no credential: the session expired, was logged out on another
