@@ -2,8 +2,8 @@
 // child process, its own Redis prefix and PostgreSQL schema): the printed queue page, the
 // pre-queue countdown, admission, the demo shop, Buy, the order confirmed, and the order row in
 // PostgreSQL. Then a second shopper whose units are gone by the time they click Buy: another
-// shopper (over the public HTTP protocol) bought the last ones first. No page may hit a 404
-// (favicon included). Screenshots go to test-artifacts/ (the README's come from
+// shopper (over the public HTTP protocol) bought the last ones first. No page (queue page, shop,
+// ops console) may hit a 404, favicon included. Screenshots go to test-artifacts/ (the README's come from
 // scripts/screenshots.ts).
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -52,8 +52,13 @@ async function shopper(): Promise<{ ctx: BrowserContext; page: Page }> {
   });
   page.on('console', (m) => {
     // Chrome logs every non-2xx answer as "Failed to load resource"; a refused purchase (409) is
-    // expected here, and 404s are caught above by URL.
-    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(`console: ${m.text()}`);
+    // expected here, a 404 is not. The browser's own /favicon.ico request shows only here (it
+    // is not a page request), so this is where a missing favicon is caught.
+    const text = m.text();
+    if (m.type() !== 'error') return;
+    if (!text.startsWith('Failed to load resource') || text.includes('status of 404')) {
+      problems.push(`console: ${text} (${m.location().url})`);
+    }
   });
   return { ctx, page };
 }
@@ -170,6 +175,15 @@ describe('the demo journey on `npm start`', () => {
     expect(await stack.redis.hget(eventKeys(stack.prefix, 'demo').used, sub)).toBeNull();
     await shot(page, 'shop-sold-out.png');
     await ctx.close();
+
+    // The ops console too: it loads without a 404 (favicon included).
+    const ops = await shopper();
+    await ops.page.goto(`${stack.dashboardUrl}/?evt=demo`);
+    await ops.page.fill('#token', stack.adminToken);
+    await ops.page.click('#login-submit');
+    await ops.page.waitForSelector('#fig-queue', { timeout: 60_000 });
+    await ops.page.waitForTimeout(2000);
+    await ops.ctx.close();
 
     expect(problems).toEqual([]);
   }, T);
