@@ -2,7 +2,7 @@
 // it over HTTP. After the dashboard's withdrawal the key leaves the gate's JWKS at once and
 // checkout refuses tickets signed with it within seconds — also one it had already verified (its
 // cached verdict) and one whose digest the gate recorded — while tickets of the new key buy.
-import { loadKeyring, type Pool } from '@sluice/shared';
+import { loadKeyring, type Pool, SluiceError, verifyAdmission } from '@sluice/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withdrawKeyAction } from '../../dashboard/src/admin/actions.ts';
 import { testGate } from '../../gate/test/gate.ts';
@@ -47,6 +47,15 @@ describe('emergency key withdrawal', () => {
     const verified = await sale.ticket();
     expect((await buy(base, verified, '{"sku":"NOPE","qty":1}')).status).toBe(400);
     const recorded = await sale.ticket();
+    // A storefront helper that re-reads the JWKS every 300 ms has verified (and cached) one too.
+    const storefront = {
+      jwksUrl: `${gate.http}/.well-known/jwks.json`,
+      audience: 'sluice-checkout',
+      event: sale.evt,
+      jwksRefreshMs: 300,
+    };
+    const seenByShop = await sale.ticket();
+    expect((await verifyAdmission(seenByShop, storefront)).evt).toBe(sale.evt);
 
     const at = Date.now();
     const ctx = { redis: s.redis, pool: undefined as unknown as Pool, prefix: s.prefix, kek: null };
@@ -62,6 +71,16 @@ describe('emergency key withdrawal', () => {
       'refused at checkout',
     );
     expect((await buy(base, recorded)).code).toBe('TICKET_UNKNOWN_KEY');
+    // And at the storefront, its cached verdict included.
+    await until(
+      () =>
+        verifyAdmission(seenByShop, storefront).then(
+          () => false,
+          (e) => e instanceof SluiceError && e.code === 'TICKET_UNKNOWN_KEY',
+        ),
+      5_000,
+      'refused at the storefront',
+    );
     expect(Date.now() - at).toBeLessThan(5_000);
     // Tickets of the new key still buy.
     const fresh = await loadKeyring(s.redis, s.prefix);

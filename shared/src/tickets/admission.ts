@@ -28,6 +28,12 @@ export interface AdmissionOptions {
    * a revoked ticket is refused only at checkout.
    */
   revocations?: RevocationCheck;
+  /**
+   * Re-read the JWKS this often in the background (ms), so an emergency key withdrawal stops the
+   * key's tickets here within it (e.g. 2000). Default: only when a key is unknown or the keys are
+   * older than 5 min.
+   */
+  jwksRefreshMs?: number;
 }
 
 export const DEFAULT_TICKET_ISSUER = 'sluice-gate';
@@ -53,11 +59,12 @@ function verifierFor(opts: AdmissionOptions): TicketVerifier {
     opts.audience,
     opts.clockToleranceS ?? 5,
     opts.now !== undefined,
+    opts.jwksRefreshMs ?? 0,
   ]);
   let v = opts.now === undefined ? verifiers.get(key) : undefined;
   if (!v) {
     v = new TicketVerifier({
-      keys: new RemoteJwks(opts.jwksUrl),
+      keys: new RemoteJwks(opts.jwksUrl, opts.jwksRefreshMs ? { refreshEveryMs: opts.jwksRefreshMs } : {}),
       issuer,
       audience: opts.audience,
       clockToleranceS: opts.clockToleranceS ?? 5,

@@ -55,11 +55,22 @@ export class RemoteJwks implements KeySource {
   private readonly maxAgeMs: number;
   private readonly timeoutMs: number;
 
-  constructor(url: string, opts: { cooldownMs?: number; maxAgeMs?: number; timeoutMs?: number } = {}) {
+  /**
+   * `refreshEveryMs`: also re-read the JWKS in the background this often (a withdrawn key then
+   * disappears within it; the timer does not keep the process alive).
+   */
+  constructor(
+    url: string,
+    opts: { cooldownMs?: number; maxAgeMs?: number; timeoutMs?: number; refreshEveryMs?: number } = {},
+  ) {
     this.url = url;
     this.cooldownMs = opts.cooldownMs ?? 5_000;
     this.maxAgeMs = opts.maxAgeMs ?? 300_000;
     this.timeoutMs = opts.timeoutMs ?? 2_000;
+    if (opts.refreshEveryMs) {
+      // A failed background read keeps the keys held; the next tick (or an unknown kid) retries.
+      setInterval(() => void this.refresh().catch(() => undefined), opts.refreshEveryMs).unref();
+    }
   }
 
   /** Fetch now (at boot, and when a key is unknown and the cooldown has passed). */
