@@ -12,6 +12,7 @@ import { runCheckoutSuite } from './checkout/suite.ts';
 import { runFlashSale } from './flash-sale/run.ts';
 import { runGateHold } from './gate/hold.ts';
 import { startGateCluster } from './gate/launch.ts';
+import { runPrequeueOpen } from './gate/prequeue-open.ts';
 import { runCannon } from './lib/cannon.ts';
 import { runWrk, wrkAvailable } from './lib/wrk.ts';
 import { cpuSeconds, machineInfo } from './lib/proc.ts';
@@ -42,25 +43,33 @@ export interface Profile {
   checkoutWorkers: number;
   /** Longest wait for a server's RSS to settle before a memory reading. */
   settleMaxMs: number;
+  /** Shoppers in the pre-queue of the opening phase. */
+  prequeue: number;
 }
+
+/** A state frame of the size the gate sends while a sale waits (the floor publishes this). */
+const FLOOR_FRAME = JSON.stringify({
+  t: 'state', evt: 'hold', st: 'open', served: 0, tail: 100000, len: 100000, rate: 0, adm: 0, cfg: 0,
+  start: 1_800_000_000_000, seedHash: 'f'.repeat(64), seed: null, now: 1_800_000_000_000, tick: 12345,
+});
 
 export const PROFILES: Record<string, Profile> = {
   smoke: {
     name: 'smoke', held: 50, arrivalRate: 500, holdSeconds: 1, echoSockets: 10, echoSeconds: 1, helloSeconds: 1,
     redisRequests: 2000, firstUseTickets: 400, checkoutMaxSeconds: 2, fixedRateSeconds: 1, shortRunSeconds: 1,
-    drainSeconds: 5, verifySeconds: 0.5, tickMs: 250, checkoutWorkers: 0, settleMaxMs: 1000,
+    drainSeconds: 5, verifySeconds: 0.5, tickMs: 250, checkoutWorkers: 0, settleMaxMs: 1000, prequeue: 1000,
     sale: { shoppers: 100, joinRate: 500, releaseRate: 20, stock: 30, p: 0.5, maxSaleSeconds: 30 },
   },
   quick: {
     name: 'quick', held: 50_000, arrivalRate: 20_000, holdSeconds: 5, echoSockets: 200, echoSeconds: 3, helloSeconds: 4,
     redisRequests: 100_000, firstUseTickets: 60_000, checkoutMaxSeconds: 15, fixedRateSeconds: 8, shortRunSeconds: 4,
-    drainSeconds: 8, verifySeconds: 3, tickMs: 250, checkoutWorkers: 0, settleMaxMs: 8000,
+    drainSeconds: 8, verifySeconds: 3, tickMs: 250, checkoutWorkers: 0, settleMaxMs: 8000, prequeue: 100_000,
     sale: { shoppers: 20_000, joinRate: 10_000, releaseRate: 2000, stock: 5000, p: 0.5, maxSaleSeconds: 60 },
   },
   full: {
     name: 'full', held: 100_000, arrivalRate: 20_000, holdSeconds: 20, echoSockets: 500, echoSeconds: 5, helloSeconds: 10,
     redisRequests: 300_000, firstUseTickets: 400_000, checkoutMaxSeconds: 60, fixedRateSeconds: 30, shortRunSeconds: 10,
-    drainSeconds: 40, verifySeconds: 5, tickMs: 250, checkoutWorkers: 0, settleMaxMs: 15_000,
+    drainSeconds: 40, verifySeconds: 5, tickMs: 250, checkoutWorkers: 0, settleMaxMs: 15_000, prequeue: 1_000_000,
     sale: { shoppers: 100_000, joinRate: 10_000, releaseRate: 5000, stock: 20_000, p: 0.5, maxSaleSeconds: 120 },
   },
 };
@@ -95,6 +104,8 @@ export async function runBench(
     checkoutCpuUs: null, verifyCpuUs: null, checkoutRedisCpuUs: null, rejectCpuUs: null, rejectRedisCpuUs: null,
     orderRedisCpuUs: null, orderWorkerCpuUs: null, baselineCheckoutCpuUs: null, baselineRejectCpuUs: null, helloCpuUs: null,
     tickLateP99Ms: null, tickLateMaxMs: null,
+    joinGateCpuUs: null, joinRedisCpuUs: null, frameGateCpuUs: null, frameFloorCpuUs: null, listenOverflows: null,
+    joinsOfferedPerSecond: null, gateBytesPerConnectionSpread: null, gateMemoryReadingFailed: null, prequeueOpenS: null, prequeueMembers: null,
     details: {}, errors: {},
   };
   const phase = async (name: string, f: () => Promise<void>) => {
@@ -110,8 +121,11 @@ export async function runBench(
   const stores = await openStores('bench');
   try {
     await phase('baseline uws hold', async () => {
-      const h = await measureHold({ impl: 'uws', total: p.held, ratePerS: p.arrivalRate, echoSockets: p.echoSockets, echoSeconds: p.echoSeconds, settleMaxMs: p.settleMaxMs });
+      // The floor of a state frame: the same number of sockets, a frame of the gate's size, the gate's tick.
+      const publish = { payload: FLOOR_FRAME, everyMs: p.tickMs, count: Math.max(4, Math.round((p.holdSeconds * 1000) / p.tickMs)) };
+      const h = await measureHold({ impl: 'uws', total: p.held, ratePerS: p.arrivalRate, echoSockets: p.echoSockets, echoSeconds: p.echoSeconds, settleMaxMs: p.settleMaxMs, publish });
       r.details.uwsHold = h;
+      r.frameFloorCpuUs = h.publish?.cpuUsPerFrame ?? null;
       r.baselineUwsBytesPerConnection = h.bytesPerConnection;
       r.uwsEchoPerSecond = h.echo?.msgsPerSecond ?? null;
     });
@@ -183,6 +197,27 @@ export async function runBench(
         r.joinsPerSecond = g.swarm.joinsPerSecond;
         r.joinP99Ms = g.swarm.join.p99;
         r.broadcastP99Ms = Number.isFinite(g.swarm.broadcast.p99) ? g.swarm.broadcast.p99 : null;
+        r.joinGateCpuUs = g.joinGateCpuUs;
+        r.joinRedisCpuUs = g.joinRedisCpuUs;
+        r.listenOverflows = g.listenOverflows;
+        r.frameGateCpuUs = g.frameGateCpuUs;
+        r.joinsOfferedPerSecond = g.arrivalRatePerS;
+        // A reading ≤ 0 (memory went down while sockets were added) is a failed measurement: flagged,
+        // and the targets on memory then count as not measured.
+        r.gateMemoryReadingFailed = g.memory.failed;
+        r.gateBytesPerConnectionSpread = g.memory.spreadBytes;
+      } finally {
+        await gate.stop();
+      }
+    });
+    await phase('prequeue open', async () => {
+      const gate = await startGateCluster(stores, { workers: 2, tickMs: p.tickMs });
+      try {
+        const o = await runPrequeueOpen(stores, { evt: 'drop', members: p.prequeue, maxOpenSeconds: 600 });
+        r.details.prequeueOpen = o;
+        r.prequeueMembers = o.members;
+        if (o.numbered !== o.members || !o.seedRevealed) throw new Error(`numbered ${o.numbered} of ${o.members}, seed revealed ${o.seedRevealed}`);
+        r.prequeueOpenS = o.openSeconds;
       } finally {
         await gate.stop();
       }

@@ -1,7 +1,8 @@
 // Baseline: raw uWS and `ws` servers holding the same number of idle WebSockets as the gate.
 // Memory per connection: slope of the servers' settled VmRSS between half and all sockets held.
 import { round } from '../lib/hist.ts';
-import { type Child, sleep, spawnTs } from '../lib/proc.ts';
+import { type Child, cpuSeconds, sleep, spawnTs } from '../lib/proc.ts';
+import { usPerOp } from '../lib/redis-cpu.ts';
 import { MAX_SOCKETS_PER_WORKER, startSwarm, type SwarmResult } from '../swarm/run.ts';
 import { holdInTwoSteps, type TwoStepHold } from '../swarm/two-step.ts';
 
@@ -18,6 +19,8 @@ export interface HoldResult {
   joinsPerSecond: number;
   joinP99Ms: number;
   echo?: { sockets: number; seconds: number; msgsPerSecond: number; rttP50Ms: number; rttP99Ms: number };
+  /** uWS only: raw `publish` of a state-sized frame to every held socket, CPU per frame delivered. */
+  publish?: { frames: number; sockets: number; cpuUsPerFrame: number | null; frameBytes: number };
   errors: Record<string, number>;
 }
 
@@ -39,6 +42,8 @@ export async function measureHold(o: {
   echoSeconds?: number;
   joinTimeoutMs?: number;
   settleMaxMs?: number;
+  /** Publish this frame to all held sockets `count` times, one per `everyMs` (uWS only). */
+  publish?: { payload: string; everyMs: number; count: number };
 }): Promise<HoldResult> {
   // Each server process must stay under the 20,000-file limit.
   const processes = Math.max(1, Math.ceil(o.total / MAX_SOCKETS_PER_WORKER));
@@ -63,8 +68,30 @@ export async function measureHold(o: {
       },
     );
     let rep: SwarmResult;
+    let publish: HoldResult['publish'];
     try {
       rep = await held.report();
+      if (o.publish && o.impl === 'uws') {
+        const cpu0 = servers.reduce((sum, c) => sum + cpuSeconds(c.pid), 0);
+        const done = await Promise.all(
+          servers.map((c) => {
+            c.send({ t: 'publish', ...o.publish });
+            return c.next<{ published: number; sockets: number }>(
+              (m) => m.t === 'publish-done',
+              o.publish!.count * o.publish!.everyMs + 60_000,
+              'publish-done',
+            );
+          }),
+        );
+        const cpu = servers.reduce((sum, c) => sum + cpuSeconds(c.pid), 0) - cpu0;
+        const frames = done.reduce((sum, d) => sum + d.published * d.sockets, 0);
+        publish = {
+          frames,
+          sockets: done.reduce((sum, d) => sum + d.sockets, 0),
+          cpuUsPerFrame: usPerOp(cpu, frames),
+          frameBytes: Buffer.byteLength(o.publish.payload),
+        };
+      }
     } finally {
       await held.close();
     }
@@ -81,6 +108,7 @@ export async function measureHold(o: {
       joinsPerSecond: rep.joinsPerSecond,
       joinP99Ms: rep.join.p99,
       errors: rep.errors,
+      ...(publish ? { publish } : {}),
     };
     if (o.echoSockets && o.echoSeconds) {
       const echo = await startSwarm({

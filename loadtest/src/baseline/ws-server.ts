@@ -9,6 +9,8 @@ import { WebSocketServer } from 'ws';
 const impl = process.argv[process.argv.indexOf('--impl') + 1] === 'ws' ? 'ws' : 'uws';
 const WELCOME = JSON.stringify({ t: 'welcome', evt: 'baseline', placeId: 'p', place: 'x', phase: 'queue', score: 1, resumed: false });
 let sockets = 0;
+/** The floor of a state-frame broadcast: uWS `publish` of one frame to every socket (uWS only). */
+let publishAll: ((payload: string) => void) | undefined;
 
 function isJoin(text: string): boolean {
   return text.startsWith('{"t":"join"');
@@ -25,8 +27,9 @@ if (impl === 'uws') {
     maxPayloadLength: 1024,
     idleTimeout: 960,
     maxBackpressure: 64 * 1024,
-    open: () => {
+    open: (ws) => {
       sockets++;
+      ws.subscribe('all');
     },
     message: (ws, msg, isBinary) => {
       const text = Buffer.from(msg).toString();
@@ -36,6 +39,9 @@ if (impl === 'uws') {
       sockets--;
     },
   });
+  publishAll = (payload) => {
+    app.publish('all', payload);
+  };
   app.get('/hello', (res) => {
     res.end('Hello World!');
   });
@@ -69,8 +75,22 @@ if (impl === 'uws') {
   });
 }
 
-process.on('message', (m: { t?: string }) => {
+process.on('message', (m: { t?: string; payload?: string; everyMs?: number; count?: number }) => {
   if (m.t === 'count') process.send?.({ t: 'count', sockets });
+  // `count` publishes of `payload`, one every `everyMs` (the gate's tick), then report.
+  if (m.t === 'publish' && publishAll && m.payload) {
+    let left = m.count ?? 0;
+    const publish = publishAll;
+    const payload = m.payload;
+    const timer = setInterval(() => {
+      if (left-- <= 0) {
+        clearInterval(timer);
+        process.send?.({ t: 'publish-done', published: m.count, sockets });
+        return;
+      }
+      publish(payload);
+    }, m.everyMs ?? 250);
+  }
   // Memory readings ask for a full GC first (started with --expose-gc), so they see live memory.
   if (m.t === 'gc') {
     (globalThis as { gc?: () => void }).gc?.();

@@ -4,7 +4,9 @@
 // delay while all sockets are held.
 import { createEvent, eventKeys, wsPath } from '@sluice/shared';
 import { round } from '../lib/hist.ts';
-import { pollUntil, sleep } from '../lib/proc.ts';
+import { listenOverflows } from '../lib/netstat.ts';
+import { cpuSeconds, pollUntil, sleep } from '../lib/proc.ts';
+import { redisCpuSeconds, usPerOp } from '../lib/redis-cpu.ts';
 import type { Stores } from '../lib/stores.ts';
 import type { SwarmResult } from '../swarm/run.ts';
 import { holdInTwoSteps, type TwoStepHold } from '../swarm/two-step.ts';
@@ -23,6 +25,17 @@ export interface GateHoldResult {
   memory: TwoStepHold;
   holdSeconds: number;
   swarm: SwarmResult;
+  /** Over the two join windows only: CPU of every gate worker and of Redis per join (µs). */
+  joinGateCpuUs: number | null;
+  joinRedisCpuUs: number | null;
+  /** Kernel accept-queue overflows (TcpExt ListenOverflows) during the join windows, machine-wide. */
+  listenOverflows: number | null;
+  /** While every socket is held and only state frames flow: gate CPU per frame delivered (µs). */
+  frameGateCpuUs: number | null;
+  framesDelivered: number;
+  /** Seconds the join windows took, and the joins that happened in them. */
+  joinWindowS: number;
+  joins: number;
 }
 
 export async function runGateHold(
@@ -48,8 +61,22 @@ export async function runGateHold(
   const k = eventKeys(s.prefix, o.evt);
   await pollUntil(async () => (await s.redis.hget(k.event, 'state')) === 'open', 30_000, 100);
   await sleep(1500);
+  const gateCpu = () => gate.workerPids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+  const acc = { gate: 0, redis: 0, overflows: 0, overflowsKnown: true };
+  let mark = { gate: 0, redis: 0, overflows: 0 as number | null };
+  const onJoinWindow = async (edge: 'start' | 'end') => {
+    const now = { gate: gateCpu(), redis: await redisCpuSeconds(s.redis), overflows: listenOverflows() };
+    if (edge === 'end') {
+      acc.gate += now.gate - mark.gate;
+      acc.redis += now.redis - mark.redis;
+      if (now.overflows === null || mark.overflows === null) acc.overflowsKnown = false;
+      else acc.overflows += now.overflows - mark.overflows;
+    }
+    mark = now;
+  };
   const held = await holdInTwoSteps(
     {
+      onJoinWindow,
       targets: [{ host: '127.0.0.1', port: gate.port, path: wsPath(o.evt) }],
       total: o.total,
       ratePerS: o.ratePerS,
@@ -60,8 +87,15 @@ export async function runGateHold(
     () => gate.workerPids,
   );
   try {
+    // Frames only: every socket is held and waiting; each tick sends one state frame to each.
+    const ticks0 = Number((await s.redis.hget(k.stats, 'tick')) ?? 0);
+    const cpu0 = gateCpu();
     await sleep(o.holdSeconds * 1000);
+    const frameCpu = gateCpu() - cpu0;
+    const ticks = Number((await s.redis.hget(k.stats, 'tick')) ?? 0) - ticks0;
     const rep = await held.report();
+    const holding = rep.joined - rep.closedByServer;
+    const framesDelivered = ticks * holding;
     const m = held.memory;
     return {
       requested: o.total,
@@ -75,6 +109,13 @@ export async function runGateHold(
       memory: m,
       holdSeconds: round(o.holdSeconds),
       swarm: rep,
+      joinGateCpuUs: usPerOp(acc.gate, rep.joined),
+      joinRedisCpuUs: usPerOp(acc.redis, rep.joined),
+      listenOverflows: acc.overflowsKnown ? acc.overflows : null,
+      frameGateCpuUs: usPerOp(frameCpu, framesDelivered),
+      framesDelivered,
+      joinWindowS: rep.joinWindowS,
+      joins: rep.joined,
     };
   } finally {
     await held.close();

@@ -37,6 +37,13 @@ export const RULES: Rule[] = [
   { what: 'junk rejection CPU / bare Ed25519 verify CPU', target: '≤ 0.10×', get: (h) => ratio(h.rejectCpuUs, h.verifyCpuUs), ok: (v) => v <= 0.1, fmt: (v) => `${v.toFixed(2)}×`, gap: (v) => `${(v / 0.1).toFixed(1)}× the allowance` },
   { what: 'CPU per first-use checkout, conventional / Sluice', target: '≥ 3×', get: (h) => ratio(h.baselineCheckoutCpuUs, h.checkoutCpuUs), ok: (v) => v >= 3, fmt: (v) => `${v.toFixed(2)}×`, gap: (v) => `${(3 - v).toFixed(2)}× short` },
   { what: 'CPU per junk rejection, conventional / Sluice', target: '≥ 20×', get: (h) => ratio(h.baselineRejectCpuUs, h.rejectCpuUs), ok: (v) => v >= 20, fmt: (v) => `${v.toFixed(2)}×`, gap: (v) => `${(20 - v).toFixed(2)}× short` },
+  // What a shopper costs (issue 11).
+  { what: 'gate CPU per join', target: '≤ 50 µs', get: (h) => h.joinGateCpuUs, ok: (v) => v <= 50, fmt: (v) => `${v.toFixed(1)} µs`, gap: (v) => `${(v - 50).toFixed(1)} µs over` },
+  { what: 'Redis CPU per join', target: '≤ 20 µs', get: (h) => h.joinRedisCpuUs, ok: (v) => v <= 20, fmt: (v) => `${v.toFixed(1)} µs`, gap: (v) => `${(v - 20).toFixed(1)} µs over` },
+  { what: 'gate CPU per state frame / raw uWS publish', target: '≤ 1.5×', get: (h) => ratio(h.frameGateCpuUs, h.frameFloorCpuUs), ok: (v) => v <= 1.5, fmt: (v) => `${v.toFixed(2)}×`, gap: (v) => `${(v - 1.5).toFixed(2)}× over` },
+  { what: 'listen-queue overflows during the joins', target: '0', get: (h) => h.listenOverflows, ok: (v) => v === 0, fmt: r0, gap: r0 },
+  { what: 'gate memory per held socket (issue 11)', target: '≤ 1.5 KB', get: (h) => (h.gateMemoryReadingFailed ? null : h.gateBytesPerConnection), ok: (v) => v <= 1536, fmt: (v) => `${(v / 1024).toFixed(2)} KB`, gap: (v) => `${((v - 1536) / 1024).toFixed(2)} KB over` },
+  { what: 'pre-queue open after the start', target: '≤ 15 s (1,000,000)', get: (h) => (h.prequeueMembers === 1_000_000 ? h.prequeueOpenS : null), ok: (v) => v <= 15, fmt: (v) => `${v.toFixed(1)} s`, gap: (v) => `${(v - 15).toFixed(1)} s over` },
   { what: 'memory per connection vs ws', target: '≤ 1/3', get: (h) => ratio(h.gateBytesPerConnection, h.baselineWsBytesPerConnection), ok: (v) => v <= 1 / 3, fmt: (v) => `${v.toFixed(2)}`, gap: (v) => `${(v - 1 / 3).toFixed(2)} over` },
 ];
 

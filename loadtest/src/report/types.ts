@@ -4,6 +4,7 @@ import type { RedisCeiling } from '../baseline/redis-bench.ts';
 import type { CheckoutSuiteResult } from '../checkout/suite.ts';
 import type { FlashSaleResult } from '../flash-sale/run.ts';
 import type { GateHoldResult } from '../gate/hold.ts';
+import type { PrequeueOpenResult } from '../gate/prequeue-open.ts';
 import type { CannonResult } from '../lib/cannon.ts';
 import type { MachineInfo } from '../lib/proc.ts';
 import type { WrkResult } from '../lib/wrk.ts';
@@ -58,6 +59,24 @@ export interface Headline {
   /** Admitter tick lateness during the flash sale (state-frame gaps past the tick), p99 and max, ms. */
   tickLateP99Ms: number | null;
   tickLateMaxMs: number | null;
+  // What a shopper costs the gate (issue 11), over the phase that does the work.
+  /** Gate worker CPU per join over the join windows (µs), and Redis CPU per join. */
+  joinGateCpuUs: number | null;
+  joinRedisCpuUs: number | null;
+  /** Gate CPU per state frame delivered while 'held' sockets wait, and the floor: a raw uWS publish of a frame of the same size to as many sockets. */
+  frameGateCpuUs: number | null;
+  frameFloorCpuUs: number | null;
+  /** Kernel accept-queue overflows (TcpExt ListenOverflows, machine-wide) during the join windows. */
+  listenOverflows: number | null;
+  /** The arrival rate the swarm offered during the join windows (joins per second). */
+  joinsOfferedPerSecond: number | null;
+  /** Spread (max − min) of three gate memory-per-socket readings. */
+  gateBytesPerConnectionSpread: number | null;
+  /** A memory reading came out ≤ 0: the memory figures of this run are a failed measurement. */
+  gateMemoryReadingFailed: boolean | null;
+  /** Seconds from the start until a pre-queue of `prequeueMembers` is open with the seed revealed. */
+  prequeueOpenS: number | null;
+  prequeueMembers: number | null;
 }
 
 export interface BenchResult extends Headline {
@@ -76,6 +95,7 @@ export interface BenchResult extends Headline {
     gateHold?: GateHoldResult;
     checkout?: CheckoutSuiteResult;
     flashSale?: FlashSaleResult;
+    prequeueOpen?: PrequeueOpenResult;
   };
   errors: Record<string, string>;
 }

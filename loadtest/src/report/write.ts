@@ -119,6 +119,28 @@ export function markdown(r: BenchResult, charts: string[]): string {
       '',
     );
   }
+  if (d.gateHold || d.prequeueOpen) {
+    const g = d.gateHold;
+    const o = d.prequeueOpen;
+    L.push('## What a shopper costs the gate', '');
+    if (g)
+      L.push(
+        `Join windows (${f(g.joins)} joins in ${g.joinWindowS} s at ${f(g.arrivalRatePerS)}/s offered, ${f(g.swarm.joinsPerSecond)}/s done): gate workers ${f(r.joinGateCpuUs, ' µs', 1)} of CPU per join (target ≤ 50), ` +
+          `Redis ${f(r.joinRedisCpuUs, ' µs', 1)} per join (target ≤ 20; Redis INFO cpu, which includes any other client of this shared Redis), ` +
+          `listen-queue overflows ${r.listenOverflows === null ? 'not measured' : f(r.listenOverflows)} (TcpExt ListenOverflows delta, machine-wide: other programs' listeners count too). ` +
+          `The CPU includes the ticks broadcasting to the sockets already held. uWS does not expose its listen backlog (uSockets calls listen(fd, 512)); each gate process has its own accept queue (SO_REUSEPORT), so the queue a surge sees is 512 × gate processes. ` +
+          `State frames while ${f(g.held)} sockets waited: ${f(g.framesDelivered)} frames delivered in ${g.holdSeconds} s, gate CPU ${f(r.frameGateCpuUs, ' µs', 2)} per frame; ` +
+          `floor (raw uWS publish of a ${d.uwsHold?.publish?.frameBytes ?? '?'}-byte frame to ${f(d.uwsHold?.publish?.sockets ?? null)} sockets at the same tick): ${f(r.frameFloorCpuUs, ' µs', 2)} per frame. ` +
+          `Memory per held socket, three readings at ${f(g.held)} held after a warm-up with half: ${g.memory.perConnectionReadings.map((b) => f(b, ' B')).join(', ')} (spread ${f(g.memory.spreadBytes, ' B')})` +
+          `${g.memory.failed ? ' — a reading ≤ 0: failed measurement, no figure reported' : ''}.`,
+        '',
+      );
+    if (o)
+      L.push(
+        `Opening: ${f(o.members)} shoppers joined the pre-queue through the join script (pipelined, ${o.fillSeconds} s), then the start: open with the seed revealed ${o.openSeconds} s later (target ≤ 15 s at 1,000,000), ${f(o.numbered)} numbered.`,
+        '',
+      );
+  }
   for (const h of [d.uwsHold, d.wsHold]) {
     if (!h) continue;
     L.push(
@@ -128,6 +150,7 @@ export function markdown(r: BenchResult, charts: string[]): string {
         (h.memory.afterGc
           ? `; after a forced full GC at each step ${f(h.memory.afterGc.rssEmptyBytes / 2 ** 20, ' MiB', 1)} → ${f(h.memory.afterGc.rssHalfBytes / 2 ** 20, ' MiB', 1)} → ${f(h.memory.afterGc.rssFullBytes / 2 ** 20, ' MiB', 1)}: ${f(h.memory.afterGc.bytesPerConnection, ' B')} per connection (${f(h.memory.afterGc.bytesPerConnectionFromEmpty, ' B')} from empty)`
           : '') +
+        (h.memory.failed ? ` (readings ${h.memory.perConnectionReadings.map((b) => f(b, ' B')).join(', ')}: one ≤ 0, a failed measurement)` : ` (three readings spread ${f(h.memory.spreadBytes, ' B')})`) +
         (h.echo ? `; echo on ${h.echo.sockets} sockets ${f(h.echo.msgsPerSecond)} msgs/s, RTT p99 ${f(h.echo.rttP99Ms, ' ms', 1)}.` : '.'),
       '',
     );

@@ -16,8 +16,16 @@ export interface TwoStepHold {
   settled: [boolean, boolean, boolean];
   joinedFirstHalf: number;
   joinedSecondHalf: number;
-  /** (rssFull − rssHalf) / sockets joined in the second half. */
+  /** (rssFull − rssHalf) / sockets joined in the second half (the median of the readings below). */
   bytesPerConnection: number;
+  /**
+   * Three settled readings with all sockets held (a few seconds apart), each as
+   * (rss − rssHalf) / sockets of the second half, and their spread (max − min). A reading ≤ 0 is a
+   * failed measurement (the RSS went down while sockets were added): `failed` says so.
+   */
+  perConnectionReadings: number[];
+  spreadBytes: number;
+  failed: boolean;
   /** (rssFull − rssEmpty) / all sockets joined: includes warm-up allocations. */
   bytesPerConnectionFromEmpty: number;
   /** The same readings taken right after a forced full GC, when the servers allow it. */
@@ -39,7 +47,12 @@ export interface HeldSwarm {
 }
 
 export async function holdInTwoSteps(
-  o: SwarmOptions & { joinTimeoutMs: number; settleMaxMs?: number },
+  o: SwarmOptions & {
+    joinTimeoutMs: number;
+    settleMaxMs?: number;
+    /** Called right before and right after each join window (CPU and kernel counters). */
+    onJoinWindow?: (edge: 'start' | 'end') => void | Promise<void>;
+  },
   serverPids: () => number[],
   /** A full GC in the servers: when given, each reading is also taken again after it (the
    * baselines can; the gate has no such hook, so its figures and the headline ratios use the
@@ -66,9 +79,11 @@ export async function holdInTwoSteps(
     };
     const r0 = await reading();
     const join = async (count: number) => {
+      await o.onJoinWindow?.('start');
       const s = await startSwarm({ ...o, total: count });
       swarms.push(s);
       await s.waitJoined(count, o.joinTimeoutMs);
+      await o.onJoinWindow?.('end');
       const p = s.progress();
       // A few sockets short (given up after retries) still measures; far short is a failed run.
       if (p.joined < count * 0.98) {
@@ -85,6 +100,14 @@ export async function holdInTwoSteps(
     const r1 = await reading();
     const joinedB = await join(rest);
     const r2 = await reading();
+    // Two more readings a little later: one reading can catch an allocator or GC moment.
+    const fulls = [r2.bytes];
+    for (let i = 0; i < 2; i++) {
+      await new Promise((r) => setTimeout(r, 2000));
+      fulls.push((await settledRss(serverPids(), settle)).bytes);
+    }
+    const per = fulls.map((b) => (joinedB > 0 ? Math.round((b - r1.bytes) / joinedB) : 0));
+    const sorted = [...per].sort((a, b) => a - b);
     const memory: TwoStepHold = {
       rssEmptyBytes: r0.bytes,
       rssHalfBytes: r1.bytes,
@@ -92,7 +115,10 @@ export async function holdInTwoSteps(
       settled: [r0.settled, r1.settled, r2.settled],
       joinedFirstHalf: joinedA,
       joinedSecondHalf: joinedB,
-      bytesPerConnection: joinedB > 0 ? Math.round((r2.bytes - r1.bytes) / joinedB) : 0,
+      bytesPerConnection: sorted[1]!,
+      perConnectionReadings: per,
+      spreadBytes: sorted[2]! - sorted[0]!,
+      failed: sorted[0]! <= 0,
       bytesPerConnectionFromEmpty:
         joinedA + joinedB > 0 ? Math.round((r2.bytes - r0.bytes) / (joinedA + joinedB)) : 0,
       afterGc:
