@@ -110,7 +110,9 @@
       EVENT_NOT_OPEN: 'The sale is not open at the moment.',
     };
     if (code === 'TICKET_EXPIRED') return say('bad', 'Your ticket has expired.', code, toQueue);
-    if (code.startsWith('TICKET_')) return say('bad', 'The shop did not accept your ticket.', code, toQueue);
+    if (code.startsWith('TICKET_') && code !== 'TICKET_USED') {
+      return say('bad', 'The shop did not accept your ticket.', code, toQueue);
+    }
     if (code === 'SOLD_OUT') {
       // Fewer units left than asked for is also SOLD_OUT: show what is left and let them retry.
       await showProduct();

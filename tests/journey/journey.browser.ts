@@ -1,10 +1,11 @@
 // The whole shopper journey in Debian's Chromium on the stack `npm start` runs (spawned as a
 // child process, its own Redis prefix and PostgreSQL schema): the printed queue page, the
-// pre-queue countdown, admission, the demo shop, Buy, the order confirmed, and the order row in
-// PostgreSQL. Then a second shopper whose units are gone by the time they click Buy: another
-// shopper (over the public HTTP protocol) bought the last ones first. No page (queue page, shop,
-// ops console) may hit a 404, favicon included. Screenshots go to test-artifacts/ (the README's come from
-// scripts/screenshots.ts).
+// pre-queue countdown, admission, the demo shop, Buy (through a busy checkout, retried with the
+// same Idempotency-Key), the order confirmed, the order row in PostgreSQL, and "ticket used" for
+// a second purchase. Then a second shopper whose units are gone by the time they click Buy:
+// another shopper (over the public HTTP protocol) bought the last ones first. No page (queue
+// page, shop, ops console) may hit a 404, favicon included. Screenshots go to test-artifacts/
+// (the README's come from scripts/screenshots.ts).
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { eventKeys, GatePaths, PLACE_HEADER, type PlaceStatus, type WelcomeMsg } from '@sluice/shared';
@@ -103,8 +104,32 @@ describe('the demo journey on `npm start`', () => {
     expect(await page.textContent('#price')).toContain('120');
     expect(Number(await page.textContent('#left'))).toBeGreaterThan(0);
     await page.fill('#qty', '2');
+    // The first Buy meets a busy checkout: its answer is replaced by a 503 on the way back to the
+    // page (the real checkout did take it, as when a proxy times out). The page says so and
+    // retries with the same Idempotency-Key; the real checkout replays the same order.
+    const keys: string[] = [];
+    const busySeen: string[] = [];
+    await page.exposeFunction('reportMessage', (code: string) => busySeen.push(code));
+    await page.evaluate(() => {
+      const m = document.getElementById('message')!;
+      new MutationObserver(() => (window as unknown as { reportMessage(c: string): void }).reportMessage(m.dataset.code ?? '')).observe(m, { attributes: true });
+    });
+    await page.route('**/demo-store/api/buy', async (route) => {
+      keys.push((JSON.parse(route.request().postData() ?? '{}') as { key: string }).key);
+      if (keys.length > 1) return route.continue();
+      await route.fetch(); // reaches the real checkout
+      await route.fulfill({
+        status: 503,
+        contentType: 'application/json',
+        body: JSON.stringify({ error: { code: 'UNAVAILABLE', message: 'Temporarily unavailable; retry shortly.' } }),
+      });
+    });
     await page.click('#buy');
     await until(async () => (await attr(page, 'order', 'data-status')) === 'confirmed', 90_000, 'order confirmed');
+    expect(keys.length).toBe(2);
+    expect(keys[1]).toBe(keys[0]);
+    expect(busySeen).toContain('UNAVAILABLE');
+    await page.unroute('**/demo-store/api/buy');
     expect(await page.textContent('#order')).toContain('Order confirmed: 2 ×');
     await shot(page, 'shop-confirmed.png');
 
@@ -119,6 +144,15 @@ describe('the demo journey on `npm start`', () => {
     await page.reload();
     await until(async () => (await attr(page, 'order', 'data-status')) === 'confirmed', 60_000, 'order shown again');
     expect(await page.isDisabled('#buy')).toBe(true);
+
+    // Without the saved order (as in another tab), a new Buy is a new key: the ticket was used.
+    await page.evaluate((s) => sessionStorage.removeItem(`demo.order.${s}`), sub);
+    await page.reload();
+    await page.waitForSelector('#buy:not([disabled])', { timeout: 60_000 });
+    await page.click('#buy');
+    await until(async () => (await attr(page, 'message', 'data-code')) === 'TICKET_USED', 60_000, 'ticket-used message');
+    expect(await page.textContent('#message')).toContain('already been used');
+    expect((await stack.pool.query('SELECT 1 FROM orders WHERE ticket_jti = $1', [sub])).rowCount).toBe(1);
     await ctx.close();
   }, T);
 
