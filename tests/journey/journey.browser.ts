@@ -2,7 +2,8 @@
 // child process, its own Redis prefix and PostgreSQL schema): the printed queue page, the
 // pre-queue countdown, admission, the demo shop, Buy (through a busy checkout, retried with the
 // same Idempotency-Key), the order confirmed, the order row in PostgreSQL, and "ticket used" for
-// a second purchase. Then a second shopper whose units are gone by the time they click Buy:
+// a second purchase. A shopper whose ticket expires on the page is told so and sent back to the
+// queue. Then a shopper whose units are gone by the time they click Buy:
 // another shopper (over the public HTTP protocol) bought the last ones first. No page (queue
 // page, shop, ops console) may hit a 404, favicon included. Screenshots go to test-artifacts/
 // (the README's come from scripts/screenshots.ts).
@@ -154,6 +155,32 @@ describe('the demo journey on `npm start`', () => {
     expect(await page.textContent('#message')).toContain('already been used');
     expect((await stack.pool.query('SELECT 1 FROM orders WHERE ticket_jti = $1', [sub])).rowCount).toBe(1);
     await ctx.close();
+  }, T);
+
+  it('tells the shopper whose ticket expired on the page, and takes them back to the queue', async () => {
+    const patch = (body: Record<string, unknown>) =>
+      fetch(`${stack.dashboardUrl}/v1/events/demo`, {
+        method: 'PATCH',
+        headers: { authorization: `Bearer ${stack.adminToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    // Ops shorten the tickets to 10 s (admin API) for the next admissions.
+    expect((await patch({ ticketTtlS: 10 })).status).toBe(200);
+    try {
+      const { ctx, page } = await shopper();
+      await page.goto(stack.queuePageUrl);
+      await reachShop(page);
+      // Past the ticket's expiry and checkout's clock tolerance (5 s), the shopper clicks Buy.
+      await page.waitForTimeout(17_000);
+      await page.click('#buy');
+      await until(async () => (await attr(page, 'message', 'data-code')) === 'TICKET_EXPIRED', 60_000, 'expired message');
+      expect(await page.textContent('#message')).toContain('Your ticket has expired.');
+      await page.click('#message button');
+      await page.waitForURL((u) => u.origin === new URL(stack.gateUrl).origin, { timeout: 60_000 });
+      await ctx.close();
+    } finally {
+      expect((await patch({ ticketTtlS: 600 })).status).toBe(200);
+    }
   }, T);
 
   it('tells the shopper it is sold out when the last units went while they looked', async () => {
