@@ -284,6 +284,8 @@ async function measureDrain(s: Stores, evt: string, seconds: number): Promise<Ch
   try {
     // CPU is read when the first orders appear and at each change: start-up (tsx compiling the
     // worker) is not an order's cost.
+    const cpuSpawn = treeCpuSeconds(worker.pid);
+    const redisSpawn = await redisCpuSeconds(s.redis);
     let cpuFirst = 0;
     let redisFirst = 0;
     let cpuLast = 0;
@@ -316,8 +318,11 @@ async function measureDrain(s: Stores, evt: string, seconds: number): Promise<Ch
       if (n >= accepted || (firstAt > 0 && t - firstAt > seconds * 1000) || (n > 0 && t - stableSince > 3000)) break;
     }
     const span = (lastAt - firstAt) / 1000;
-    const workerCpuUs = usPerOp(cpuLast - cpuFirst, n - firstN);
-    const redisCpuUs = usPerOp(redisLast - redisFirst, n - firstN);
+    // A drain over before the first poll (small runs) has no first-to-last span: then the whole
+    // drain from spawn counts, start-up included.
+    const spanned = n > firstN;
+    const workerCpuUs = spanned ? usPerOp(cpuLast - cpuFirst, n - firstN) : usPerOp(cpuLast - cpuSpawn, n);
+    const redisCpuUs = spanned ? usPerOp(redisLast - redisFirst, n - firstN) : usPerOp(redisLast - redisSpawn, n);
     return { accepted, persisted: n, seconds: round2(span), perSecond: span > 0 ? Math.round((n - firstN) / span) : 0, workerCpuUs, redisCpuUs };
   } finally {
     await worker.stop(15_000);
