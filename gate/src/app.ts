@@ -184,7 +184,10 @@ export async function startGate(config: GateConfig, opts: StartOptions = {}): Pr
     // Liveness: held places every 100 ms; a heartbeat each second for every event with sockets here.
     setInterval(() => presence.flush(now()).catch((err) => log.warn({ err }, 'writing held places failed')), 100),
     setInterval(
-      () => presence.flush(now(), sockets.byEvent.keys()).catch((err) => log.warn({ err }, 'heartbeat failed')),
+      () =>
+        presence
+          .flush(now(), sockets.byEvent.keys(), (evt) => sockets.byEvent.get(evt)?.keys() ?? [])
+          .catch((err) => log.warn({ err }, 'heartbeat failed')),
       1000,
     ),
     setInterval(() => {
@@ -200,10 +203,7 @@ export async function startGate(config: GateConfig, opts: StartOptions = {}): Pr
         .catch((err) => log.warn({ err }, 'event refresh failed'));
     }, 1000),
     // Re-asserted every 5 s: one failed write is repeated by the next (counted, logged rate-limited).
-    setInterval(() => {
-      presence.reassert(sockets.byEvent);
-      keepPresent(ctx).catch(ignoring('presence write'));
-    }, 5000),
+    setInterval(() => keepPresent(ctx).catch(ignoring('presence write')), 5000),
     setInterval(() => issuer.reload().catch((err) => log.warn({ err }, 'keyring reload failed')), 60_000),
     setInterval(() => ctx.recheck.full(), FULL_EVERY_MS),
   ];

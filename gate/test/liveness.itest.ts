@@ -158,3 +158,26 @@ it('takes places told sold out out of the line', async () => {
   await until(async () => (await fx.redis.zcard(k.queue)) === 0, 5000, 'sold-out places out of the line');
   expect(await fx.redis.zcard(k.absent)).toBe(0);
 });
+
+it('a gate taken for dead after a stall writes its places again with its next heartbeat', async () => {
+  inproc = await testGate(fx.prefix);
+  const ev = await makeEvent(fx.redis, fx.prefix, { queueAll: true });
+  const evt = ev.config.id;
+  const k = eventKeys(fx.prefix, evt);
+  await until(() => inproc!.ctx.events.get(evt)?.state === 'open', 5000, 'event open');
+  const cs: Client[] = [];
+  for (let i = 0; i < 3; i++) {
+    const c = await connect(inproc.ws(evt));
+    c.send({ t: 'join' });
+    await c.next('welcome');
+    cs.push(c);
+  }
+  const [gid] = await until(async () => {
+    const g = await fx.redis.zrange(k.presence, 0, -1);
+    return g.length === 1 && (await fx.redis.scard(heldKey(fx.prefix, evt, g[0]!))) === 3 ? g : null;
+  }, 5000, 'three places held');
+  // What the reaper does to a gate whose heartbeat lapsed.
+  await fx.redis.multi().zrem(k.presence, gid!).del(heldKey(fx.prefix, evt, gid!)).exec();
+  await until(async () => (await fx.redis.scard(heldKey(fx.prefix, evt, gid!))) === 3, 5000, 'places written again');
+  for (const c of cs) c.close();
+});

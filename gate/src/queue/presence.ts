@@ -36,16 +36,19 @@ export class Presence {
 
   /**
    * Write the pending changes with a heartbeat for every event in `live` (the events this
-   * process holds sockets of) or with changes. One MULTI per event (one slot each).
+   * process holds sockets of) or with changes. One MULTI per event (one slot each). If the
+   * heartbeat had to be re-created although this process wrote it before, the admitter took it
+   * for dead (a stall longer than the lapse) and emptied its set: every place it still holds is
+   * written again (`heldOf`).
    */
-  async flush(now: number, live: Iterable<string> = []): Promise<void> {
+  async flush(now: number, live: Iterable<string> = [], heldOf?: (evt: string) => Iterable<string>): Promise<void> {
     const adds = this.adds;
     const removes = this.removes;
     this.adds = new Map();
     this.removes = new Map();
     const evts = new Set([...live, ...adds.keys(), ...removes.keys()]);
     await Promise.all(
-      [...evts].map((evt) => {
+      [...evts].map(async (evt) => {
         const k = eventKeys(this.prefix, evt);
         const held = heldKey(this.prefix, evt, this.gate);
         const tx = this.redis.multi();
@@ -54,15 +57,13 @@ export class Presence {
         for (let i = 0; i < add.length; i += CHUNK) tx.sadd(held, ...add.slice(i, i + CHUNK));
         for (let i = 0; i < rem.length; i += CHUNK) tx.srem(held, ...rem.slice(i, i + CHUNK));
         tx.zadd(k.presence, now, this.gate);
+        const wasKnown = this.touched.has(evt);
         this.touched.add(evt);
-        return tx.exec();
+        const res = (await tx.exec()) ?? [];
+        const created = Number(res.at(-1)?.[1] ?? 0) === 1;
+        if (created && wasKnown && heldOf) for (const pid of heldOf(evt)) pending(this.adds, evt).add(pid);
       }),
     );
-  }
-
-  /** Re-assert every place held (after a stall in which the admitter may have reaped us). */
-  reassert(byEvent: ReadonlyMap<string, ReadonlyMap<string, unknown>>): void {
-    for (const [evt, m] of byEvent) for (const pid of m.keys()) pending(this.adds, evt).add(pid);
   }
 
   /** Graceful shutdown: this process holds nothing any more (after its sockets are closed). */
