@@ -172,12 +172,25 @@ it('a gate taken for dead after a stall writes its places again with its next he
     await c.next('welcome');
     cs.push(c);
   }
-  const [gid] = await until(async () => {
-    const g = await fx.redis.zrange(k.presence, 0, -1);
-    return g.length === 1 && (await fx.redis.scard(heldKey(fx.prefix, evt, g[0]!))) === 3 ? g : null;
-  }, 5000, 'three places held');
+  const found = await until(
+    async () => {
+      const g = await fx.redis.zrange(k.presence, 0, -1);
+      return g.length === 1 && (await fx.redis.scard(heldKey(fx.prefix, evt, g[0]!))) === 3 ? g : null;
+    },
+    5000,
+    'three places held',
+  );
+  const gid = (found as string[])[0];
   // What the reaper does to a gate whose heartbeat lapsed.
-  await fx.redis.multi().zrem(k.presence, gid!).del(heldKey(fx.prefix, evt, gid!)).exec();
-  await until(async () => (await fx.redis.scard(heldKey(fx.prefix, evt, gid!))) === 3, 5000, 'places written again');
+  await fx.redis
+    .multi()
+    .zrem(k.presence, gid!)
+    .del(heldKey(fx.prefix, evt, gid!))
+    .exec();
+  await until(
+    async () => (await fx.redis.scard(heldKey(fx.prefix, evt, gid!))) === 3,
+    5000,
+    'places written again',
+  );
   for (const c of cs) c.close();
 });
