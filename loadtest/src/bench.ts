@@ -15,7 +15,7 @@ import { startGateCluster } from './gate/launch.ts';
 import { runPrequeueOpen } from './gate/prequeue-open.ts';
 import { runCannon } from './lib/cannon.ts';
 import { runWrk, wrkAvailable } from './lib/wrk.ts';
-import { cpuSeconds, machineInfo } from './lib/proc.ts';
+import { cpuSeconds, machineInfo, spawnTs } from './lib/proc.ts';
 import { usPerOp } from './lib/redis-cpu.ts';
 import { openStores, REDIS_URL } from './lib/stores.ts';
 import { markdown, writeCharts } from './report/write.ts';
@@ -103,7 +103,7 @@ export async function runBench(
     timeToSellOutS: null, uwsHelloPerSecond: null, uwsEchoPerSecond: null, wsEchoPerSecond: null, redisPurchasePerSecond: null,
     checkoutCpuUs: null, verifyCpuUs: null, checkoutRedisCpuUs: null, rejectCpuUs: null, rejectRedisCpuUs: null,
     orderRedisCpuUs: null, orderWorkerCpuUs: null, baselineCheckoutCpuUs: null, baselineRejectCpuUs: null, helloCpuUs: null,
-    tickLateP99Ms: null, tickLateMaxMs: null,
+    tickLateP99Ms: null, tickLateMaxMs: null, frameworkRefuseCpuUs: null,
     joinGateCpuUs: null, joinRedisCpuUs: null, frameGateCpuUs: null, frameFloorCpuUs: null, listenOverflows: null,
     joinsOfferedPerSecond: null, gateBytesPerConnectionSpread: null, gateMemoryReadingFailed: null, prequeueOpenS: null, prequeueMembers: null,
     details: {}, errors: {},
@@ -147,6 +147,18 @@ export async function runBench(
           r.details.uwsHelloWrk = w;
           r.uwsHelloPerSecond = w.perSecond;
           r.helloCpuUs = usPerOp(cpuSeconds(servers[0]!.pid) - cpu0, w.requests);
+          // The checkout's framework refusing a POST with a prebuilt body: the floor of a junk refusal.
+          const hx = spawnTs('baseline/hx-refuse.ts');
+          try {
+            const { port } = await hx.next<{ port: number }>((m) => m.t === 'ready', 60_000, 'ready message');
+            const wr = { url: `http://127.0.0.1:${port}`, method: 'POST' as const, path: '/v1/checkout', body: '{"sku":"SKU-1","qty":1}', connections: 100, threads: 2 };
+            await runWrk({ ...wr, seconds: 1 }); // warm-up
+            const c0 = cpuSeconds(hx.pid);
+            const hw = await runWrk({ ...wr, seconds: p.helloSeconds });
+            r.frameworkRefuseCpuUs = usPerOp(cpuSeconds(hx.pid) - c0, hw.requests);
+          } finally {
+            await hx.stop();
+          }
         }
       } finally {
         await Promise.all(servers.map((s) => s.stop()));

@@ -56,6 +56,8 @@ export interface Headline {
   baselineRejectCpuUs: number | null;
   /** Raw uWS hello world per request: the floor of any HTTP answer on this machine. */
   helloCpuUs: number | null;
+  /** hyper-express (the checkout's framework) answering a POST with a prebuilt 401, per request. */
+  frameworkRefuseCpuUs: number | null;
   /** Admitter tick lateness during the flash sale (state-frame gaps past the tick), p99 and max, ms. */
   tickLateP99Ms: number | null;
   tickLateMaxMs: number | null;

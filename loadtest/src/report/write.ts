@@ -320,6 +320,7 @@ function cpuTable(r: BenchResult): string[] {
     `| first-use checkout, Redis (\`checkoutRedisCpuUs\`) | ${us(r.checkoutRedisCpuUs)} | ${us(redisFloor)}: one purchase script via redis-benchmark | ${ratioOf(r.checkoutRedisCpuUs, redisFloor)} |`,
     `| junk rejection, checkout processes (\`rejectCpuUs\`) | ${us(r.rejectCpuUs)} | ${us(r.verifyCpuUs)} verify (target ≤ 0.1×); ${us(r.helloCpuUs)} raw uWS hello (\`helloCpuUs\`) | ${ratioOf(r.rejectCpuUs, r.verifyCpuUs)} of verify, ${ratioOf(r.rejectCpuUs, r.helloCpuUs)} of hello |`,
     `| junk rejection, Redis (\`rejectRedisCpuUs\`) | ${us(r.rejectRedisCpuUs)} | | |`,
+    `| hyper-express alone: read the body, answer a prebuilt 401 (\`frameworkRefuseCpuUs\`) | ${us(r.frameworkRefuseCpuUs)} | ${us(r.helloCpuUs)} raw uWS hello | ${ratioOf(r.frameworkRefuseCpuUs, r.helloCpuUs)} |`,
     `| order persisted, order worker (\`orderWorkerCpuUs\`) | ${us(r.orderWorkerCpuUs)} | | |`,
     `| order persisted, Redis (\`orderRedisCpuUs\`) | ${us(r.orderRedisCpuUs)} | | |`,
     `| conventional stack, first-use checkout (\`baselineCheckoutCpuUs\`) | ${us(r.baselineCheckoutCpuUs)} | Sluice ${us(r.checkoutCpuUs)} (target ≥ 3× less) | ${ratioOf(r.baselineCheckoutCpuUs, r.checkoutCpuUs)} |`,
