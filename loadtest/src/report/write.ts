@@ -264,7 +264,12 @@ function bounds(r: BenchResult): string[] {
       `- Junk rejection: a well-formed ticket with a known kid and a wrong signature costs the checkout processes ${f(r.rejectCpuUs, ' µs', 1)} and Redis ${f(r.rejectRedisCpuUs, ' µs', 1)} (one digest compare in the script), ${f(r.rejectsPerSecond)}/s; ` +
         `refused before any crypto (kid in no keyring) it is ${f(r.rejectsUnknownKeyPerSecond)}/s` +
         (ck.wrk ? ` at ${ck.wrk.junkUnknownKey.serverCpuCores} checkout cores (${f(ck.wrk.junkUnknownKey.perSecond / ck.wrk.junkUnknownKey.serverCpuCores)}/s per core: HTTP parsing, the error object and the JSON answer in hyper-express)` : '') +
-        `, against a raw uWS hello world of ${f(r.uwsHelloPerSecond)}/s on the same machine with the same load generator.`,
+        `, against a raw uWS hello world of ${f(r.uwsHelloPerSecond)}/s on the same machine with the same load generator. ` +
+        `Per request, raw uWS answers a hello for ${f(r.helloCpuUs, ' µs', 1)} and hyper-express alone refuses a POST with a prebuilt body for ${f(r.frameworkRefuseCpuUs, ' µs', 1)}: ` +
+        `of the ${f(r.rejectCpuUs, ' µs', 1)} a junk rejection costs, ${f(r.rejectCpuUs !== null && r.frameworkRefuseCpuUs !== null ? r.rejectCpuUs - r.frameworkRefuseCpuUs : null, ' µs', 1)} is Sluice's own path ` +
+        '(claims decode and checks, SHA-256, the purchase-script call through ioredis, per-request metrics, the async hops). ' +
+        `The target (≤ 1/10 of a verify, ${f(r.verifyCpuUs !== null ? r.verifyCpuUs / 10 : null, ' µs', 1)}) is below what hyper-express itself costs per request here: it needs refusing inside raw uWS, before the framework, ` +
+        'from an in-process set of admitted places (not built: see the issue notes).',
     );
     if (ck.fixedRate) {
       L.push(
