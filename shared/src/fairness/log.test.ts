@@ -60,3 +60,26 @@ describe('admission log checker', () => {
     expect(s.problems.join('\n')).toMatch(/head covers 5 entries, 3 were read/);
   });
 });
+
+describe('admission log checker against a dishonest log (review r15)', () => {
+  it('refuses entries whose numbers are missing or not numbers (NaN would pass every bound)', () => {
+    // Without tok0 the rate check compares with NaN and passes; without max/units the caps do.
+    const noTok = check([{ tok0: undefined, tok: 0, adm: [[1, 50]], hi: 50 }]);
+    expect(noTok.problems.join()).toMatch(/entry 0: field tok0 is not a number/);
+    const strCaps = check([{ tok0: 5, tok: 4, max: '1e9' as unknown as number, units: undefined, adm: [[1, 1]], hi: 1 }]);
+    expect(strCaps.problems.join()).toMatch(/field max is not a number/);
+    expect(strCaps.problems.join()).toMatch(/field units is not a number/);
+    const badAdm = check([{ tok0: 5, tok: 4, adm: 'x' as unknown as [number, number][], hi: 1 }]);
+    expect(badAdm.problems.join()).toMatch(/field adm is not a list of ranges/);
+  });
+
+  it('refuses a bucket clock that runs backwards (each backwards step would refill the bucket again)', () => {
+    // Entry 1 refills 4 s worth up to 5000 but leaves its clock at 1000; entry 2 refills from 1000 again.
+    const s = check([
+      { t: 1000, tp: 1000, tokp: 0, tok0: 0, tok: 0, size: 100 },
+      { t: 1000, tp: 5000, tokp: 40, tok0: 40, tok: 0, size: 100, adm: [[1, 40]], hi: 40 },
+      { t: 1000, tp: 5000, tokp: 40, tok0: 40, tok: 0, size: 100, adm: [[41, 80]], hi: 80 },
+    ]);
+    expect(s.problems.join()).toMatch(/entry 1: bucket clock 1000 before its previous 5000/);
+  });
+});

@@ -67,6 +67,7 @@ export function chainHash(prev: string, raw: string): string {
 }
 
 const EPS = 1e-6;
+const NUMERIC = ['n', 'at', 't', 'rate', 'size', 'tp', 'tokp', 'tok0', 'tok', 'act', 'max', 'units', 'ob', 'hi'] as const;
 const count = (ranges: [number, number][]): number => ranges.reduce((a, [x, y]) => a + (y - x + 1), 0);
 
 export interface CheckSummary {
@@ -124,8 +125,42 @@ export class LogChecker {
     this.prev = e;
   }
 
+  /** Every field the rules read must have its documented type: a missing or non-numeric one
+   * would make each comparison with it false (NaN), so a dishonest entry would pass every bound. */
+  private shapeProblems(at: string, e: LogEntry): boolean {
+    let bad = false;
+    if (typeof e !== 'object' || e === null || Array.isArray(e)) {
+      this.problem(`${at}: not an object`);
+      return true;
+    }
+    for (const f of NUMERIC) {
+      if (typeof e[f] !== 'number' || !Number.isFinite(e[f])) {
+        this.problem(`${at}: field ${f} is not a number`);
+        bad = true;
+      }
+    }
+    if (typeof e.st !== 'string') {
+      this.problem(`${at}: field st is not a string`);
+      bad = true;
+    }
+    for (const f of ['adm', 'gone'] as const) {
+      if (!Array.isArray(e[f]) || !e[f].every((r) => Array.isArray(r) && r.length === 2)) {
+        this.problem(`${at}: field ${f} is not a list of ranges`);
+        bad = true;
+      }
+    }
+    if (e.back !== undefined && !(Number.isInteger(e.back) && e.back >= 0)) {
+      this.problem(`${at}: field back is not a count`);
+      bad = true;
+    }
+    return bad;
+  }
+
   private checkEntry(at: string, e: LogEntry): void {
+    if (this.shapeProblems(at, e)) return;
     const p = this.prev;
+    // Each backwards step of the bucket clock would refill the bucket once more.
+    if (e.t < e.tp) this.problem(`${at}: bucket clock ${e.t} before its previous ${e.tp}`);
     const eps = EPS * Math.max(1, e.size);
     if (p && !(e.n > p.n)) this.problem(`${at}: tick ${e.n} does not follow tick ${p.n}`);
     // The bucket: refilled at the logged rate since the previous tick, never above its size.
