@@ -1,4 +1,4 @@
--- admit-11.lua: one admission tick of the leader. Checks the lease and fencing token, drops
+-- admit-12.lua: one admission tick of the leader. Checks the lease and fencing token, drops
 -- expired tickets from the capacity set, refills the token bucket (kept here, in `stats`, on
 -- Redis's clock, so a late tick releases what accrued up to the bucket size and a leader change
 -- neither refills nor empties it), re-checks the hard caps (state open, maxActive, units left x
@@ -28,7 +28,10 @@ local tokens = size
 local tokp, tp = size, t
 if b[1] and b[2] then
   tokp, tp = tonumber(b[1]), tonumber(b[2])
-  tokens = math.min(size, tonumber(b[1]) + math.max(0, t - tonumber(b[2])) * rate / 1000)
+  -- The bucket clock never steps back (a failover to a node whose clock is behind): refilling
+  -- from an earlier time would release the same interval twice, and the log must show it cannot.
+  if t < tp then t = tp end
+  tokens = math.min(size, tokp + (t - tp) * rate / 1000)
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', '(' .. ARGV[4])
 local state = redis.call('HGET', KEYS[1], 'state')
