@@ -16,10 +16,22 @@ function arg(argv: string[], name: string): string | undefined {
   return i >= 0 ? argv[i + 1] : undefined;
 }
 
+/** GET `url`, waiting out 429s (the gate limits public reads per address) a bounded number of times. */
+async function get(url: string): Promise<Response> {
+  for (let attempt = 0; ; attempt++) {
+    const res = await fetch(url, { signal: AbortSignal.timeout(30_000) });
+    if (res.status !== 429 || attempt >= 30) {
+      if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
+      return res;
+    }
+    await res.arrayBuffer(); // drain the refusal before waiting
+    const wait = Math.min(30, Math.max(1, Number(res.headers.get('retry-after')) || 1));
+    await new Promise((r) => setTimeout(r, wait * 1000));
+  }
+}
+
 async function getJson<T>(url: string): Promise<T> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(30_000) });
-  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
-  return (await res.json()) as T;
+  return (await (await get(url)).json()) as T;
 }
 
 export async function verifyAdmissions(gate: string, evt: string, out: (s: string) => void): Promise<boolean> {
@@ -39,8 +51,7 @@ export async function verifyAdmissions(gate: string, evt: string, out: (s: strin
   }
   const checker = new LogChecker(evt);
   for (let from = 0; from < head.n; from += PAGE) {
-    const res = await fetch(`${base}?from=${from}&limit=${PAGE}`, { signal: AbortSignal.timeout(30_000) });
-    if (!res.ok) throw new Error(`${base}?from=${from}: HTTP ${res.status}`);
+    const res = await get(`${base}?from=${from}&limit=${PAGE}`);
     for (const line of (await res.text()).split('\n')) {
       if (line === '') continue;
       const l = JSON.parse(line) as LogLine;

@@ -1,10 +1,12 @@
 // The public admission log of an event (see shared/src/fairness): its signed head, the sealed
 // entries as NDJSON pages, and the entry that admitted (or skipped) one ticket number, so a
 // shopper can check their own number. Public and the same for everyone: any origin may read it,
-// full pages never change (cacheable for a year), and an unknown event costs no Redis call.
+// full pages never change (cacheable for a year), an unknown event costs no Redis call, and each
+// address may read at most GATE_PUBLIC_RATE_PER_IP times per 10 s (then 429 without Redis work).
 import { eventKeys, genesisHash, isEventId, type LogEntry } from '@sluice/shared';
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import type { GateContext } from '../context.ts';
+import { remoteIp } from '../queue/ws.ts';
 import { handleAsync, type Headers, sendError } from './respond.ts';
 
 export const LOG_PAGE_MAX = 1000;
@@ -15,10 +17,18 @@ const MAX_SEARCHES = 16;
 const PUBLIC: Headers = { 'access-control-allow-origin': '*', vary: 'Origin' };
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 
+/** The event of a known id, within the per-address limit of public reads; null when answered. */
 function eventOf(g: GateContext, res: HttpResponse, req: HttpRequest): string | null {
   const evt = req.getParameter(0) ?? '';
   if (!isEventId(evt) || !g.events.get(evt)) {
     sendError(res, 'UNKNOWN_EVENT', PUBLIC);
+    return null;
+  }
+  // Like /place, /prequeue and /challenge: any `from` is a new cacheable URL, so without this
+  // one address could make Redis read two pages of 1,000 entries per request, or hold every
+  // number search of the process.
+  if (!g.publicLimiter.take(remoteIp(g, res, req), g.now())) {
+    sendError(res, 'RATE_LIMITED', { ...PUBLIC, 'retry-after': '10' });
     return null;
   }
   return evt;

@@ -55,7 +55,7 @@ export const gateSchema = {
   publicRatePerIp: int(
     'GATE_PUBLIC_RATE_PER_IP',
     300,
-    'Reads of /place, /prequeue, /challenge and upgrades to events this process does not know, per client address per 10 s in one gate process; more are answered 429 without Redis work',
+    'Reads of /place, /prequeue, /challenge, the admission log and upgrades to events this process does not know, per client address per 10 s in one gate process; more are answered 429 without Redis work',
     { min: 1, max: 10_000_000 },
   ),
   maxPlacesPerIp: int('GATE_MAX_PLACES_PER_IP', 16, 'Live places (waiting or admitted) per client address (IPv6: per /64) and event', {
