@@ -69,6 +69,8 @@ export class Admitter {
   private lateMs = 0;
   /** Openings in progress in this process, by event (they outlive a tick). */
   private readonly openings = new Map<string, Promise<void>>();
+  /** The computed order of an opening, kept until it is open (a retry need not recompute it). */
+  private readonly openMemos = new Map<string, { key?: string; order?: string[]; digest?: string }>();
 
   constructor(o: AdmitterOptions) {
     this.o = o;
@@ -278,12 +280,15 @@ export class Admitter {
       evt,
       id: this.o.id,
       fence: () => (this.stopped && !this.manual ? 0 : (this.lease.held.get(evt) ?? 0)),
+      renew: () => (this.stopped && !this.manual ? Promise.resolve(0) : this.lease.acquire(evt)),
+      memo: this.openMemo(evt),
       chunk,
       log,
       onBegin: (n, done) => n - done > chunk && big(),
       onChunk: (done, n) => this.o.onOpenChunk?.(evt, done, n),
     })
       .then(async (r) => {
+        if (r.kind === 'open') this.openMemos.delete(evt);
         if (r.kind === 'open')
           await publishControl(redis, prefix, { evt, kind: 'state', version: r.version, at: this.o.now() });
       })
@@ -291,6 +296,15 @@ export class Admitter {
       .finally(() => this.openings.delete(evt));
     this.openings.set(evt, p);
     return Promise.race([p, isBig]);
+  }
+
+  private openMemo(evt: string): { key?: string; order?: string[]; digest?: string } {
+    let m = this.openMemos.get(evt);
+    if (!m) {
+      m = {};
+      this.openMemos.set(evt, m);
+    }
+    return m;
   }
 
   private deposed(evt: string): null {

@@ -32,6 +32,10 @@ export interface OpenOptions {
   /** Ticket numbers written per open-chunk call. */
   chunk: number;
   log: Logger;
+  /** Renew the lease (returns the fencing token, 0 when lost); called at least every ~0.5 s. */
+  renew?: () => Promise<number>;
+  /** Kept by the caller across attempts: a retry in the same process reuses the computed order. */
+  memo?: { key?: string; order?: string[]; digest?: string };
   /** Called once the pre-queue is frozen, with its size and the numbers already written. */
   onBegin?: (n: number, done: number) => void;
   /** Called after each chunk written (tests, metrics). */
@@ -61,15 +65,29 @@ export async function openSale(o: OpenOptions): Promise<OpenResult> {
   if (begin[0] !== 1) return { kind: 'stopped' };
   const [, n, , done0] = begin as [number, number, number, number];
   o.onBegin?.(n, done0);
-  const members = await readPrequeue(redis, k.prequeue, n);
-  const digest = prequeueDigest(members);
   const seed = (await redis.get(k.seed)) ?? '';
-  const order = await shuffleOrderSliced(members, seed);
-  members.length = 0;
+  const memoKey = `${n}:${begin[2]}:${seed}`;
+  let order: string[];
+  let digest: string;
+  if (o.memo?.key === memoKey && o.memo.order && o.memo.digest) {
+    order = o.memo.order;
+    digest = o.memo.digest;
+  } else {
+    const members = await readPrequeue(redis, k.prequeue, n);
+    digest = prequeueDigest(members);
+    order = await shuffleOrderSliced(members, seed);
+    if (o.memo) Object.assign(o.memo, { key: memoKey, order, digest });
+  }
   let done = done0;
   if (done > 0) o.log.info({ evt, done, n }, 'resuming an interrupted opening');
   const keys = [k.event, k.leader, k.fence, k.prequeue, k.queue, k.opening, k.seed];
+  let renewedAt = 0;
   for (;;) {
+    // The ticks renew the lease too; this keeps it while a busy loop delays them.
+    if (o.renew && Date.now() - renewedAt > 500) {
+      renewedAt = Date.now();
+      if (!(await o.renew())) return { kind: 'stopped' };
+    }
     fence = fenceNow();
     if (!fence) return { kind: 'stopped' };
     // A few chunks per round trip, in order. Each is checked against the recorded progress, so

@@ -47,7 +47,54 @@ export async function shuffleOrderSliced(
     hashRange(members, seed, digests, i, Math.min(members.length, i + slice));
     await yieldLoop();
   }
-  return sortByDigest(members, digests);
+  // Sorted in runs of `slice`, then merged bottom-up, yielding every `slice` elements: one
+  // synchronous sort of a million would hold the event loop for seconds on a busy machine.
+  const n = members.length;
+  const cmp = comparator(members, digests);
+  let src = new Uint32Array(n);
+  for (let i = 0; i < n; i++) src[i] = i;
+  for (let i = 0; i < n; i += slice) {
+    src.subarray(i, Math.min(n, i + slice)).sort(cmp);
+    await yieldLoop();
+  }
+  let dst = new Uint32Array(n);
+  let steps = 0;
+  for (let width = slice; width < n; width *= 2) {
+    for (let lo = 0; lo < n; lo += 2 * width) {
+      const mid = Math.min(lo + width, n);
+      const hi = Math.min(lo + 2 * width, n);
+      let i = lo;
+      let j = mid;
+      let k = lo;
+      while (i < mid && j < hi) {
+        dst[k++] = cmp(src[i]!, src[j]!) <= 0 ? src[i++]! : src[j++]!;
+        if (++steps % slice === 0) await yieldLoop();
+      }
+      while (i < mid) dst[k++] = src[i++]!;
+      while (j < hi) dst[k++] = src[j++]!;
+    }
+    [src, dst] = [dst, src];
+  }
+  const out = new Array<string>(n);
+  for (let i = 0; i < n; i++) out[i] = members[src[i]!]!;
+  return out;
+}
+
+/** Order of two member indexes: digest (first 32 bits, then all of it), then member id. */
+function comparator(members: readonly string[], digests: Buffer): (a: number, b: number) => number {
+  const n = members.length;
+  const head = new Uint32Array(n);
+  for (let i = 0; i < n; i++) head[i] = digests.readUInt32BE(i * 32);
+  return (a, b) => {
+    const ha = head[a]!;
+    const hb = head[b]!;
+    if (ha !== hb) return ha < hb ? -1 : 1;
+    const c = digests.compare(digests, b * 32, b * 32 + 32, a * 32, a * 32 + 32);
+    if (c !== 0) return c;
+    const ma = members[a]!;
+    const mb = members[b]!;
+    return ma < mb ? -1 : ma > mb ? 1 : 0;
+  };
 }
 
 function hashRange(members: readonly string[], seed: string, out: Buffer, from: number, to: number): void {
@@ -60,21 +107,9 @@ function hashRange(members: readonly string[], seed: string, out: Buffer, from: 
 
 function sortByDigest(members: readonly string[], digests: Buffer): string[] {
   const n = members.length;
-  // The first 32 bits of each digest decide almost every comparison without touching the Buffer.
-  const head = new Uint32Array(n);
-  for (let i = 0; i < n; i++) head[i] = digests.readUInt32BE(i * 32);
   const idx = new Uint32Array(n);
   for (let i = 0; i < n; i++) idx[i] = i;
-  idx.sort((a, b) => {
-    const ha = head[a]!;
-    const hb = head[b]!;
-    if (ha !== hb) return ha < hb ? -1 : 1;
-    const c = digests.compare(digests, b * 32, b * 32 + 32, a * 32, a * 32 + 32);
-    if (c !== 0) return c;
-    const ma = members[a]!;
-    const mb = members[b]!;
-    return ma < mb ? -1 : ma > mb ? 1 : 0;
-  });
+  idx.sort(comparator(members, digests));
   const out = new Array<string>(n);
   for (let i = 0; i < n; i++) out[i] = members[idx[i]!]!;
   return out;
