@@ -59,7 +59,8 @@ export async function spawnGate(
   });
   await until(
     () => (out.match(/gate worker listening/g)?.length ?? 0) >= workers,
-    30_000,
+    // Generous: on a loaded 2-core machine tsx start-up of several workers takes tens of seconds.
+    60_000,
     `${workers} workers listening`,
   );
   return {

@@ -1,21 +1,25 @@
 // Losing Redis mid-sale without overselling or losing an accepted order.
 // Case 1: a Redis Cluster of the test's own (3 masters + 3 replicas, scripts/redis-cluster.sh on
 // ports 7111-7116): three events on the three shards sell at once through a checkout process and
-// an order worker process on Cluster clients; the master of one event's shard is killed with -9;
+// an order worker process on Cluster clients, while shoppers wait at a two-process gate in the
+// line of a fourth event on the first shard; the master of that shard is killed with -9;
 // its replica takes over; that event's sale continues after the worker's guard has checked its
-// stock against PostgreSQL (purchases answer 503 until then); every event sells out exactly.
+// stock against PostgreSQL (purchases answer 503 until then); every event sells out exactly; the
+// line then opens and every waiting shopper's ticket reaches its socket through the new master.
 // Case 2: a single Redis (AOF everysec, the deployment's setting) killed with -9 and started again
 // from its AOF: the same guarantees.
 // Both: PostgreSQL never holds more confirmed units than stock, every 202 becomes an order, the
 // books reconcile, and the event hash says what the guard did.
-import { eventKeys, readNode, type Redis } from '@sluice/shared';
+import { createEvent, eventKeys, persistEvent, readNode, type Redis, updateEvent } from '@sluice/shared';
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from '@sluice/shared/testing/index.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Attempt, startBuyers } from '../support/buyers.ts';
 import { idsOverShards, masterOf, privateCluster } from '../support/cluster.ts';
+import { uniqueId } from '@sluice/shared/testing/index.ts';
 import { expectReconciled } from '../support/reconcile.ts';
 import { type OpenSale, openSale, serveJwks } from '../support/sale.ts';
-import { type Service, spawnCheckout, spawnWorker } from '../support/services.ts';
+import { type Client, connect } from '../../gate/test/client.ts';
+import { type Service, spawnCheckout, spawnGateCluster, spawnWorker } from '../support/services.ts';
 import { openStores, type PrivateRedis, privateRedis, type Stores } from '../support/stores.ts';
 import { until } from '../support/wait.ts';
 
@@ -80,10 +84,43 @@ describe('Redis Cluster: a master killed with -9 mid-sale', () => {
     const masters = await Promise.all(ids.map((id) => masterOf(s.redis, s.prefix, id)));
     expect(new Set(masters).size).toBe(3);
     const st = await stack(s, ids);
+    const victim = masters[0]!;
+    // Shoppers waiting at a real gate (two processes, Cluster clients, sharded subscriptions) in
+    // the line of another event on the same shard: their tickets must still reach their sockets
+    // once that shard has failed over (the gate's SSUBSCRIBE moves to the promoted replica).
+    let line = '';
+    for (let i = 0; i < 500 && !line; i++) {
+      const id = uniqueId('line');
+      if ((await masterOf(s.redis, s.prefix, id)) === victim) line = id;
+    }
+    const lineRec = await createEvent(s.redis, s.prefix, {
+      id: line,
+      name: 'Line on the failing shard',
+      startAt: Date.now() - 1000,
+      queueAll: true,
+      rate: 50,
+      allowedOrigins: ['https://shop.example'],
+      powDifficulty: 0,
+      powSurgeDifficulty: 0,
+      products: [{ sku: 'SKU-1', name: 'Thing', priceCents: 100, stock: 1000, limitPerShopper: 1 }],
+    });
+    await persistEvent(s.pool, lineRec.config); // as the dashboard does: the guard checks against it
+    const gate = await spawnGateCluster(s, 2);
+    cleanups.push(() => gate.stop());
+    await until(async () => (await s.redis.hget(eventKeys(s.prefix, line).event, 'state')) === 'open', 30_000, 'line open');
+    const waiting: Client[] = [];
+    for (let i = 0; i < 20; i++) {
+      const c = await connect(`ws://127.0.0.1:${gate.port}/v1/events/${line}/ws`);
+      c.send({ t: 'join' });
+      await c.next('welcome');
+      waiting.push(c);
+    }
+    cleanups.push(() => {
+      for (const c of waiting) c.close();
+    });
     const buyers = buyersFor(st);
     await until(() => buyers.every((b) => b.accepted().length >= 20), 60_000, 'first purchases on every shard');
 
-    const victim = masters[0]!;
     const before = await readNode(s.redis, s.prefix, ids[0]!);
     cluster.kill9(Number(victim.split(':')[1]));
     const killedAt = Date.now();
@@ -92,7 +129,12 @@ describe('Redis Cluster: a master killed with -9 mid-sale', () => {
       () => buyers[0]!.attempts.find((a) => a.at > killedAt && a.status === 202),
       60_000,
       'a purchase on the failed-over shard',
-    );
+    ).catch(async (err: Error) => {
+      const seen = buyers[0]!.attempts.filter((a) => a.at > killedAt).map((a) => `${a.status}${a.code ? ` ${a.code}` : ''}`);
+      const counts = [...new Set(seen)].map((x) => `${x} ×${seen.filter((y) => y === x).length}`);
+      const node = await readNode(s.redis, s.prefix, ids[0]!).catch((e: Error) => e.message);
+      throw new Error(`${err.message}; answers since the kill: ${counts.join(', ')}; node: ${JSON.stringify(node)}; worker: ${st.worker.output().slice(-1500)}`);
+    });
     await Promise.all(buyers.map((b) => b.done));
     const after0 = buyers[0]!.attempts.filter((a) => a.at + a.ms > killedAt);
     const firstOk = Math.min(...after0.filter((a) => a.status === 202).map((a) => a.at + a.ms));
@@ -101,6 +143,12 @@ describe('Redis Cluster: a master killed with -9 mid-sale', () => {
       `[failover] master ${victim} killed; first 202 answered on its shard ${firstOk - killedAt} ms later ` +
         `(${during.length} answers in between: ${[...new Set(during.map((a) => `${a.status}${a.code ? ` ${a.code}` : ''}`))].join(', ')})`,
     );
+
+    // The line opens after the failover: every waiting shopper gets a ticket over its socket.
+    await updateEvent(s.redis, s.prefix, line, { queueAll: false });
+    const tickets = await Promise.all(waiting.map((c) => c.next('admitted', 60_000)));
+    expect(tickets.every((t) => t.ticket.split('.').length === 3)).toBe(true);
+    expect(await s.redis.zcard(eventKeys(s.prefix, line).admitted)).toBe(waiting.length);
 
     const after = await readNode(s.redis, s.prefix, ids[0]!);
     expect(after.current).not.toBe(before.current);

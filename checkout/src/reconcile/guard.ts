@@ -3,8 +3,8 @@
 // AOF may miss the last writes (a decrement, a returned unit); until this check passes, admit-11
 // and purchase-8 refuse on that Redis incarnation (node-1.lua). Outcomes, recorded in the event
 // hash (`guard`, JSON) and logged: verified (nothing lost), repaired (stock set to what the
-// orders and reservations say), stopped (more units sold than stock: the event is paused for an
-// operator; it stays unverified).
+// orders and reservations say), stopped (more units sold than stock, or a product PostgreSQL does
+// not know: the event is paused for an operator; it stays unverified).
 import { eventKeys, type Logger, type Pool, publishControl, readNode, type Redis } from '@sluice/shared';
 import { readDatabaseSide, type ReconcileRow, stockRows } from './check.ts';
 
@@ -39,11 +39,15 @@ export async function guardEvent(redis: Redis, pool: Pool, prefix: string, evt: 
     }
     await redis.watch(k.stock, k.reservation, k.event);
     const [stock, reservations] = await Promise.all([redis.hgetall(k.stock), redis.hgetall(k.reservation)]);
-    const rows = stockRows(stock, reservations, await readDatabaseSide(pool, evt)).map((r) => ({
+    const db = await readDatabaseSide(pool, evt);
+    const known = new Set(db.products.map((p) => p.sku));
+    const rows = stockRows(stock, reservations, db).map((r) => ({
       ...r,
       expected: r.initial - r.reserved - r.sold,
     }));
-    const stop = rows.some((r) => r.expected < 0);
+    // A product PostgreSQL does not know (an event never persisted) cannot be checked: stopping
+    // is safer than setting its stock to what an empty record implies (0).
+    const stop = rows.some((r) => r.expected < 0 || !known.has(r.sku));
     const action: GuardAction = stop ? 'stopped' : rows.every((r) => r.left === r.expected) ? 'verified' : 'repaired';
     const record = JSON.stringify({ at: now, node: current, was: recorded, action, rows });
     const tx = redis.multi();
