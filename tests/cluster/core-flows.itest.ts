@@ -71,6 +71,8 @@ describe.each(TARGETS)('core flows on $name', ({ cluster }) => {
         CHECKOUT_HOST: '127.0.0.1',
         CHECKOUT_PORT: '0',
         JWKS_URL: `${gate.http}/.well-known/jwks.json`,
+        // Correctness here, not fail-fast timing: a loaded CI machine must not turn a slow reply into a 503.
+        CHECKOUT_REDIS_TIMEOUT_MS: '5000',
       }),
       { pool: db.pool },
     );
