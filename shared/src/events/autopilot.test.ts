@@ -50,6 +50,11 @@ describe('autopilot decisions', () => {
   it('brings a rate set outside the bounds back inside', () => {
     expect(decideRate(healthy, cfg, 500)).toMatchObject({ rate: 100, direction: 'down' });
     expect(decideRate({ ...healthy, backlog: 1000 }, cfg, 2)).toMatchObject({ rate: 10 });
+    // Unhealthy below the floor: the floor still wins, and the change is labelled (audit log,
+    // metric, console) as the rise it is, not as a hold (review r15: it said 'hold' while raising).
+    const d = decideRate({ ...healthy, backlog: 1000 }, cfg, 2);
+    expect(d.direction).toBe('up');
+    expect(d.reason).toContain('raised to the floor 10');
   });
 });
 

@@ -111,7 +111,10 @@ export function decideRate(inp: AutopilotInputs, cfg: AutopilotConfig, current: 
   if (inp.backlog > cfg.maxBacklog) bad.push(`order backlog ${inp.backlog} > ${cfg.maxBacklog}`);
   if (bad.length > 0) {
     const rate = clamp(current - cfg.maxStep);
-    return { rate, direction: rate < current ? 'down' : 'hold', reason: `${bad.join('; ')}${rate < current ? '' : ' (at floor)'}` };
+    // Below a floor the operator raised, the floor wins even now: a rise, and said so.
+    const direction = rate < current ? 'down' : rate > current ? 'up' : 'hold';
+    const note = direction === 'down' ? '' : direction === 'up' ? ` (raised to the floor ${cfg.floor})` : ' (at floor)';
+    return { rate, direction, reason: `${bad.join('; ')}${note}` };
   }
   // Out of the bounds the operator set (e.g. they moved them): come back inside first.
   if (current < cfg.floor || current > cfg.ceiling) {
