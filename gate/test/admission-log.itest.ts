@@ -100,6 +100,8 @@ describe('public admission log', () => {
     expect(await get(1)).toMatchObject({ n: 1, status: 'admitted' });
     expect(await get(4)).toMatchObject({ n: 4, status: 'gone' }); // places[3] had number 4
     expect(await get(10_000)).toMatchObject({ status: 'not-reached' });
+    // No ticket has number 0: before, it was answered 'unaccounted' and cached for a year.
+    expect((await fetch(`${reader.http}/v1/events/${evt}/admissions/number/0`)).status).toBe(400);
   });
 
   it('catches one edited entry (the chain and the signed head no longer match)', async () => {

@@ -104,8 +104,10 @@ export function admissionLogRoutes(g: GateContext, app: TemplatedApp): void {
     const evt = eventOf(g, res, req);
     if (!evt) return;
     const raw = req.getParameter(1) ?? '';
-    if (!/^\d{1,15}$/.test(raw)) {
-      sendError(res, 'BAD_REQUEST', PUBLIC, 'n must be a ticket number');
+    // Ticket numbers start at 1: 0 would find the first entry and be answered, for a year,
+    // as 'unaccounted' (which the log never has for a real number).
+    if (!/^[1-9]\d{0,14}$/.test(raw)) {
+      sendError(res, 'BAD_REQUEST', PUBLIC, 'n must be a ticket number (1 or more)');
       return;
     }
     if (searches >= MAX_SEARCHES) {
