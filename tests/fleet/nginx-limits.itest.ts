@@ -34,10 +34,10 @@ beforeAll(async () => {
   base = `http://${listen}`;
   evt = (await makeEvent(fx.redis, fx.prefix, { queueAll: true, startAt: Date.now() + 60_000 })).config.id;
   await until(() => gate.ctx.events.get(evt)?.state === 'prequeue', 5000, 'prequeue');
-  // Count what reaches the gate through its /prequeue cache (one build per request that arrives).
-  const cache = gate.ctx.prequeueCache as unknown as { body: (...a: unknown[]) => Promise<string> };
-  const orig = cache.body.bind(cache);
-  cache.body = (...a) => {
+  // Count what reaches the gate: every /prequeue request that arrives asks its cache for a page.
+  const cache = gate.ctx.prequeueCache as unknown as { page: (...a: unknown[]) => Promise<unknown> };
+  const orig = cache.page.bind(cache);
+  cache.page = (...a) => {
     seenByGate++;
     return orig(...a);
   };
