@@ -13,6 +13,7 @@ import {
   runScript,
   signLogHead,
   updateEvent,
+  withdrawKey,
 } from '@sluice/shared';
 import { type RedisFixture, redisFixture } from '@sluice/shared/testing/index.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -133,5 +134,21 @@ describe('public admission log', () => {
     expect(r.out).toMatch(/out of order/);
     await rewrite(original);
     expect((await verify()).code).toBe(0);
+  });
+
+  it('still verifies once the key that signed the head is withdrawn (the gate re-signs the sealed head)', async () => {
+    // A finished sale's log no longer grows, so no new seal would ever replace its head.
+    const head = JSON.parse((await fx.redis.get(k.logHead))!) as { jws: string };
+    const kid = (JSON.parse(Buffer.from(head.jws.split('.')[0]!, 'base64url').toString()) as { kid: string }).kid;
+    await withdrawKey(fx.redis, fx.prefix, kid, 600);
+    await until(
+      async () => !((await (await fetch(`${reader.http}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] }).keys.some((j) => j.kid === kid),
+      10_000,
+      'withdrawn key unpublished by the gate',
+    );
+    const r = await verify();
+    // Before: 'the log head's signature does not verify against the gate's JWKS', for ever.
+    expect(r.out).toContain('OK: the log is intact');
+    expect(r.code).toBe(0);
   });
 });

@@ -3,7 +3,7 @@
 // shopper can check their own number. Public and the same for everyone: any origin may read it,
 // full pages never change (cacheable for a year), an unknown event costs no Redis call, and each
 // address may read at most GATE_PUBLIC_RATE_PER_IP times per 10 s (then 429 without Redis work).
-import { eventKeys, genesisHash, isEventId, type LogEntry } from '@sluice/shared';
+import { decodeUnverified, eventKeys, genesisHash, isEventId, type LogEntry, type LogHead } from '@sluice/shared';
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import type { GateContext } from '../context.ts';
 import { remoteIp } from '../queue/ws.ts';
@@ -44,6 +44,7 @@ function intParam(q: string, name: string, dflt: number): number | null {
 export function admissionLogRoutes(g: GateContext, app: TemplatedApp): void {
   const base = '/v1/events/:id/admissions';
   let searches = 0;
+  const resigned: Resigned = new Map();
 
   app.get(`${base}/head`, (res, req) => {
     const evt = eventOf(g, res, req);
@@ -53,7 +54,7 @@ export function admissionLogRoutes(g: GateContext, app: TemplatedApp): void {
       g.log,
       async (reply) => {
         const head = await g.redis.get(eventKeys(g.prefix, evt).logHead);
-        const body = head ?? JSON.stringify({ evt, n: 0, hash: genesisHash(evt), at: null, jws: null });
+        const body = head ? await currentHead(g, resigned, evt, head) : JSON.stringify({ evt, n: 0, hash: genesisHash(evt), at: null, jws: null });
         reply(200, body, {
           ...PUBLIC,
           'content-type': 'application/json',
@@ -135,6 +136,28 @@ export function admissionLogRoutes(g: GateContext, app: TemplatedApp): void {
       PUBLIC,
     );
   });
+}
+
+/** Heads re-signed with the current key, per known event: the stored head they replace and the key. */
+type Resigned = Map<string, { stored: string; kid: string; body: string }>;
+
+/**
+ * The stored head, or the same claims signed with the current key when another key signed it:
+ * a sale whose log no longer grows is never sealed again, and once its key is retired or
+ * withdrawn from the JWKS its head would not verify any more. The claims (evt, n, hash) are the
+ * sealed log's; only the signature is renewed.
+ */
+async function currentHead(g: GateContext, resigned: Resigned, evt: string, stored: string): Promise<string> {
+  const kid = g.issuer.currentKid();
+  const head = JSON.parse(stored) as LogHead & { jws: string };
+  if (!kid || decodeUnverified(head.jws)?.header.kid === kid) return stored;
+  const hit = resigned.get(evt);
+  if (hit && hit.stored === stored && hit.kid === kid) return hit.body;
+  const claims: LogHead = { evt: head.evt, n: head.n, hash: head.hash, at: head.at };
+  const body = JSON.stringify({ ...claims, jws: await g.issuer.signLogHead(claims) });
+  if (resigned.size > g.events.events.size + 16) resigned.clear(); // bounded by the events this process knows
+  resigned.set(evt, { stored, kid, body });
+  return body;
 }
 
 /** Binary search of the sealed entries by high mark: the first entry whose `hi` reaches `n`. */

@@ -106,6 +106,11 @@ export class TicketIssuer {
     return issued;
   }
 
+  /** Id of the current signing key (undefined before the keyring is loaded). */
+  currentKid(): string | undefined {
+    return this.keyring?.current.kid;
+  }
+
   /** Sign the head of an event's public admission log with the current ticket key. */
   signLogHead(head: LogHead): Promise<string> {
     if (!this.keyring) throw new Error('keyring not loaded');
