@@ -7,7 +7,7 @@
 //
 // Exit code 0 when every rule holds, 1 with the problems listed otherwise, 2 on bad usage.
 import type { JSONWebKeySet } from 'jose';
-import { type LogHead, type LogLine, LogChecker, verifyLogHead } from '@sluice/shared';
+import { type LogHead, type LogLine, LogChecker, type PublicEventInfo, verifyLogHead } from '@sluice/shared';
 
 const PAGE = 1000;
 
@@ -39,6 +39,14 @@ export async function verifyAdmissions(gate: string, evt: string, out: (s: strin
   const jwks = await getJson<JSONWebKeySet>(`${gate.replace(/\/$/, '')}/.well-known/jwks.json`);
   const signed = await getJson<{ jws: string | null; n: number }>(`${base}/head`);
   if (!signed.jws) {
+    // The admitter's first tick in these states always logs an entry (the state changed), sealed
+    // at once: such a sale without a head is a log withheld, not an empty one. (A sale closed
+    // before it started may honestly have none.)
+    const info = await getJson<PublicEventInfo>(`${gate.replace(/\/$/, '')}/v1/events/${encodeURIComponent(evt)}`);
+    if (['open', 'paused', 'soldout'].includes(info.state)) {
+      out(`${evt}: the sale is ${info.state} but the gate serves no admission log (if it started a moment ago, run again)`);
+      return false;
+    }
     out(`${evt}: no admission log yet (the sale has not started)`);
     return signed.n === 0;
   }

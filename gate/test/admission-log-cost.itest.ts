@@ -2,7 +2,7 @@
 // (GATE_PUBLIC_RATE_PER_IP): any `from` is a fresh URL no cache absorbs, and each page read is two
 // LRANGEs of up to 1,000 entries; past the limit the answer is 429 with no Redis work. The
 // outside verifier waits out a 429 (Retry-After) instead of failing.
-import { eventKeys } from '@sluice/shared';
+import { eventKeys, setEventState } from '@sluice/shared';
 import { type RedisFixture, redisFixture } from '@sluice/shared/testing/index.ts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { verifyAdmissions } from '../scripts/verify-admissions.ts';
@@ -61,4 +61,14 @@ describe('admission log endpoints and one address', () => {
     expect(await verifyAdmissions(gate.http, evt, (s) => out.push(s))).toBe(true);
     expect(out.join('\n')).toContain('no admission log yet');
   }, 40_000);
+
+  it('the verifier does not pass a started sale whose gate serves no log head', async () => {
+    const evt = (await makeEvent(fx.redis, fx.prefix)).config.id;
+    await setEventState(fx.redis, fx.prefix, evt, 'open');
+    await until(() => gate.ctx.events.get(evt)?.state === 'open', 5000, 'gate sees it open');
+    const out: string[] = [];
+    // Before: 'no admission log yet' and success, so a gate could hide a whole sale's log.
+    expect(await verifyAdmissions(gate.http, evt, (s) => out.push(s))).toBe(false);
+    expect(out.join('\n')).toMatch(/is open but the gate serves no admission log/);
+  });
 });
