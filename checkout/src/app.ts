@@ -141,7 +141,7 @@ export async function startCheckout(
   );
   server.get(
     '/v1/orders/:id',
-    orderStatusHandler({ redis, pool, prefix: config.prefix, verifier: lookupVerifier, timeoutMs, log }),
+    orderStatusHandler({ redis, pool, prefix: config.prefix, verifier: lookupVerifier, timeoutMs, log, publicUrl: config.publicUrl }),
   );
   server.get('/v1/events/:id/products', catalogueHandler({ redis, prefix: config.prefix, timeoutMs, log }));
   registerOps(server, {

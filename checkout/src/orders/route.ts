@@ -2,14 +2,16 @@
 import type { Logger } from '@sluice/shared';
 import type { Request, Response } from 'hyper-express';
 import { sendError, sendJson } from '../http/respond.ts';
+import { requestUrl } from '../purchase/route.ts';
 import { getOrderStatus, type OrderStatusDeps } from './status.ts';
 
-export function orderStatusHandler(deps: OrderStatusDeps & { log: Logger }) {
+export function orderStatusHandler(deps: OrderStatusDeps & { log: Logger; publicUrl: string }) {
   return async (req: Request, res: Response): Promise<void> => {
     try {
       const view = await getOrderStatus(deps, {
         orderId: req.path_parameters.id ?? '',
         authorization: req.headers.authorization,
+        proof: { dpop: req.headers.dpop, url: requestUrl(deps.publicUrl, req) },
       });
       sendJson(res, 200, view, { 'cache-control': 'no-store' });
     } catch (err) {

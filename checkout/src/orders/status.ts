@@ -3,6 +3,7 @@
 // reservation (pending) or as voided (failed: it expired before it was written).
 import { eventKeys, isEventId, type Pool, type Redis, SluiceError, type TicketVerifier } from '@sluice/shared';
 import { guarded } from '../connections.ts';
+import { requireProof } from '../purchase/proof.ts';
 import { bearerToken } from '../purchase/request.ts';
 import { parseReservation } from './reservation.ts';
 
@@ -26,6 +27,13 @@ export interface OrderStatusDeps {
   timeoutMs: number;
 }
 
+/** What a ticket bound to a key (cnf.jkt) must also bring: its DPoP proof for this request. */
+export interface StatusProof {
+  dpop: string | undefined;
+  /** The URL the client called (public base URL + path). */
+  url: string;
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 interface OrderRow {
@@ -39,10 +47,16 @@ interface OrderRow {
 
 export async function getOrderStatus(
   deps: OrderStatusDeps,
-  input: { orderId: string; authorization: string | undefined },
+  input: { orderId: string; authorization: string | undefined; proof?: StatusProof },
 ): Promise<OrderView> {
-  const claims = await deps.verifier.verify(bearerToken(input.authorization));
+  const ticket = bearerToken(input.authorization);
+  const claims = await deps.verifier.verify(ticket);
   if (!isEventId(claims.evt)) throw new SluiceError('TICKET_CLAIMS');
+  if (claims.cnf) {
+    // A copied bound ticket reads no order either.
+    const proof = { dpop: input.proof?.dpop, method: 'GET', url: input.proof?.url ?? '', ticket };
+    await guarded(requireProof(deps.redis, deps.prefix, claims, proof, Date.now()), deps.timeoutMs, 'proof');
+  }
   const orderId = input.orderId.toLowerCase();
   if (!UUID.test(orderId)) throw new SluiceError('ORDER_NOT_FOUND');
 

@@ -78,6 +78,34 @@ describe('checkout with tickets bound to a key', () => {
     expect(ttl).toBeLessThanOrEqual(66_000);
   });
 
+  it('shows the order of a bound ticket only with a proof for that status URL', async () => {
+    const owner = await makeTestKey();
+    const ticket = await sale.ticket('bound-3', { jkt: owner.jkt });
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${ticket}`,
+        dpop: await makeTestProof(owner, { method: 'POST', url, ticket }),
+      },
+      body: JSON.stringify({ sku: 'SKU-1', qty: 1 }),
+    });
+    expect(res.status).toBe(202);
+    const statusUrl = url.replace('/v1/checkout', ((await res.json()) as { statusUrl: string }).statusUrl);
+    const look = async (dpop?: string) => {
+      const r = await fetch(statusUrl, {
+        headers: { authorization: `Bearer ${ticket}`, ...(dpop ? { dpop } : {}) },
+      });
+      const body = (await r.json()) as { error?: { code: string }; status?: string };
+      return body.error?.code ?? body.status;
+    };
+    expect(await look()).toBe('TICKET_PROOF');
+    expect(await look(await makeTestProof(owner, { method: 'POST', url: statusUrl, ticket }))).toBe(
+      'TICKET_PROOF',
+    );
+    expect(await look(await makeTestProof(owner, { method: 'GET', url: statusUrl, ticket }))).toBe('pending');
+  });
+
   it('sells to an unbound ticket without a proof, as before', async () => {
     expect(await buy(await sale.ticket('plain-1'))).toEqual({ status: 202 });
   });

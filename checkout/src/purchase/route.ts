@@ -50,7 +50,7 @@ export function checkoutHandler(deps: CheckoutRouteDeps) {
 
 /** The URL as the client named it, for the proof's `htu`: the configured public base URL, else
  * the Host header (a proof made for another host fails either way). */
-function requestUrl(publicUrl: string, req: Request): string {
+export function requestUrl(publicUrl: string, req: Request): string {
   const base = publicUrl ? publicUrl.replace(/\/+$/, '') : `http://${req.headers.host ?? 'localhost'}`;
   return base + req.path;
 }
