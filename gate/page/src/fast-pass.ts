@@ -50,5 +50,10 @@ export async function fastPass(p: FastPassInput, sleep = (ms: number) => new Pro
   // The room started queueing: give the place back (the queue page takes a fresh one in order).
   // If the leave is lost the place is dropped after the event's grace period: no harm to others.
   await fetch(p.gate + GatePaths.leave(p.event), { method: 'POST', headers: place }).catch((err: unknown) => void err);
-  return null;
+  // Admitted between the last poll and the leave, the place is no longer waiting and the leave
+  // cannot free it: a last look takes its ticket rather than hold the slot unused until it ends.
+  // A refused look (the leave freed the place, or the gate is unreachable) means no ticket: the
+  // shopper goes to the queue page as before, so nothing is lost by dropping that error.
+  const last = await json<PlaceStatus>(p.gate + GatePaths.place(p.event), { headers: place }).catch(() => null);
+  return last?.ticket ?? null;
 }
