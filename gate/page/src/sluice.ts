@@ -36,7 +36,7 @@ interface SluiceGlobal {
   queue(): void;
   /**
    * Tell Sluice the shopper finished (or left): their slot goes to the next shopper at once and
-   * the ticket ends. Calls checkout's POST /v1/handback (allow this origin in
+   * the ticket ends (the drop-in forgets it). Calls checkout's POST /v1/handback (allow this origin in
    * CHECKOUT_CORS_ORIGINS), or do the same from the storefront's server.
    * @example await sluice.handBack('https://checkout.example', 'finished')
    */
@@ -151,7 +151,17 @@ declare global {
         body: JSON.stringify({ reason }),
         keepalive: true,
       });
-      return res.ok;
+      if (!res.ok) return false;
+      // The ticket can no longer buy: forget it, so the next page view does not count the
+      // shopper as admitted with a ticket checkout refuses.
+      ticket = null;
+      if (window.sluice) window.sluice.ticket = null;
+      try {
+        store?.removeItem(key);
+      } catch {
+        // Storage refused: nothing was kept to remove.
+      }
+      return true;
     },
   };
   const admitted = () => {
