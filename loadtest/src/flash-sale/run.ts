@@ -201,7 +201,16 @@ export async function runFlashSale(s: Stores, gate: GateCluster, o: FlashSaleOpt
     const rc = await reconcileEvent(s.redis, s.pool, s.prefix, o.evt);
 
     // Server-side admission times (the admit script's clock) order the admissions.
-    const atRaw = await s.redis.hgetall(k.admittedAt);
+    // Every admission the admitter made (place -> its tick's time), paged: the rate is the
+    // server's, whether or not the swarm's socket for that place survived the join surge.
+    const atRaw: Record<string, string> = {};
+    let cursor = '0';
+    do {
+      const [next, flat] = await s.redis.hscan(k.admittedAt, cursor, 'COUNT', 5000);
+      for (let i = 0; i + 1 < flat.length; i += 2) atRaw[flat[i]!] = flat[i + 1]!;
+      cursor = next;
+    } while (cursor !== '0');
+    const serverAdmissions = Object.values(atRaw).map(Number);
     const scored = admissions
       .filter((a) => a.score !== null)
       .map((a) => ({ ...a, serverAt: Number(atRaw[a.placeId] ?? a.admittedAt) }));
@@ -211,7 +220,7 @@ export async function runFlashSale(s: Stores, gate: GateCluster, o: FlashSaleOpt
     // counting every purchase sent as a unit gone and every admission as active, it falls under
     // one bucket: the window ends there, at the sell-out, or when the queue runs dry (last tick).
     const stockBindAt = (() => {
-      const ev = [...scored.map((a) => [a.serverAt, 0] as const), ...sentAt.map((t) => [t, 1] as const)].sort((a, b) => a[0] - b[0]);
+      const ev = [...serverAdmissions.map((t) => [t, 0] as const), ...sentAt.map((t) => [t, 1] as const)].sort((a, b) => a[0] - b[0]);
       let adm = 0;
       let sent = 0;
       for (const [t, kind] of ev) {
@@ -224,7 +233,7 @@ export async function runFlashSale(s: Stores, gate: GateCluster, o: FlashSaleOpt
     const endBefore = Math.min(soldOutAt ?? Number.POSITIVE_INFINITY, stockBindAt ?? Number.POSITIVE_INFINITY);
     const endReason =
       endBefore === Number.POSITIVE_INFINITY ? 'queue empty' : endBefore === soldOutAt ? 'sold out' : 'stock budget could bind';
-    const win = windowRateError(scored.map((a) => a.serverAt), o.releaseRate, endBefore);
+    const win = windowRateError(serverAdmissions, o.releaseRate, endBefore);
     const achieved = win?.achievedRate ?? Number.NaN;
     const t0 = Math.min(...scored.map((a) => a.serverAt), startAt);
     const sortedTimes = scored.map((a) => a.serverAt).sort((a, b) => a - b);
