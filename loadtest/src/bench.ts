@@ -58,7 +58,9 @@ export const PROFILES: Record<string, Profile> = {
     name: 'smoke', held: 50, arrivalRate: 500, holdSeconds: 1, echoSockets: 10, echoSeconds: 1, helloSeconds: 1,
     redisRequests: 2000, firstUseTickets: 400, checkoutMaxSeconds: 2, fixedRateSeconds: 1, shortRunSeconds: 1,
     drainSeconds: 5, verifySeconds: 0.5, tickMs: 250, checkoutWorkers: 0, settleMaxMs: 1000, prequeue: 1000,
-    sale: { shoppers: 100, joinRate: 500, releaseRate: 20, stock: 30, p: 0.5, maxSaleSeconds: 30 },
+    // Stock for more than the first tick's burst (2 s of the rate), so some shoppers wait over a
+    // second and the wait estimate has something to be measured against (etaErrorPct).
+    sale: { shoppers: 100, joinRate: 500, releaseRate: 20, stock: 60, p: 0.5, maxSaleSeconds: 30 },
   },
   quick: {
     name: 'quick', held: 50_000, arrivalRate: 20_000, holdSeconds: 5, echoSockets: 200, echoSeconds: 3, helloSeconds: 4,
