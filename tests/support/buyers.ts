@@ -29,7 +29,17 @@ export function startBuyers(
     while (!stopped && n < o.max) {
       const placeId = `${o.tag ?? 'buyer'}-${n++}`;
       const at = Date.now();
-      const r = await buy(base(), await sale.ticket(placeId), '{"sku":"SKU-1","qty":1}', 5000);
+      // Tickets are recorded in Redis when issued (as the gate does): while the event's Redis is
+      // down or failing over none can be minted, so this shopper waits to be admitted.
+      let ticket: string | null = null;
+      while (ticket === null && !stopped) {
+        ticket = await sale.ticket(placeId).catch(async () => {
+          await sleep(200);
+          return null;
+        });
+      }
+      if (ticket === null) break;
+      const r = await buy(base(), ticket, '{"sku":"SKU-1","qty":1}', 5000);
       attempts.push({ ...r, at, placeId });
       if (o.stopOnCode && r.code === o.stopOnCode) stopped = true;
       if (o.pauseMs) await sleep(o.pauseMs);
