@@ -13,6 +13,7 @@ import {
   type Pool,
   RemoteJwks,
   SluiceError,
+  subscriberOf,
   TicketVerifier,
 } from '@sluice/shared';
 import HyperExpress from 'hyper-express';
@@ -26,7 +27,9 @@ import { OrderEnqueuer } from './orders/enqueue.ts';
 import { OrderQueues } from './orders/queue.ts';
 import { orderStatusHandler } from './orders/route.ts';
 import { catalogueHandler } from './products/route.ts';
-import { checkoutHandler } from './purchase/route.ts';
+import type { Door } from './purchase/door.ts';
+import { IssuedTickets } from './purchase/issued.ts';
+import { registerCheckoutRoute } from './purchase/uws-route.ts';
 
 export type CheckoutConfig = ConfigOf<typeof checkoutSchema>;
 
@@ -46,6 +49,8 @@ export interface CheckoutApp {
   routes: { method: string; path: string }[];
   /** This process's metrics (a supervised worker shares them with its fleet). */
   registry: CheckoutMetrics['registry'];
+  /** The in-process record of issued tickets the door judges by (null on a Redis Cluster). */
+  issued: IssuedTickets | null;
   /** Stop accepting, fail readiness, drain in-flight requests, close Redis, BullMQ, PostgreSQL. */
   close(): Promise<void>;
 }
@@ -101,9 +106,16 @@ export async function startCheckout(
 
   const timeoutMs = config.redisTimeoutMs;
   const waitReplicas = config.waitReplicas >= 0 ? config.waitReplicas : clusterNodesOf(config) ? 1 : 0;
-  server.post(
-    '/v1/checkout',
-    checkoutHandler({
+  // The door needs the `issued` messages and its barrier PING on one connection, which a cluster's
+  // sharded subscribers do not give per event: there every ticket takes the full path.
+  let issued: IssuedTickets | null = null;
+  if (!clusterNodesOf(config)) {
+    issued = new IssuedTickets(redis, subscriberOf(redis), config.prefix, log);
+    issued.start();
+  }
+  const door: Door | null = issued ? { verifier, issued, now } : null;
+  // On uWS directly: junk is refused from its headers before hyper-express builds a request.
+  const checkoutRoute = registerCheckoutRoute(server.uws_instance, {
       redis,
       queue: enqueuer,
       verifier,
@@ -122,10 +134,11 @@ export async function startCheckout(
       maxBodyBytes: config.maxBodyBytes,
       maxInFlight: config.maxInFlight,
       publicUrl: config.publicUrl,
+      corsOrigins: config.corsOrigins,
+      door,
       metrics,
       log,
-    }),
-  );
+  });
   server.post(
     '/v1/handback',
     handBackHandler({
@@ -155,7 +168,7 @@ export async function startCheckout(
   const port = server.port;
   log.info({ port }, 'checkout listening');
 
-  const routes: { method: string; path: string }[] = [];
+  const routes: { method: string; path: string }[] = [{ method: 'post', path: '/v1/checkout' }];
   for (const [method, byPath] of Object.entries(
     server.routes as unknown as Record<string, Record<string, unknown>>,
   )) {
@@ -167,13 +180,19 @@ export async function startCheckout(
     port,
     routes,
     registry: metrics.registry,
+    issued,
     close() {
       closing ??= (async () => {
         draining = true;
         clearInterval(jwksTimer);
         // Stop accepting and let in-flight requests finish (bounded), then close the stores.
-        await Promise.race([server.shutdown(), new Promise((r) => setTimeout(r, 5000))]);
+        const drained = async () => {
+          await server.shutdown();
+          while (checkoutRoute.inFlight() > 0) await new Promise((r) => setTimeout(r, 20));
+        };
+        await Promise.race([drained(), new Promise((r) => setTimeout(r, 5000))]);
         server.close();
+        issued?.close();
         await queue.close().catch(ignoring('order queue close at shutdown'));
         queueRedis.disconnect();
         redis.disconnect();

@@ -72,6 +72,8 @@ export function eventKeys(prefix: string, evt: string) {
     revoked: `${b}:revoked`,
     /** channel: admitter -> gates, JSON {fence, at, ids: placeId[]} per tick */
     admitChannel: `${b}:admit`,
+    /** channel: gate -> checkout, digests (comma-separated) of tickets just recorded in ticketHash */
+    issuedChannel: `${b}:issued`,
     /** channel: admitter -> gates, the public state frame per tick */
     tickChannel: `${b}:tick`,
     /** hash: ticket jti -> `<time> <reason>` of the storefront's hand-back (slot freed early) */

@@ -22,6 +22,12 @@ export function createCheckoutMetrics() {
       help: 'Purchases answered 202 before a replica confirmed them (WAIT timed out: the shard has no live replica)',
       registers: [registry],
     }),
+    doorRefusals: new prom.Counter({
+      name: 'sluice_checkout_door_refusals_total',
+      help: 'Checkouts refused from their headers alone (no body read, no Redis call), by code',
+      labelNames: ['code'] as const,
+      registers: [registry],
+    }),
     httpErrors: new prom.Counter({
       name: 'sluice_checkout_http_errors_total',
       help: 'Error answers of the checkout API, by code',

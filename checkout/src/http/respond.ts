@@ -25,7 +25,7 @@ const prebuilt = new Map<string, string>();
 const NO_HEADERS: Record<string, string> = {};
 const RETRY_HEADERS: Record<string, string> = { 'retry-after': '1' };
 
-function errorJson(err: unknown, body: ErrorBody): string {
+export function errorJson(err: unknown, body: ErrorBody): string {
   const plain =
     err instanceof SluiceError && err.field === undefined && err.message === ErrorCatalog[err.code].message;
   if (!plain) return JSON.stringify(body);

@@ -2,7 +2,6 @@
 import type { Logger } from '@sluice/shared';
 import type { Request, Response } from 'hyper-express';
 import { sendError, sendJson } from '../http/respond.ts';
-import { requestUrl } from '../purchase/route.ts';
 import { getOrderStatus, type OrderStatusDeps } from './status.ts';
 
 export function orderStatusHandler(deps: OrderStatusDeps & { log: Logger; publicUrl: string }) {
@@ -18,4 +17,11 @@ export function orderStatusHandler(deps: OrderStatusDeps & { log: Logger; public
       sendError(res, err, deps.log, req);
     }
   };
+}
+
+/** The URL as the client named it, for the proof's `htu`: the configured public base URL, else
+ * the Host header (a proof made for another host fails either way). */
+export function requestUrl(publicUrl: string, req: Request): string {
+  const base = publicUrl ? publicUrl.replace(/\/+$/, '') : `http://${req.headers.host ?? 'localhost'}`;
+  return base + req.path;
 }

@@ -68,7 +68,9 @@ export function aclUsers(prefix: string): Record<Service, AclUser> {
       readKeys: [`${p}:events`],
       writeKeys: [],
       channels: [`${p}:*`],
-      commands: [...BASE, '+publish', '+spublish'],
+      // subscribe/ssubscribe: revocations (control) and the digests of issued tickets (per event),
+      // kept in memory to refuse junk at the door (checkout/src/purchase/issued.ts).
+      commands: [...BASE, '+publish', '+spublish', '+subscribe', '+ssubscribe', '+unsubscribe', '+sunsubscribe'],
       why: 'purchase (event keys and its order queue); no signing keys, no place secret',
     },
     worker: {

@@ -16,9 +16,16 @@ export function ticketDigest(ticket: string): string {
   return createHash('sha256').update(ticket, 'latin1').digest('base64url');
 }
 
+/** Most digests in one `issued` message (44 bytes each with the comma). */
+export const ISSUED_MESSAGE_MAX = 1000;
+
 /**
  * Record tickets the gate issued (the latest per jti wins: a re-sent ticket with the same claims
- * and key is byte-identical, Ed25519 being deterministic). Resolve before handing them out.
+ * and key is byte-identical, Ed25519 being deterministic), and announce their digests on the
+ * event's `issued` channel in the same pipeline, after the record: checkout processes keep the
+ * issued digests in memory to refuse junk without Redis (checkout/src/purchase/issued.ts). Both
+ * resolve before the tickets are handed out, so a shopper can only present a ticket whose digest
+ * was published before its request reached checkout. Callers chunk (at most a few thousand).
  * @example await recordTickets(redis, 'sluice', 'drop1', [{ jti: placeId, ticket }]);
  */
 export async function recordTickets(
@@ -28,9 +35,20 @@ export async function recordTickets(
   tickets: readonly { jti: string; ticket: string }[],
 ): Promise<void> {
   if (tickets.length === 0) return;
+  const k = eventKeys(prefix, evt);
   const fields: Record<string, string> = {};
-  for (const t of tickets) fields[t.jti] = ticketDigest(t.ticket);
-  await redis.hset(eventKeys(prefix, evt).ticketHash, fields);
+  const digests: string[] = [];
+  for (const t of tickets) {
+    const d = ticketDigest(t.ticket);
+    fields[t.jti] = d;
+    digests.push(d);
+  }
+  const pipe = redis.pipeline().hset(k.ticketHash, fields);
+  for (let i = 0; i < digests.length; i += ISSUED_MESSAGE_MAX) {
+    pipe.spublish(k.issuedChannel, digests.slice(i, i + ISSUED_MESSAGE_MAX).join(','));
+  }
+  const replies = (await pipe.exec()) ?? [];
+  for (const [err] of replies) if (err) throw err;
 }
 
 /**

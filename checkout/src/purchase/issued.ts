@@ -1,0 +1,248 @@
+// The tickets the gate issued, in this process's memory, per event: the digests the gate
+// publishes on the event's `issued` channel as it records them (shared/src/tickets/record.ts),
+// backfilled from the `ticket-hash` record, plus the revoked ids. Checkout's door
+// (uws-route.ts) refuses a ticket whose digest is not among them without reading the body or
+// calling Redis. The set is a filter, never a verdict that admits: a ticket found here still
+// goes through the purchase script, which compares the full digest and checks revocation.
+//
+// Nobody issued a moment ago is refused: a ticket's digest is published before the gate hands
+// the ticket out, so it was published before the request reached us; a miss waits for a PING on
+// the subscriber connection (Redis delivers messages and replies on one connection in order),
+// and only a digest still missing after that reply is junk. Until an event's record is read
+// whole after a (re)subscription, its tickets take the full path.
+import { createHash } from 'node:crypto';
+import { eventKeys, globalKeys, type Logger, type Redis, type Subscriber } from '@sluice/shared';
+
+/** First 30 bits of a SHA-256 digest (a small integer: no allocation per entry in a Set). */
+function keyOfBytes(d: Buffer): number {
+  return (d[0]! << 22) | (d[1]! << 14) | (d[2]! << 6) | (d[3]! >> 2);
+}
+
+const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+const B64_VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < B64URL.length; i++) B64_VALUE[B64URL.charCodeAt(i)] = i;
+
+/** The same 30 bits from a recorded digest (base64url: 5 characters × 6 bits); -1 if not one. */
+export function keyOfDigest(digest: string): number {
+  if (digest.length < 5) return -1;
+  let k = 0;
+  for (let i = 0; i < 5; i++) {
+    const v = B64_VALUE[digest.charCodeAt(i) & 127]!;
+    if (v < 0 || digest.charCodeAt(i) > 127) return -1;
+    k = (k << 6) | v;
+  }
+  return k;
+}
+
+/** The key of a presented ticket (SHA-256 of its compact form, as `ticketDigest`). */
+export function keyOfTicket(ticket: string): number {
+  return keyOfBytes(createHash('sha256').update(ticket, 'latin1').digest());
+}
+
+export class EventView {
+  /** 30-bit prefixes of issued digests (a false hit only sends junk down the full path). */
+  readonly issued = new Set<number>();
+  /** Revoked jti / place ids. */
+  readonly revoked = new Set<string>();
+  synced = false;
+}
+
+export interface IssuedOptions {
+  /** Most events watched at once (each costs a subscription and ~16 B per issued ticket). */
+  maxEvents?: number;
+  /** A barrier PING not answered within this is a failure (the held requests take the full path). */
+  barrierTimeoutMs?: number;
+  /** Most requests waiting for one barrier; past it they take the full path. */
+  maxWaiting?: number;
+}
+
+type Waiter = (ok: boolean) => void;
+const HSCAN_COUNT = 1000;
+
+export class IssuedTickets {
+  private readonly views = new Map<string, EventView>();
+  /** Ids found not to be events, until when (bounded: cleared when it grows past maxEvents × 16). */
+  private readonly notEvents = new Map<string, number>();
+  private waiting: Waiter[] = [];
+  private pinging = false;
+  private epoch = 0;
+  private closed = false;
+  private readonly opts: Required<IssuedOptions>;
+  private readonly control: string;
+  private readonly redis: Redis;
+  /** The subscriber connection (tests pause its socket to hold messages back). */
+  readonly sub: Subscriber;
+  private readonly prefix: string;
+  private readonly log: Logger;
+
+  constructor(redis: Redis, sub: Subscriber, prefix: string, log: Logger, opts: IssuedOptions = {}) {
+    this.redis = redis;
+    this.sub = sub;
+    this.prefix = prefix;
+    this.log = log;
+    this.opts = { maxEvents: 256, barrierTimeoutMs: 1000, maxWaiting: 20_000, ...opts };
+    this.control = globalKeys(prefix).control;
+    sub.onMessage((channel, message) => this.onMessage(channel, message));
+    // A lost connection may have lost messages: every event is read again once ioredis has
+    // re-subscribed (it re-sends the subscriptions before 'ready'; the PING in resync orders us
+    // after them).
+    sub.client.on('close', () => {
+      this.epoch++;
+      for (const v of this.views.values()) v.synced = false;
+    });
+    sub.client.on('ready', () => {
+      this.listenControl();
+      for (const [evt, v] of this.views) this.resync(evt, v);
+    });
+  }
+
+  private controlHeard = false;
+
+  /** Revocations come on the control channel (subscribed once ready; ioredis re-subscribes after). */
+  private listenControl(): void {
+    if (this.controlHeard || this.closed) return;
+    this.controlHeard = true;
+    this.sub.subscribe(this.control).catch((err) => {
+      this.controlHeard = false; // the next 'ready' retries; the purchase script reads `revoked` anyway
+      this.log.warn({ err }, 'control channel not subscribed');
+    });
+  }
+
+  start(): void {
+    if (this.sub.client.status === 'ready') this.listenControl();
+  }
+
+  /** The event's view once it is complete; otherwise starts watching it (bounded) and answers undefined. */
+  view(evt: string, now: number): EventView | undefined {
+    const v = this.views.get(evt);
+    if (v) return v.synced ? v : undefined;
+    if (this.views.size < this.opts.maxEvents && !this.closed && (this.notEvents.get(evt) ?? 0) < now) {
+      this.watch(evt, now);
+    }
+    return undefined;
+  }
+
+  private watch(evt: string, now: number): void {
+    const v = new EventView();
+    this.views.set(evt, v);
+    const k = eventKeys(this.prefix, evt);
+    void (async () => {
+      // Only real events are watched: a ticket naming anything else costs one EXISTS per 5 s.
+      if ((await this.redis.exists(k.event)) === 0) {
+        this.views.delete(evt);
+        if (this.notEvents.size > this.opts.maxEvents * 16) this.notEvents.clear();
+        this.notEvents.set(evt, now + 5000);
+        return;
+      }
+      await this.sub.ssubscribe(k.issuedChannel);
+      await this.backfill(evt, v, this.epoch);
+    })().catch((err) => {
+      this.views.delete(evt); // retried by the next ticket for it
+      this.log.warn({ err, evt }, 'watching issued tickets failed');
+    });
+  }
+
+  private resync(evt: string, v: EventView): void {
+    const epoch = this.epoch;
+    void (async () => {
+      await this.sub.client.ping();
+      await this.backfill(evt, v, epoch);
+    })().catch((err) => this.log.warn({ err, evt }, 'reading issued tickets again failed'));
+  }
+
+  /** Read the whole record (HSCAN, pages of 1,000) into the view; complete unless the connection dropped meanwhile. */
+  private async backfill(evt: string, v: EventView, epoch: number): Promise<void> {
+    const k = eventKeys(this.prefix, evt);
+    for (const [key, add] of [
+      [k.ticketHash, (_f: string, d: string) => this.addDigest(v, d)],
+      [k.revoked, (f: string) => v.revoked.add(f)],
+    ] as const) {
+      let cursor = '0';
+      do {
+        const [next, flat] = await this.redis.hscan(key, cursor, 'COUNT', HSCAN_COUNT);
+        for (let i = 0; i + 1 < flat.length; i += 2) add(flat[i]!, flat[i + 1]!);
+        cursor = next;
+      } while (cursor !== '0');
+    }
+    if (epoch === this.epoch && this.views.get(evt) === v) v.synced = true;
+  }
+
+  private addDigest(v: EventView, digest: string): void {
+    const key = keyOfDigest(digest);
+    if (key >= 0) v.issued.add(key);
+  }
+
+  private onMessage(channel: string, message: string): void {
+    if (channel === this.control) {
+      if (!message.includes('"kind":"revoke"')) return;
+      try {
+        const m = JSON.parse(message) as { evt?: unknown; id?: unknown };
+        if (typeof m.evt === 'string' && typeof m.id === 'string') this.views.get(m.evt)?.revoked.add(m.id);
+      } catch {
+        // Not a message we act on; the purchase script reads `revoked` anyway.
+      }
+      return;
+    }
+    if (!channel.endsWith(':issued')) return;
+    const open = channel.indexOf(':{');
+    const close = channel.lastIndexOf('}:');
+    const v = open >= 0 && close > open ? this.views.get(channel.slice(open + 2, close)) : undefined;
+    if (!v) return;
+    let from = 0;
+    while (from < message.length) {
+      let to = message.indexOf(',', from);
+      if (to < 0) to = message.length;
+      this.addDigest(v, message.slice(from, to));
+      from = to + 1;
+    }
+  }
+
+  /**
+   * Call `done(true)` once every message published before now has been applied (one PING on the
+   * subscriber connection, shared by all requests waiting meanwhile); `done(false)` when that
+   * cannot be known (connection lost, slow, too many waiting): the caller takes the full path.
+   */
+  barrier(done: Waiter): void {
+    if (this.waiting.length >= this.opts.maxWaiting || this.closed) {
+      done(false);
+      return;
+    }
+    this.waiting.push(done);
+    if (!this.pinging) this.ping();
+  }
+
+  private ping(): void {
+    this.pinging = true;
+    const batch = this.waiting;
+    this.waiting = [];
+    const epoch = this.epoch;
+    let settled = false;
+    const settle = (ok: boolean) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      const good = ok && epoch === this.epoch;
+      for (const w of batch) w(good);
+      this.pinging = false;
+      if (this.waiting.length) this.ping();
+    };
+    const timer = setTimeout(() => settle(false), this.opts.barrierTimeoutMs);
+    this.sub.client.ping().then(
+      () => settle(true),
+      () => settle(false), // the held requests take the full path
+    );
+  }
+
+  /** Events watched and whether each is complete (tests, metrics). */
+  status(): Record<string, { synced: boolean; issued: number; revoked: number }> {
+    const out: Record<string, { synced: boolean; issued: number; revoked: number }> = {};
+    for (const [evt, v] of this.views) out[evt] = { synced: v.synced, issued: v.issued.size, revoked: v.revoked.size };
+    return out;
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const w of this.waiting.splice(0)) w(false);
+    this.sub.close();
+  }
+}

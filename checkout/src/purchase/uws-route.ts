@@ -1,0 +1,189 @@
+// POST /v1/checkout on uWebSockets.js directly (the app under hyper-express), so a ticket is
+// judged from its headers before any framework object exists: the door refuses malformed,
+// expired, revoked and never-issued tickets with a prebuilt answer and reads no body; every
+// other request reads its body (bounded) and runs the use case. Load shedding (429 past the
+// in-flight cap), content type and size come first, as on every route.
+import { STATUS_CODES } from 'node:http';
+import { type Logger, SluiceError, toErrorResponse } from '@sluice/shared';
+import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import type { CheckoutMetrics } from '../http/metrics.ts';
+import { errorJson } from '../http/respond.ts';
+import { type Door, judge } from './door.ts';
+import { type PlaceOrderDeps, placeOrder } from './place-order.ts';
+
+export interface UwsCheckoutDeps extends PlaceOrderDeps {
+  maxBodyBytes: number;
+  maxInFlight: number;
+  /** Public base URL (CHECKOUT_PUBLIC_URL); empty: the request's Host header. */
+  publicUrl: string;
+  /** Origins allowed by CORS (answers carry access-control-allow-origin for them). */
+  corsOrigins: readonly string[];
+  door: Door | null;
+  metrics: CheckoutMetrics;
+  log: Logger;
+}
+
+const PATH = '/v1/checkout';
+const JSON_TYPE = /^application\/json\s*(;.*)?$/i;
+const CONTENT_TYPE = 'application/json; charset=utf-8';
+
+interface Answer {
+  status: string;
+  body: string;
+  retry: boolean;
+}
+
+const statusLine = (n: number): string => `${n} ${STATUS_CODES[n] ?? ''}`;
+const answers = new Map<string, Answer>();
+
+/** The answer to `err`, built once per plain catalog error (junk gets a prebuilt one). */
+function answerOf(err: unknown): { answer: Answer; code: string; known: boolean } {
+  const { status, body, known } = toErrorResponse(err);
+  const code = body.error.code;
+  const json = errorJson(err, body);
+  let a = answers.get(code);
+  if (a === undefined || a.body !== json) {
+    a = { status: statusLine(status), body: json, retry: status === 503 || status === 429 };
+    if (answers.size < 256) answers.set(code, a);
+  }
+  return { answer: a, code, known };
+}
+
+/** What the handler copies out of uWS's request before it returns (the request dies then). */
+interface Exchange {
+  res: HttpResponse;
+  started: number;
+  aborted: boolean;
+  origin: string;
+  authorization: string;
+  idempotencyKey: string;
+  dpop: string;
+  url: string;
+}
+
+export function registerCheckoutRoute(app: TemplatedApp, deps: UwsCheckoutDeps): { inFlight(): number } {
+  let inFlight = 0;
+  const cors = new Set(deps.corsOrigins);
+  const observe = (x: Exchange, code: string) => {
+    deps.metrics.checkoutSeconds.observe({ code }, (performance.now() - x.started) / 1000);
+  };
+
+  const write = (x: Exchange, status: string, body: string, headers?: Record<string, string>) => {
+    if (x.aborted) return;
+    x.res.cork(() => {
+      x.res.writeStatus(status);
+      if (x.origin !== '') {
+        x.res.writeHeader('access-control-allow-origin', x.origin);
+        x.res.writeHeader('vary', 'Origin');
+      }
+      if (headers) for (const name in headers) x.res.writeHeader(name, headers[name]!);
+      x.res.writeHeader('content-type', CONTENT_TYPE);
+      x.res.end(body);
+    });
+  };
+
+  const fail = (x: Exchange, err: unknown): void => {
+    const { answer, code, known } = answerOf(err);
+    if (!known) deps.log.error({ err, method: 'POST', path: PATH }, 'unhandled error');
+    else if (answer.status.startsWith('5')) {
+      deps.log.warn({ code, cause: (err as Error).cause, path: PATH }, 'dependency unavailable');
+    }
+    write(x, answer.status, answer.body, answer.retry ? { 'retry-after': '1' } : undefined);
+    deps.metrics.httpErrors.inc({ code });
+    observe(x, code);
+  };
+
+  const run = async (x: Exchange, body: Buffer): Promise<void> => {
+    inFlight++;
+    deps.metrics.inFlight.set(inFlight);
+    try {
+      const accepted = await placeOrder(deps, {
+        body,
+        authorization: x.authorization,
+        idempotencyKey: x.idempotencyKey,
+        dpop: x.dpop === '' ? undefined : x.dpop,
+        url: x.url,
+      });
+      write(x, '202 Accepted', JSON.stringify(accepted), { location: accepted.statusUrl });
+      observe(x, 'ACCEPTED');
+    } catch (err) {
+      fail(x, err);
+    } finally {
+      inFlight--;
+      deps.metrics.inFlight.set(inFlight);
+    }
+  };
+
+  app.post(PATH, (res: HttpResponse, req: HttpRequest) => {
+    const origin = cors.size > 0 ? req.getHeader('origin') : '';
+    const x: Exchange = {
+      res,
+      started: performance.now(),
+      aborted: false,
+      origin: origin !== '' && cors.has(origin) ? origin : '',
+      authorization: req.getHeader('authorization'),
+      idempotencyKey: req.getHeader('idempotency-key'),
+      dpop: req.getHeader('dpop'),
+      url: '',
+    };
+    if (inFlight >= deps.maxInFlight) return fail(x, new SluiceError('RATE_LIMITED'));
+    if (!JSON_TYPE.test(req.getHeader('content-type'))) return fail(x, new SluiceError('UNSUPPORTED_MEDIA_TYPE'));
+    const declared = req.getHeader('content-length');
+    let expected = -1;
+    if (declared !== '') {
+      expected = Number(declared);
+      if (!Number.isSafeInteger(expected) || expected < 0) return fail(x, new SluiceError('BAD_REQUEST'));
+      if (expected > deps.maxBodyBytes) return fail(x, new SluiceError('PAYLOAD_TOO_LARGE'));
+    } else if (req.getHeader('transfer-encoding') !== 'chunked') {
+      expected = 0;
+    }
+    const verdict = deps.door ? judge(deps.door, x.authorization) : null;
+    if (verdict instanceof SluiceError) {
+      deps.metrics.doorRefusals.inc({ code: verdict.code });
+      return fail(x, verdict); // junk: no body read, no Redis call
+    }
+    x.url = (deps.publicUrl ? deps.publicUrl.replace(/\/+$/, '') : `http://${req.getHeader('host') || 'localhost'}`) + PATH;
+
+    res.onAborted(() => {
+      x.aborted = true;
+    });
+    // A ticket the door has not seen waits for the barrier (issued a moment ago, or junk) while
+    // its body arrives; both must be in before it is judged again.
+    let pending = verdict ? 2 : 1;
+    let refused: SluiceError | null = null;
+    let body: Buffer = Buffer.alloc(0);
+    const next = () => {
+      if (--pending > 0) return;
+      if (refused) fail(x, refused);
+      else void run(x, body);
+    };
+    if (verdict) {
+      deps.door!.issued.barrier((ok) => {
+        if (ok && !verdict.view.issued.has(verdict.key)) {
+          refused = verdict.refusal;
+          deps.metrics.doorRefusals.inc({ code: refused.code });
+        }
+        next();
+      });
+    }
+    if (expected === 0) return next();
+    const chunks: Buffer[] = [];
+    let size = 0;
+    res.onData((chunk, isLast) => {
+      size += chunk.byteLength;
+      if (size > deps.maxBodyBytes) {
+        if (size - chunk.byteLength <= deps.maxBodyBytes) {
+          refused = new SluiceError('PAYLOAD_TOO_LARGE');
+          next();
+        }
+        return;
+      }
+      chunks.push(Buffer.from(chunk.slice(0))); // uWS reuses the chunk's memory after this call
+      if (isLast) {
+        body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+        next();
+      }
+    });
+  });
+  return { inFlight: () => inFlight };
+}
