@@ -85,7 +85,7 @@ export async function startGate(config: GateConfig, opts: StartOptions = {}): Pr
     issuer,
     metrics,
     placeSecret: await loadPlaceSecret(redis, config.prefix),
-    joinGuard: new JoinGuard(redis, config.prefix, {
+    joinGuard: new JoinGuard({
       joinsPerIp: config.joinRatePerIp,
       placesPerIp: config.maxPlacesPerIp,
     }),

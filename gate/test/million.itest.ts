@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import {
   eventKeys,
+  joinKeys,
   type PrequeuePage,
   pipeScript,
   prequeueDigest,
@@ -58,7 +59,7 @@ it('opens a 1,000,000-shopper pre-queue: one unique number each in shuffle order
   await until(async () => (await fx.redis.hget(k.event, 'state')) === 'prequeue', 10_000, 'pre-queue');
 
   // 1,000,000 joins through the real join script, 5,000 per pipeline.
-  const keys = [k.event, k.queue, k.prequeue, k.seq, k.ident, k.owner, k.absent, k.admittedAt];
+  const keys = joinKeys(fx.prefix, evt, '');
   for (let i = 0; i < N; i += 5000) {
     const pipe = fx.redis.pipeline();
     for (let j = i; j < i + 5000; j++) pipeScript(pipe, 'join', keys, [newPlaceId(), '', '', Date.now()]);

@@ -2,7 +2,7 @@
 // pre-queue numbered 200 at a time; the leader is killed after some chunks, the other process
 // takes the lease, resumes from the recorded progress, and every member ends with exactly one
 // number 1..n in shuffle order.
-import { eventKeys, pipeScript, shuffleOrder, updateEvent } from '@sluice/shared';
+import { eventKeys, joinKeys, pipeScript, shuffleOrder, updateEvent } from '@sluice/shared';
 import { type RedisFixture, redisFixture } from '@sluice/shared/testing/index.ts';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { readPrequeue } from '../src/admission/open.ts';
@@ -37,7 +37,7 @@ it('a leader killed with -9 mid-opening is replaced; the successor resumes: nobo
   const evt = ev.config.id;
   const k = eventKeys(fx.prefix, evt);
   await until(async () => (await fx.redis.hget(k.event, 'state')) === 'prequeue', 10_000, 'pre-queue');
-  const keys = [k.event, k.queue, k.prequeue, k.seq, k.ident, k.owner, k.absent, k.admittedAt];
+  const keys = joinKeys(fx.prefix, evt, '');
   for (let i = 0; i < N; i += 5000) {
     const pipe = fx.redis.pipeline();
     for (let j = i; j < i + 5000; j++) pipeScript(pipe, 'join', keys, [newPlaceId(), '', '', Date.now()]);

@@ -99,12 +99,36 @@ export function eventKeys(prefix: string, evt: string) {
 
 /**
  * zset of the places created from one client address (IPv4 address or IPv6 /64, see the gate's
- * addressKey): placeId -> when it was reserved. The join-guard Lua caps the live ones.
+ * addressKey): placeId -> 0. The join Lua caps the live ones.
  * @example addressPlacesKey('sluice', 'demo', '192.0.2.1') === 'sluice:{demo}:places-of:192.0.2.1'
  */
 export function addressPlacesKey(prefix: string, evt: string, address: string): string {
   if (!isEventId(evt)) throw new RangeError(`bad event id ${JSON.stringify(evt)}`);
   return `${prefix}:{${evt}}:places-of:${address.slice(0, 64)}`;
+}
+
+/**
+ * The keys of the `join` Lua (join-13.lua), in its order. `address` is the client address key of a
+ * guarded (public) join; unguarded callers pass '' (its places-of key is then never touched).
+ * @example runScript(redis, 'join', joinKeys('sluice', 'demo', ''), [placeId, '', '', now])
+ */
+export function joinKeys(prefix: string, evt: string, address: string): string[] {
+  const k = eventKeys(prefix, evt);
+  return [
+    k.event,
+    k.queue,
+    k.prequeue,
+    k.seq,
+    k.ident,
+    k.owner,
+    k.absent,
+    k.admittedAt,
+    k.joinsByIp,
+    k.powUsed,
+    addressPlacesKey(prefix, evt, address || 'unknown'),
+    k.admitted,
+    k.revoked,
+  ];
 }
 
 /**

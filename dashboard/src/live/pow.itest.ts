@@ -5,6 +5,7 @@ import { createEvent } from '@sluice/shared';
 import { type RedisFixture, redisFixture } from '@sluice/shared/testing/index.ts';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { JoinGuard } from '../../../gate/src/abuse/join-guard.ts';
+import { publicJoin } from '../../../gate/src/queue/join.ts';
 import { sampleEvent } from './sampler.ts';
 
 let fx: RedisFixture;
@@ -29,13 +30,13 @@ it('reports the base difficulty, then the surge difficulty while joins per secon
   });
   const quiet = await sampleEvent(fx.redis, fx.prefix, evt, now, undefined);
   expect(quiet?.sample.pow).toEqual({ joinsPerS: 0, difficulty: 10, surging: false });
-  const guard = new JoinGuard(fx.redis, fx.prefix, { joinsPerIp: 1000, placesPerIp: 1000 });
+  const guard = new JoinGuard({ joinsPerIp: 1000, placesPerIp: 1000 });
   for (let i = 0; i < 80; i++) {
-    await guard.check(evt, {
+    await publicJoin(fx.redis, fx.prefix, guard, evt, {
       address: `192.0.2.${i}`,
       cid: '',
       resumePlaceId: '',
-      newPlaceId: `p${i}`,
+      placeId: '', // counted only: no admitter runs here to open the event
       powId: '',
       powExp: 0,
       now,

@@ -35,7 +35,7 @@ export interface LiveSample {
     powSurgeJoinsPerS: number;
     powSurgeDifficulty: number;
   };
-  /** Proof of work now: joins per second over every gate (join-guard counts) and the difficulty
+  /** Proof of work now: joins per second over every gate (the join Lua's counts) and the difficulty
    * new challenges get at that rate (the surge difficulty while above the threshold). */
   pow: { joinsPerS: number; difficulty: number; surging: boolean };
   seedHash: string | null;

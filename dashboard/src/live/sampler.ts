@@ -178,7 +178,7 @@ function parseHead(raw: string | null): LiveSample['log'] {
   }
 }
 
-/** The event's proof-of-work level from the join-guard window counts (`joins-by-ip` w, n, pn). */
+/** The event's proof-of-work level from the join Lua's window counts (`joins-by-ip` w, n, pn). */
 function powNow(config: EventConfig, raw: (string | null)[] | undefined, now: number): LiveSample['pow'] {
   const [w, jn, pn] = (raw ?? []).map((x) => Number(x ?? 0));
   const joinsPerS = w ? joinsPerSecond({ w, n: jn ?? 0, pn: pn ?? 0 }, now) : 0;

@@ -1,7 +1,7 @@
 // Proof-of-work at join. The gate hands out a challenge `evt.expiresMs.difficulty.id.mac` (HMAC
 // with the place secret, so any gate process can check it without Redis). The MAC also covers the
 // client address (IPv4, or IPv6 /64) and the client id the challenge was asked for, so a solution
-// is good only for that address and `cid`; the join-guard Lua spends its id, so it is good for one
+// is good only for that address and `cid`; the join Lua spends its id, so it is good for one
 // join only. The client finds a nonce such that SHA-256(challenge + ":" + nonce) starts with
 // `difficulty` zero bits. Verification does the same work whatever the input (no early exit on
 // the first bad byte).

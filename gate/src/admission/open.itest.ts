@@ -9,6 +9,7 @@ import {
   createLogger,
   createRedis,
   eventKeys,
+  joinKeys,
   pipeScript,
   prequeueDigest,
   type Redis,
@@ -57,8 +58,7 @@ function admitter(clock: { now: () => number }, evt: string, o: Partial<Admitter
 
 /** n pre-queue joins through the real join script, pipelined 5,000 at a time. */
 async function fillPrequeue(evt: string, n: number, now: number): Promise<void> {
-  const k = eventKeys(fx.prefix, evt);
-  const keys = [k.event, k.queue, k.prequeue, k.seq, k.ident, k.owner, k.absent, k.admittedAt];
+  const keys = joinKeys(fx.prefix, evt, '');
   for (let i = 0; i < n; i += 5000) {
     const pipe = fx.redis.pipeline();
     for (let j = i; j < Math.min(n, i + 5000); j++)

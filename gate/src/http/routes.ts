@@ -14,7 +14,7 @@ import type { TemplatedApp } from 'uWebSockets.js';
 import { verifyPow } from '../abuse/pow.ts';
 import { buildFrame } from '../broadcast/frame.ts';
 import type { GateContext } from '../context.ts';
-import { JoinRefused, joinQueue, leaveQueue, welcomeOf } from '../queue/join.ts';
+import { JoinRefused, joinQueue, leaveQueue, publicJoin, welcomeOf } from '../queue/join.ts';
 import { newPlaceId, verifyPlace } from '../queue/place-token.ts';
 import { GUARD_CLOSE, joinShapeError, REFUSAL_CLOSE } from '../queue/ws-join.ts';
 import { bindPlaceKey, boundKeyOf, hasUsableKey, NO_KEY } from '../tickets/binding.ts';
@@ -130,28 +130,23 @@ export function eventRoutes(g: GateContext, app: TemplatedApp): void {
         }
         if (r.rec.config.bindTickets && !hasUsableKey(body.jwk))
           throw new SluiceError('FORBIDDEN', { message: NO_KEY });
-        const placeId = newPlaceId();
-        const verdict = await g.joinGuard.check(r.evt, {
+        // A wrong proof is still counted against the rate (so wrong proofs cannot flood for
+        // free), but joins nothing and spends nothing.
+        const { verdict, join } = await publicJoin(g.redis, g.prefix, g.joinGuard, r.evt, {
           address: r.ip,
           cid,
           resumePlaceId: resume,
-          // A wrong proof reserves nothing against the address cap.
-          newPlaceId: pow ? placeId : '',
+          placeId: resume || !pow ? '' : newPlaceId(),
           powId: pow?.id ?? '',
           powExp: pow?.exp ?? 0,
           now,
-        });
-        // The rate is counted before the proof is judged, so wrong proofs cannot flood for free.
+        }).catch(refusalToHttp);
         if (verdict === 'RATE_LIMITED') throw new SluiceError('RATE_LIMITED');
         if (!pow) throw new SluiceError('FORBIDDEN', { message: 'proof of work missing or wrong' });
         if (verdict !== 'ok')
           throw new SluiceError(GUARD_ERROR[verdict], { message: GUARD_CLOSE[verdict][1] });
-        const j = await joinQueue(g.redis, g.prefix, r.evt, {
-          cid,
-          resumePlaceId: resume,
-          now,
-          placeId,
-        }).catch(refusalToHttp);
+        if (!join) throw new Error('join counted but not made');
+        const j = join;
         // No socket holds this place: the grace period runs from the last poll.
         if (j.phase !== 'admitted') g.absence.mark(r.evt, j.placeId, now);
         if (r.rec.config.bindTickets) {

@@ -1,6 +1,17 @@
 // Join, resume and leave: the use-cases behind the WebSocket and the HTTP fallback. Each is one
-// Lua call; the caller has already checked origin, address limit and proof-of-work.
-import { eventKeys, LuaCode, pipeScript, runScript, type Phase, type Redis, type WelcomeMsg } from '@sluice/shared';
+// Lua call (a public join includes the guard's checks); the caller has already checked origin and
+// the proof-of-work's MAC and work.
+import {
+  eventKeys,
+  joinKeys,
+  LuaCode,
+  pipeScript,
+  runScript,
+  type Phase,
+  type Redis,
+  type WelcomeMsg,
+} from '@sluice/shared';
+import { GUARD_VERDICTS, type GuardVerdict, type JoinGuard } from '../abuse/join-guard.ts';
 import { newPlaceId, signPlace } from './place-token.ts';
 
 export interface JoinResult {
@@ -41,7 +52,8 @@ export class JoinRefused extends Error {
 /**
  * Join the line of `evt`, or resume the place named by `resumePlaceId` (from a verified place
  * token) or owned by client id `cid` (not an admitted one: its ticket needs the place token). A
- * new place gets `placeId` (the id the join guard reserved), else a fresh one. Throws JoinRefused.
+ * new place gets `placeId`, else a fresh one. No guard: for trusted callers (the place poll with a
+ * verified token, tests); public joins go through `publicJoin`. Throws JoinRefused.
  */
 export async function joinQueue(
   redis: Redis,
@@ -49,16 +61,65 @@ export async function joinQueue(
   evt: string,
   p: { cid: string; resumePlaceId: string; now: number; placeId?: string },
 ): Promise<JoinResult> {
-  const k = eventKeys(prefix, evt);
-  const r = await runScript<(string | number)[]>(
-    redis,
-    'join',
-    [k.event, k.queue, k.prequeue, k.seq, k.ident, k.owner, k.absent, k.admittedAt],
-    [p.placeId ?? newPlaceId(), p.cid, p.resumePlaceId, p.now],
-  );
+  const r = await runScript<Reply>(redis, 'join', joinKeys(prefix, evt, ''), [
+    p.placeId ?? newPlaceId(),
+    p.cid,
+    p.resumePlaceId,
+    p.now,
+  ]);
   const code = Number(r[0]);
   if (code !== 1) throw new JoinRefused(FAILURES[code] ?? 'UNKNOWN_EVENT');
-  const [, placeId, phase, score, resumed, at] = r as [number, string, Phase, string, number, string];
+  return resultOf(r);
+}
+
+/** What a public join asks: the join, and what the guard needs to check it. */
+export interface PublicJoin {
+  /** addressKey of the client. */
+  address: string;
+  cid: string;
+  /** Place id from a verified place token ('' for a new join / resume by client id). */
+  resumePlaceId: string;
+  /** The id a new place gets; '' (with no resumePlaceId) counts the attempt and joins nothing. */
+  placeId: string;
+  /** Proof-of-work challenge to spend ('' when none was required). */
+  powId: string;
+  powExp: number;
+  now: number;
+}
+
+/**
+ * A public join: the guard (per-address rate and live places, revocation, single-use proof of
+ * work) and the join in one Lua call. Returns the guard's verdict, with the join when it passed
+ * and joined (none when only counted). Throws JoinRefused when the line refuses it.
+ */
+export async function publicJoin(
+  redis: Redis,
+  prefix: string,
+  guard: JoinGuard,
+  evt: string,
+  p: PublicJoin,
+): Promise<{ verdict: GuardVerdict; join: JoinResult | null }> {
+  if (!guard.takeLocally(p.address, p.now)) return { verdict: 'RATE_LIMITED', join: null };
+  const r = await runScript<Reply>(redis, 'join', joinKeys(prefix, evt, p.address), [
+    p.placeId,
+    p.cid,
+    p.resumePlaceId,
+    p.now,
+    ...guard.args(p.address, p.powId, p.powExp),
+  ]);
+  guard.observe(evt, Number(r[8]), Number(r[6]), Number(r[7]));
+  const code = Number(r[0]);
+  const refused = GUARD_VERDICTS[code];
+  if (refused) return { verdict: refused, join: null };
+  if (code !== 1) throw new JoinRefused(FAILURES[code] ?? 'UNKNOWN_EVENT');
+  return { verdict: 'ok', join: r[1] === '' ? null : resultOf(r) };
+}
+
+/** {code, placeId, phase, score, resumed, admittedAt, n, pn, w} (join-13.lua). */
+type Reply = [number, string, Phase, string, number, string, number, number, number];
+
+function resultOf(r: Reply): JoinResult {
+  const [, placeId, phase, score, resumed, at] = r;
   return {
     placeId,
     phase,

@@ -1,11 +1,11 @@
-// The join message of a WebSocket: address limit, proof-of-work, place token, the join Lua,
+// The join message of a WebSocket: proof-of-work, place token, the join Lua (with the guard),
 // then `welcome` (plus the last state frame, or the ticket when already admitted).
 import { CloseCode, eventKeys, type JoinMsg, type PlaceMsg, powDifficultyAt } from '@sluice/shared';
 import type { GuardVerdict } from '../abuse/join-guard.ts';
 import { verifyPow } from '../abuse/pow.ts';
 import type { GateContext } from '../context.ts';
 import { bindPlaceKey, hasUsableKey, NO_KEY } from '../tickets/binding.ts';
-import { JoinRefused, joinQueue, welcomeOf, type JoinFailure } from './join.ts';
+import { type JoinFailure, JoinRefused, type JoinResult, publicJoin, welcomeOf } from './join.ts';
 import { newPlaceId, verifyPlace } from './place-token.ts';
 import { type Socket, topicOf } from './sockets.ts';
 
@@ -62,28 +62,22 @@ export async function handleJoin(g: GateContext, ws: Socket, msg: JoinMsg): Prom
     pow = solved;
   }
   if (rec.config.bindTickets && !hasUsableKey(msg.jwk)) return end(CloseCode.KEY_REFUSED, NO_KEY);
-  const placeId = newPlaceId();
-  // Marked as joining across the awaits, so a second join meanwhile is refused (ws.ts).
+  // Marked as joining across the await, so a second join meanwhile is refused (ws.ts).
   d.joining = true;
-  let verdict: GuardVerdict;
+  let j: JoinResult;
   try {
-    verdict = await g.joinGuard.check(d.evt, {
+    const r = await publicJoin(g.redis, g.prefix, g.joinGuard, d.evt, {
       address: d.ip,
       cid,
       resumePlaceId: resume,
-      newPlaceId: placeId,
+      placeId: resume ? '' : newPlaceId(),
       powId: pow.id,
       powExp: pow.exp,
       now,
     });
-  } finally {
-    d.joining = false;
-  }
-  if (verdict !== 'ok') return end(...GUARD_CLOSE[verdict]);
-  d.joining = true;
-  let j: Awaited<ReturnType<typeof joinQueue>>;
-  try {
-    j = await joinQueue(g.redis, g.prefix, d.evt, { cid, resumePlaceId: resume, now, placeId });
+    if (r.verdict !== 'ok') return end(...GUARD_CLOSE[r.verdict]);
+    if (!r.join) throw new Error('join counted but not made');
+    j = r.join;
   } catch (err) {
     if (err instanceof JoinRefused) return end(...REFUSAL_CLOSE[err.reason]);
     throw err;

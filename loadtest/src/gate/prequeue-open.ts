@@ -2,7 +2,7 @@
 // pipelined, so the phase measures the opening and not a million sockets), then the start; the
 // gate's admitter shuffles and numbers them in chunks. Measures seconds from the start until the
 // event is open with the seed revealed, and checks every member got a number.
-import { createEvent, eventKeys, pipeScript, updateEvent } from '@sluice/shared';
+import { createEvent, eventKeys, joinKeys, pipeScript, updateEvent } from '@sluice/shared';
 import { randomBytes } from 'node:crypto';
 import { pollUntil, sleep } from '../lib/proc.ts';
 import type { Stores } from '../lib/stores.ts';
@@ -36,7 +36,7 @@ export async function runPrequeueOpen(
   });
   const k = eventKeys(s.prefix, o.evt);
   await pollUntil(async () => (await s.redis.hget(k.event, 'state')) === 'prequeue', 30_000, 100);
-  const keys = [k.event, k.queue, k.prequeue, k.seq, k.ident, k.owner, k.absent, k.admittedAt];
+  const keys = joinKeys(s.prefix, o.evt, '');
   const t0 = Date.now();
   for (let i = 0; i < o.members; i += 5000) {
     const pipe = s.redis.pipeline();

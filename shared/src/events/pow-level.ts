@@ -1,6 +1,6 @@
 // How hard the join proof-of-work is right now. An event sets a base difficulty and, optionally,
 // a surge difficulty that applies while joins per second exceed a threshold. The rate comes from
-// the join-guard Lua's fixed windows (`joins-by-ip`: `w` window start, `n` joins in it, `pn` joins
+// the join Lua's fixed windows (`joins-by-ip`: `w` window start, `n` joins in it, `pn` joins
 // in the window before), read as a sliding window. Pure: the gate and the console share it.
 import type { EventConfig } from './model.ts';
 

@@ -21,11 +21,11 @@ export const LuaCode = {
   QTY_OVER_LIMIT: -20,
   /** dashboard: a stock change would leave fewer than 0 units */
   STOCK_BELOW_ZERO: -21,
-  /** gate (join-guard): too many joins from this client address in the window */
+  /** gate (join): too many joins from this client address in the window */
   JOIN_RATE: -30,
-  /** gate (join-guard): this proof-of-work challenge was already spent on a join */
+  /** gate (join): this proof-of-work challenge was already spent on a join */
   POW_REPLAY: -31,
-  /** gate (join-guard): this client address already holds the most live places allowed */
+  /** gate (join): this client address already holds the most live places allowed */
   PLACE_CAP: -32,
   /** gate (join): a client id alone names an admitted place; its ticket needs the place token */
   TOKEN_REQUIRED: -33,
