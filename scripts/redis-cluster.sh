@@ -16,6 +16,14 @@ NODES=$(printf '127.0.0.1:%s,' "${PORTS[@]}")
 NODES="${NODES%,}"
 
 answers() { redis-cli -p "$1" ping 2>/dev/null | grep -q PONG; }
+# Every node's CLUSTER SLOTS reply names all six ports (three masters and their replicas).
+slots_complete() {
+  local want
+  want="$(printf '%s\n' "${PORTS[@]}")"
+  for p in "${PORTS[@]}"; do
+    [ "$(redis-cli -p "$p" cluster slots 2>/dev/null | tr -d '\r' | grep -xF "$want" | sort -u | wc -l)" -ge 6 ] || return 1
+  done
+}
 state_ok() { redis-cli -p "${PORTS[0]}" cluster info 2>/dev/null | grep -q 'cluster_state:ok'; }
 
 start() {
@@ -43,6 +51,13 @@ start() {
     [ "$(redis-cli -p "${PORTS[0]}" cluster nodes | grep -c 'slave.*connected')" -ge 3 ] && break
     sleep 0.2
   done
+  # ...and listed by CLUSTER SLOTS on every node. Redis 7.0 leaves a replica out of that reply
+  # until its replication offset has reached the other nodes (about 6 s after a fresh create on
+  # this machine). A cluster client that connects before then drops its connections to the
+  # replicas as "not holding any slot", which fails a command already queued on one of them
+  # ("Connection is closed."), and a master killed then may have no replica ready to take over.
+  for _ in $(seq 1 150); do slots_complete && break; sleep 0.2; done
+  slots_complete || { echo "cluster on $NODES: CLUSTER SLOTS does not list every node; see $DIR" >&2; exit 1; }
   echo "$NODES"
 }
 

@@ -26,6 +26,10 @@ export function requireClusterOrWarn(file: string): void {
 /** "host:port" of the master serving `evt`'s slot. */
 export async function masterOf(redis: Redis, prefix: string, evt: string): Promise<string> {
   if (!(redis instanceof Cluster)) return 'single';
+  // ioredis sends a CLUSTER command at once to any startup node, even before the client has its
+  // slot map; the first map then disconnects the nodes it lists without slots, failing the command
+  // with "Connection is closed." (not retried: the client is not ready yet). Wait for the map.
+  if (['wait', 'connecting', 'connect', 'reconnecting'].includes(redis.status)) await new Promise((r) => redis.once('ready', r));
   const slot = Number(await redis.cluster('KEYSLOT', eventKeys(prefix, evt).event));
   const shards = (await redis.cluster('SLOTS')) as unknown as [number, number, [string, number]][];
   for (const [from, to, [host, port]] of shards) if (slot >= from && slot <= to) return `${host}:${port}`;
