@@ -16,7 +16,7 @@ const config = loadConfigOrExit(workerSchema);
 const redis = createRedis(config);
 const pool = createPool(config.databaseUrl, { max: 2 });
 try {
-  const checked = await guardEvent(redis, pool, config.prefix, values.event, Date.now());
+  const checked = await guardEvent(redis, pool, config.prefix, values.event, Date.now);
   if (checked) {
     process.stdout.write(`stock check after a Redis failover/restart (node ${checked.node}): ${checked.action}\n`);
     for (const r of checked.rows) process.stdout.write(`  ${r.sku}: ${r.left} left in Redis, ${r.expected} by the orders\n`);

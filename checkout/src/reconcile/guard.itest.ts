@@ -68,14 +68,14 @@ describe('stock check after a Redis failover or restart', () => {
     expect(await buy()).toEqual({ status: 503, code: 'UNAVAILABLE' });
     expect(await admitOne()).toBe(0);
 
-    const out = await guardEvent(own, sale.db.pool, sale.r.prefix, sale.evt, Date.now());
+    const out = await guardEvent(own, sale.db.pool, sale.r.prefix, sale.evt, Date.now);
     expect(out).toMatchObject({ action: 'repaired', rows: [{ sku: 'SKU-1', left: 10, expected: 7, sold: 3 }] });
     expect(await sale.r.redis.hget(sale.k.stock, 'SKU-1')).toBe('7');
     const node = await readNode(sale.r.redis, sale.r.prefix, sale.evt);
     expect(node.recorded).toBe(node.current);
     expect(JSON.parse((await sale.r.redis.hget(sale.k.event, 'guard'))!)).toMatchObject({ action: 'repaired', was: 'a-previous-incarnation' });
     // Checked once: the next round has nothing to do, and the sale goes on.
-    expect(await guardEvent(own, sale.db.pool, sale.r.prefix, sale.evt, Date.now())).toBeNull();
+    expect(await guardEvent(own, sale.db.pool, sale.r.prefix, sale.evt, Date.now)).toBeNull();
     expect((await buy()).status).toBe(202);
     expect(await admitOne()).toBe(1);
   });
@@ -83,20 +83,34 @@ describe('stock check after a Redis failover or restart', () => {
   it('says verified when nothing was lost', async () => {
     expect((await buy()).status).toBe(202);
     await sale.r.redis.hset(sale.k.event, 'node', 'a-previous-incarnation');
-    const out = await guardEvent(own, sale.db.pool, sale.r.prefix, sale.evt, Date.now());
+    const out = await guardEvent(own, sale.db.pool, sale.r.prefix, sale.evt, Date.now);
     expect(out).toMatchObject({ action: 'verified', rows: [{ sku: 'SKU-1', left: 9, expected: 9 }] });
+  });
+
+  it('records when it checked, not when it was asked to (after a failover its first read can wait)', async () => {
+    expect((await buy()).status).toBe(202);
+    await sale.r.redis.hset(sale.k.event, 'node', 'a-previous-incarnation');
+    const askedAt = Date.now();
+    // The guard's connection is held for 300 ms by a blocking pop queued ahead of its reads, as
+    // the connection to a shard waiting for its promoted replica is.
+    const held = own.blpop(`${sale.r.prefix}:{${sale.evt}}:nothing`, 0.3);
+    const out = await guardEvent(own, sale.db.pool, sale.r.prefix, sale.evt, Date.now);
+    expect(await held).toBeNull();
+    expect(out?.action).toBe('verified');
+    const g = JSON.parse((await sale.r.redis.hget(sale.k.event, 'guard'))!) as { at: number };
+    expect(g.at).toBeGreaterThanOrEqual(askedAt + 300);
   });
 
   it('pauses the event when PostgreSQL holds more than the stock, and stays unverified', async () => {
     await sellThreeThenLoseThem();
     await sale.db.pool.query('UPDATE products SET initial_stock = 2 WHERE event_id = $1', [sale.evt]);
-    const out = await guardEvent(own, sale.db.pool, sale.r.prefix, sale.evt, Date.now());
+    const out = await guardEvent(own, sale.db.pool, sale.r.prefix, sale.evt, Date.now);
     expect(out).toMatchObject({ action: 'stopped', rows: [{ sku: 'SKU-1', expected: -1 }] });
     expect(await sale.r.redis.hget(sale.k.event, 'state')).toBe('paused');
     expect(await buy()).toEqual({ status: 503, code: 'UNAVAILABLE' });
     // Said once: the next round leaves the paused event alone.
     const version = await sale.r.redis.hget(sale.k.event, 'version');
-    expect(await guardEvent(own, sale.db.pool, sale.r.prefix, sale.evt, Date.now())).toBeNull();
+    expect(await guardEvent(own, sale.db.pool, sale.r.prefix, sale.evt, Date.now)).toBeNull();
     expect(await sale.r.redis.hget(sale.k.event, 'version')).toBe(version);
   });
 });

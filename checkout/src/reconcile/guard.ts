@@ -21,9 +21,11 @@ export interface GuardOutcome {
 
 /**
  * Verify `evt` if its Redis incarnation changed; null when nothing was to do. `redis` must be a
- * connection of the guard's own (WATCH is per connection).
+ * connection of the guard's own (WATCH is per connection). `now` is read when the stock has been
+ * read: just after a failover the first read can wait seconds for the promoted replica, and the
+ * record must say when the check was made, not when it was asked for.
  */
-export async function guardEvent(redis: Redis, pool: Pool, prefix: string, evt: string, now: number): Promise<GuardOutcome | null> {
+export async function guardEvent(redis: Redis, pool: Pool, prefix: string, evt: string, now: () => number): Promise<GuardOutcome | null> {
   const k = eventKeys(prefix, evt);
   for (let attempt = 0; attempt < 10; attempt++) {
     const { recorded, current } = await readNode(redis, prefix, evt);
@@ -49,7 +51,8 @@ export async function guardEvent(redis: Redis, pool: Pool, prefix: string, evt: 
     // is safer than setting its stock to what an empty record implies (0).
     const stop = rows.some((r) => r.expected < 0 || !known.has(r.sku));
     const action: GuardAction = stop ? 'stopped' : rows.every((r) => r.left === r.expected) ? 'verified' : 'repaired';
-    const record = JSON.stringify({ at: now, node: current, was: recorded, action, rows });
+    const at = now();
+    const record = JSON.stringify({ at, node: current, was: recorded, action, rows });
     const tx = redis.multi();
     if (stop) {
       tx.hset(k.event, 'state', 'paused', 'guard', record).hincrby(k.event, 'version', 1);
@@ -61,7 +64,7 @@ export async function guardEvent(redis: Redis, pool: Pool, prefix: string, evt: 
     if (res === null) continue; // a watched key changed: read again
     if (stop) {
       const version = Number(res.at(-1)?.[1] ?? 0);
-      await publishControl(redis, prefix, { evt, kind: 'state', version, at: now });
+      await publishControl(redis, prefix, { evt, kind: 'state', version, at });
     }
     return { evt, action, node: current, rows };
   }
@@ -80,7 +83,7 @@ export function startGuard(
   const round = async () => {
     for (const evt of await deps.listEvents()) {
       try {
-        const o = await guardEvent(deps.redis, deps.pool, deps.prefix, evt, now());
+        const o = await guardEvent(deps.redis, deps.pool, deps.prefix, evt, now);
         if (!o) continue;
         onOutcome?.(o);
         if (o.action === 'stopped') {
