@@ -21,7 +21,7 @@ import { type OpenSale, openSale, serveJwks } from '../support/sale.ts';
 import { type Client, connect } from '../../gate/test/client.ts';
 import { type Service, spawnCheckout, spawnGateCluster, spawnWorker } from '../support/services.ts';
 import { openStores, type PrivateRedis, privateRedis, type Stores } from '../support/stores.ts';
-import { until } from '../support/wait.ts';
+import { sleep, until } from '../support/wait.ts';
 
 const STOCK = 120;
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
@@ -55,23 +55,77 @@ function buyersFor(st: Stack) {
   );
 }
 
+/**
+ * PostgreSQL's confirmed units per event, sampled every 100 ms while the sale runs: "never more
+ * than stock" must hold at every moment, not only at the end (an order written confirmed whose
+ * units the sweeper had already returned is turned to failed afterwards: in between it counts).
+ */
+function watchConfirmed(st: Stack): { max: Map<string, number>; stop(): Promise<void> } {
+  const max = new Map<string, number>();
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      const { rows } = await st.s.pool.query<{ event_id: string; units: number }>(
+        "SELECT event_id, sum(qty)::int AS units FROM orders WHERE status = 'confirmed' GROUP BY event_id",
+      );
+      for (const r of rows) max.set(r.event_id, Math.max(max.get(r.event_id) ?? 0, r.units));
+      await sleep(100);
+    }
+  })();
+  return {
+    max,
+    async stop() {
+      stopped = true;
+      await loop;
+    },
+  };
+}
+
+/**
+ * Units that came back after the buyers stopped at SOLD_OUT (a reservation swept because its job
+ * add failed while the shard was failing over, an order that failed) are sold too, so "sold out
+ * exactly" does not depend on when a sweep ran. Returns the 202s of these late rounds.
+ */
+async function sellReturned(st: Stack, i: number): Promise<Attempt[]> {
+  const sale = st.sales[i]!;
+  const late: Attempt[] = [];
+  for (let round = 0; round < 10; round++) {
+    await until(async () => (await st.s.redis.hlen(sale.k.reservation)) === 0, 60_000, `${sale.evt} reservations closed`);
+    if (Number((await st.s.redis.hget(sale.k.stock, 'SKU-1')) ?? 0) === 0) break;
+    const b = startBuyers(() => st.checkout.base, sale, { concurrency: 2, max: STOCK, stopOnCode: 'SOLD_OUT', tag: `late${round}-b${i}` });
+    await b.done;
+    late.push(...b.accepted());
+  }
+  return late;
+}
+
 /** Everything the issue asks of a sale that lived through a Redis loss. */
-async function expectWhole(st: Stack, accepted: Attempt[][]): Promise<void> {
+async function expectWhole(st: Stack, accepted: Attempt[][], confirmed: Map<string, number>): Promise<void> {
   for (const [i, sale] of st.sales.entries()) {
+    const late = await sellReturned(st, i);
+    if (late.length) console.log(`[failover] ${sale.evt}: ${late.length} units that came back after SOLD_OUT sold again`);
     // The worker has written every order and closed every reservation.
     await until(async () => (await st.s.redis.hlen(sale.k.reservation)) === 0, 60_000, `${sale.evt} reservations closed`);
     const { confirmedUnits, orders } = await expectReconciled(st.s.redis, st.s.pool, st.s.prefix, sale.evt);
     expect(confirmedUnits, `${sale.evt}: confirmed units never above stock`).toBeLessThanOrEqual(STOCK);
+    expect(confirmed.get(sale.evt) ?? 0, `${sale.evt}: confirmed units above stock at some moment`).toBeLessThanOrEqual(STOCK);
     expect(confirmedUnits, `${sale.evt}: sold out`).toBe(STOCK);
     const written = new Set(orders.map((o) => o.order_id));
-    const lost = accepted[i]!.filter((a) => !written.has(a.orderId!));
+    const lost = [...accepted[i]!, ...late].filter((a) => !written.has(a.orderId!));
     expect(lost, `${sale.evt}: accepted (202) purchases without an order`).toEqual([]);
   }
 }
 
-async function guardRecord(redis: Redis, prefix: string, evt: string): Promise<{ action: string; node: string; was: string } | null> {
+interface GuardRecord {
+  at: number;
+  action: string;
+  node: string;
+  was: string;
+}
+
+async function guardRecord(redis: Redis, prefix: string, evt: string): Promise<GuardRecord | null> {
   const raw = await redis.hget(eventKeys(prefix, evt).event, 'guard');
-  return raw ? (JSON.parse(raw) as { action: string; node: string; was: string }) : null;
+  return raw ? (JSON.parse(raw) as GuardRecord) : null;
 }
 
 describe('Redis Cluster: a master killed with -9 mid-sale', () => {
@@ -118,12 +172,24 @@ describe('Redis Cluster: a master killed with -9 mid-sale', () => {
     cleanups.push(() => {
       for (const c of waiting) c.close();
     });
+    const confirmed = watchConfirmed(st);
+    cleanups.push(() => confirmed.stop());
     const buyers = buyersFor(st);
     await until(() => buyers.every((b) => b.accepted().length >= 20), 60_000, 'first purchases on every shard');
 
     const before = await readNode(s.redis, s.prefix, ids[0]!);
     cluster.kill9(Number(victim.split(':')[1]));
     const killedAt = Date.now();
+    // When the replica is promoted (seen by the test's own client, which follows the slot map).
+    const promoted = until(
+      async () => (await masterOf(s.redis, s.prefix, ids[0]!).catch(() => victim)) !== victim,
+      60_000,
+      'replica promoted',
+      100,
+    ).then(
+      () => Date.now(),
+      () => Number.NaN,
+    );
     // The replica takes over and the victim's event sells again (after the guard's check).
     await until(
       () => buyers[0]!.attempts.find((a) => a.at > killedAt && a.status === 202),
@@ -142,7 +208,8 @@ describe('Redis Cluster: a master killed with -9 mid-sale', () => {
     const firstOk = Math.min(...after0.filter((a) => a.status === 202).map((a) => a.at + a.ms));
     const during = after0.filter((a) => a.at + a.ms < firstOk);
     console.log(
-      `[failover] master ${victim} killed; first 202 on its shard answered ${firstOk - killedAt} ms after the kill ` +
+      `[failover] master ${victim} killed; replica promoted (seen by a client) ${(await promoted) - killedAt} ms after the kill; ` +
+        `first 202 on its shard answered ${firstOk - killedAt} ms after the kill ` +
         `(${during.length} answers in between: ${[...new Set(during.map((a) => `${a.status}${a.code ? ` ${a.code}` : ''}`))].join(', ')})`,
     );
 
@@ -158,10 +225,25 @@ describe('Redis Cluster: a master killed with -9 mid-sale', () => {
     const g = await guardRecord(s.redis, s.prefix, ids[0]!);
     expect(g?.was).toBe(before.current);
     expect(['verified', 'repaired']).toContain(g?.action);
-    console.log(`[failover] guard on ${ids[0]}: ${g?.action}`);
+    // Nothing was sold on the new master before the guard had checked the stock: every 202 to a
+    // request sent after the kill was answered after the check.
+    const early = after0.filter((a) => a.status === 202 && a.at + a.ms < g!.at);
+    expect(early, 'purchases answered 202 before the stock check').toEqual([]);
+    // Nor admitted: the line's event (same shard) was checked too, before its first admission.
+    const lg = await guardRecord(s.redis, s.prefix, line);
+    expect(lg?.was).toBe(before.current);
+    expect(['verified', 'repaired']).toContain(lg?.action);
+    const admittedAt = Object.values(await s.redis.hgetall(eventKeys(s.prefix, line).admittedAt)).map(Number);
+    expect(admittedAt.filter((t) => t < lg!.at), 'admissions before the stock check').toEqual([]);
+    console.log(
+      `[failover] guard on ${ids[0]}: ${g?.action} ${g!.at - killedAt} ms after the kill; on the line's event: ${lg?.action} ` +
+        `${lg!.at - killedAt} ms after the kill`,
+    );
+    await confirmed.stop();
     await expectWhole(
       st,
       buyers.map((b) => b.accepted()),
+      confirmed.max,
     );
     const metrics = await (await fetch(`${st.checkout.base}/metrics`)).text();
     console.log(`[failover] ${metrics.split('\n').find((l) => l.startsWith('sluice_checkout_unreplicated_total')) ?? 'no unreplicated counter'}`);
@@ -175,6 +257,8 @@ describe('single Redis: killed with -9 and restarted from its AOF mid-sale', () 
     const s = await openStores(redis.url);
     cleanups.push(() => s.cleanup());
     const st = await stack(s, ['single-a', 'single-b'].map((t) => `${t}-${Date.now().toString(36)}`));
+    const confirmed = watchConfirmed(st);
+    cleanups.push(() => confirmed.stop());
     const buyers = buyersFor(st);
     await until(() => buyers.every((b) => b.accepted().length >= 20), 60_000, 'first purchases');
     const before = await readNode(s.redis, s.prefix, st.sales[0]!.evt);
@@ -193,10 +277,15 @@ describe('single Redis: killed with -9 and restarted from its AOF mid-sale', () 
       const g = await guardRecord(s.redis, s.prefix, sale.evt);
       expect(g?.was).toBe(before.current);
       expect(['verified', 'repaired']).toContain(g?.action);
+      const i = st.sales.indexOf(sale);
+      const early = buyers[i]!.attempts.filter((a) => a.at > killedAt && a.status === 202 && a.at + a.ms < g!.at);
+      expect(early, `${sale.evt}: purchases answered 202 before the stock check`).toEqual([]);
     }
+    await confirmed.stop();
     await expectWhole(
       st,
       buyers.map((b) => b.accepted()),
+      confirmed.max,
     );
   }, 300_000);
 });
