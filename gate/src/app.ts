@@ -1,6 +1,7 @@
 // The gate app factory: one uWS app (WebSocket queue, HTTP fallback, JWKS, ops endpoints), the
 // Redis wiring (commands, one subscriber) and the admitter loop. Tests start it in-process on
 // port 0; main.ts runs one per worker process on a shared port.
+import { CodeSalts } from './lanes/access.ts';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import {
@@ -85,6 +86,7 @@ export async function startGate(config: GateConfig, opts: StartOptions = {}): Pr
     issuer,
     metrics,
     placeSecret: await loadPlaceSecret(redis, config.prefix),
+    codeSalts: new CodeSalts(redis, config.prefix),
     joinGuard: new JoinGuard({
       joinsPerIp: config.joinRatePerIp,
       placesPerIp: config.maxPlacesPerIp,

@@ -1,4 +1,5 @@
 // Everything one gate instance shares between its modules (built by app.ts).
+import type { CodeSalts } from './lanes/access.ts';
 import type { ConfigOf, gateSchema, Logger, Redis } from '@sluice/shared';
 import type { TemplatedApp } from 'uWebSockets.js';
 import type { TrustedProxies } from './abuse/client-address.ts';
@@ -30,6 +31,8 @@ export interface GateContext {
   /** Finds admissions whose message this process missed (sequence gaps, served, periodic). */
   recheck: AdmissionRecheck;
   placeSecret: Buffer;
+  /** Per-event salts of the lanes' access codes (read once per event). */
+  codeSalts: CodeSalts;
   /** Join rate, live places per address, single-use proof of work, revocation (all processes). */
   joinGuard: JoinGuard;
   /** Public reads (/place, /prequeue, /challenge, unknown-event upgrades) per address, this process. */

@@ -13,3 +13,4 @@ export * from './tickets/admission.ts';
 export * from './fairness/index.ts';
 export * from './web/favicon.ts';
 export * from './net/client-address.ts';
+export * from './lanes/index.ts';

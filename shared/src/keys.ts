@@ -92,6 +92,9 @@ export function eventKeys(prefix: string, evt: string) {
     joinsByIp: `${b}:joins-by-ip`,
     /** zset: proof-of-work challenge id -> its expiry (ms); spent challenges (single use) */
     powUsed: `${b}:pow-used`,
+    /** hash: lane access credentials: `~salt`, `c:<HMAC of a code>` -> lane (unused) | `u <lane> <place> <at>`
+     * | `r <lane>` (revoked), `j:<SHA-256 of an invite jti>` -> `<lane> <place> <at>`, counters `~n:|~u:|~j:|~r:|~x:<lane>` */
+    codes: `${b}:codes`,
     /** hash: placeId -> RFC 7638 thumbprint of the shopper's key (events with bindTickets) */
     bound: `${b}:bound`,
   } as const;
@@ -108,7 +111,7 @@ export function addressPlacesKey(prefix: string, evt: string, address: string): 
 }
 
 /**
- * The keys of the `join` Lua (join-13.lua), in its order. `address` is the client address key of a
+ * The keys of the `join` Lua (join-14.lua), in its order. `address` is the client address key of a
  * guarded (public) join; unguarded callers pass '' (its places-of key is then never touched).
  * @example runScript(redis, 'join', joinKeys('sluice', 'demo', ''), [placeId, '', '', now])
  */
@@ -128,6 +131,7 @@ export function joinKeys(prefix: string, evt: string, address: string): string[]
     addressPlacesKey(prefix, evt, address || 'unknown'),
     k.admitted,
     k.revoked,
+    k.codes,
   ];
 }
 

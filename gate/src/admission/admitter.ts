@@ -22,6 +22,7 @@ import { HEARTBEAT_LAPSE_MS } from '../queue/presence.ts';
 import { openSale } from './open.ts';
 import { reapLapsedGates } from './reaper.ts';
 import { planRelease, SPEED_WINDOW_MS, smoothSpeed } from './plan.ts';
+import { frameLanes, laneArgs } from '../lanes/tick.ts';
 
 export interface AdmitterOptions {
   redis: Redis;
@@ -134,7 +135,7 @@ export class Admitter {
       // A big pre-queue takes seconds to number: its opening runs on in the background (this
       // tick and the next ones keep the lease and the state frames going). One that fits in a
       // single chunk opens within this tick.
-      await this.startOpening(evt);
+      await this.startOpening(evt, rec.config.lanes?.length ?? 0);
     }
     if (next) rec = (await getEvent(redis, prefix, evt)) ?? rec;
 
@@ -157,6 +158,7 @@ export class Admitter {
       waiting,
     });
 
+    const lanes = laneArgs(cfg);
     const pipe = redis.pipeline();
     pipeScript(
       pipe,
@@ -192,6 +194,9 @@ export class Admitter {
         cfg.rate,
         plan.bucketSize,
         this.o.bucketClock?.() ?? '',
+        lanes[0],
+        lanes[1],
+        lanes[2],
       ],
     );
     const results = (await pipe.exec()) ?? [];
@@ -207,7 +212,8 @@ export class Admitter {
       number,
       number,
     ];
-    const admitted = r.slice(6).map(String);
+    const laneOut = String(r[6] ?? '');
+    const admitted = r.slice(7).map(String);
 
     const prevSpeed =
       stats.rate !== undefined ? { rate: Number(stats.rate), adm: Number(stats.adm ?? 0) } : null;
@@ -242,7 +248,8 @@ export class Admitter {
     // The bucket (in the Lua) limited the release when it released fewer than planned.
     const rateBound = plan.limitedBy !== 'halted' && count < plan.release;
     const lineRate = rateBound && cfgRate > 0 ? cfgRate / density : speed.rate;
-    const frame = buildFrame({ rec, served, tail, len, rate: lineRate, adm: speed.adm, tick, now });
+    const laneStates = frameLanes(cfg, laneOut, rateBound && cfgRate > 0 ? cfgRate : speed.adm);
+    const frame = buildFrame({ rec, served, tail, len, rate: lineRate, adm: speed.adm, tick, now, lanes: laneStates });
     const out2 = redis.pipeline();
     if (Object.keys(update).length) out2.hset(k.stats, update);
     // seq = the event's admitted total after this batch: a gate seeing it jump knows it missed one.
@@ -267,7 +274,7 @@ export class Admitter {
    * the frozen pre-queue turns out to need more than one chunk (it then runs on in the
    * background and later ticks see the event open).
    */
-  private startOpening(evt: string): Promise<void> {
+  private startOpening(evt: string, lanes: number): Promise<void> {
     const running = this.openings.get(evt);
     if (running) return Promise.resolve();
     const { redis, prefix, log } = this.o;
@@ -283,6 +290,7 @@ export class Admitter {
       renew: () => (this.stopped && !this.manual ? Promise.resolve(0) : this.lease.acquire(evt)),
       memo: this.openMemo(evt),
       chunk,
+      lanes,
       log,
       onBegin: (n, done) => n - done > chunk && big(),
       onChunk: (done, n) => this.o.onOpenChunk?.(evt, done, n),

@@ -31,6 +31,8 @@ export interface OpenOptions {
   fence: () => number;
   /** Ticket numbers written per open-chunk call. */
   chunk: number;
+  /** Lanes of the event (0 = none): each lane's members are shuffled among themselves. */
+  lanes?: number;
   log: Logger;
   /** Renew the lease (returns the fencing token, 0 when lost); called at least every ~0.5 s. */
   renew?: () => Promise<number>;
@@ -59,11 +61,12 @@ export async function openSale(o: OpenOptions): Promise<OpenResult> {
       redis,
       'open-begin',
       [k.event, k.leader, k.fence, k.prequeue, k.seq, k.opening],
-      [o.id, fence],
+      [o.id, fence, o.lanes ?? 0],
     )
   ).map(Number);
   if (begin[0] !== 1) return { kind: 'stopped' };
   const [, n, , done0] = begin as [number, number, number, number];
+  const laneCounts = begin.slice(4);
   o.onBegin?.(n, done0);
   const seed = (await redis.get(k.seed)) ?? '';
   const memoKey = `${n}:${begin[2]}:${seed}`;
@@ -75,7 +78,7 @@ export async function openSale(o: OpenOptions): Promise<OpenResult> {
   } else {
     const members = await readPrequeue(redis, k.prequeue, n);
     digest = prequeueDigest(members);
-    order = await shuffleOrderSliced(members, seed);
+    order = await shuffleLanes(members, laneCounts, seed);
     if (o.memo) Object.assign(o.memo, { key: memoKey, order, digest });
   }
   let done = done0;
@@ -119,6 +122,23 @@ export async function openSale(o: OpenOptions): Promise<OpenResult> {
       return { kind: 'stopped' };
     }
   }
+}
+
+/**
+ * The shuffled order: without lanes the whole pre-queue; with lanes (members in rank order are
+ * lane 0's, then lane 1's, ...: their scores carry the lane) each lane's run shuffled on its own
+ * and the runs kept in lane order, as open-chunk numbers them.
+ */
+async function shuffleLanes(members: string[], counts: number[], seed: string): Promise<string[]> {
+  if (counts.length === 0) return shuffleOrderSliced(members, seed);
+  const out: string[] = [];
+  let at = 0;
+  for (const c of counts) {
+    for (const m of await shuffleOrderSliced(members.slice(at, at + c), seed)) out.push(m);
+    at += c;
+  }
+  if (at !== members.length) throw new Error(`lane counts ${counts.join('+')} do not add up to ${members.length}`);
+  return out;
 }
 
 /** The frozen pre-queue in rank order (join sequence), read in pages (a few per round trip). */

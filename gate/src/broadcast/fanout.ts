@@ -116,7 +116,7 @@ function onFrame(g: GateContext, evt: string, message: string): void {
   }
   g.metrics.queueLength.set({ event: evt }, f.len);
   g.metrics.admissionRate.set({ event: evt }, f.adm);
-  if (typeof f.served === 'number') g.recheck.onFrame(evt, f.served);
+  if (typeof f.served === 'number') g.recheck.onFrame(evt, f.served, undefined, f.lanes?.map((l) => l.served));
 }
 
 /** The event cache saw a new version or state: tell this process's sockets now. */

@@ -1,6 +1,6 @@
 // The public state frame of one event, built once per tick by the admitter and forwarded to
 // every waiting socket as is. Pure.
-import type { EventRecord, StateFrame } from '@sluice/shared';
+import type { EventRecord, LaneState, StateFrame } from '@sluice/shared';
 
 export interface FrameInput {
   rec: EventRecord;
@@ -11,6 +11,8 @@ export interface FrameInput {
   adm: number;
   tick: number;
   now: number;
+  /** Events with lanes: each lane's counters (left out otherwise: the frame stays as it was). */
+  lanes?: LaneState[];
 }
 
 export function buildFrame(i: FrameInput): StateFrame {
@@ -29,6 +31,7 @@ export function buildFrame(i: FrameInput): StateFrame {
     seed: i.rec.seed,
     now: i.now,
     tick: i.tick,
+    ...(i.lanes ? { lanes: i.lanes } : {}),
   };
 }
 

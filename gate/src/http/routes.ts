@@ -3,6 +3,7 @@
 // WebSockets (join, poll, leave).
 // CORS answers only the event's allowed origins, always with `Vary: Origin`.
 import {
+  laneId,
   PLACE_HEADER,
   powDifficultyAt,
   type PlaceStatus,
@@ -12,6 +13,7 @@ import {
 } from '@sluice/shared';
 import type { TemplatedApp } from 'uWebSockets.js';
 import { verifyPow } from '../abuse/pow.ts';
+import { resolveLane } from '../lanes/access.ts';
 import { buildFrame } from '../broadcast/frame.ts';
 import type { GateContext } from '../context.ts';
 import { JoinRefused, joinQueue, leaveQueue, publicJoin, welcomeOf } from '../queue/join.ts';
@@ -36,6 +38,8 @@ const REFUSAL_ERROR = {
   SOLD_OUT: 'SOLD_OUT',
   PLACE_GONE: 'NOT_FOUND',
   TOKEN_REQUIRED: 'FORBIDDEN',
+  ACCESS_REFUSED: 'ACCESS_REFUSED',
+  UNKNOWN_LANE: 'UNKNOWN_LANE',
 } as const;
 
 function currentFrame(g: GateContext, r: Req): string {
@@ -82,6 +86,7 @@ export function eventRoutes(g: GateContext, app: TemplatedApp): void {
       returnUrl: c.returnUrl,
       returnUrls: c.returnUrls ?? [],
       alwaysOn: c.alwaysOn ?? false,
+      ...(c.lanes?.length ? { lanes: c.lanes.map((l) => ({ id: l.id, access: l.access })) } : {}),
     };
     sendJson(res, 200, info, { ...r.cors, 'cache-control': 'public, max-age=1' });
   });
@@ -132,7 +137,11 @@ export function eventRoutes(g: GateContext, app: TemplatedApp): void {
           throw new SluiceError('FORBIDDEN', { message: NO_KEY });
         // A wrong proof is still counted against the rate (so wrong proofs cannot flood for
         // free), but joins nothing and spends nothing.
+        // After the proof of work: each guess at a code or invite costs one.
+        const lane = pow ? await resolveLane(r.rec.config, body, g.codeSalts, now) : { ok: true as const, lane: null };
+        if (!lane.ok) throw new SluiceError(lane.reason);
         const { verdict, join } = await publicJoin(g.redis, g.prefix, g.joinGuard, r.evt, {
+          lane: lane.lane,
           address: r.ip,
           cid,
           resumePlaceId: resume,
@@ -153,7 +162,7 @@ export function eventRoutes(g: GateContext, app: TemplatedApp): void {
           const b = await bindPlaceKey(g.redis, g.prefix, r.evt, j.placeId, body.jwk);
           if (!b.ok) throw new SluiceError('FORBIDDEN', { message: b.reason });
         }
-        reply(200, JSON.stringify(welcomeOf(g.placeSecret, r.evt, j)), {
+        reply(200, JSON.stringify(welcomeOf(g.placeSecret, r.evt, j, laneId(r.rec.config, j.lane))), {
           ...r.cors,
           'content-type': 'application/json',
           'cache-control': 'no-store',
@@ -178,7 +187,8 @@ export function eventRoutes(g: GateContext, app: TemplatedApp): void {
         const j = await joinQueue(g.redis, g.prefix, r.evt, { cid: '', resumePlaceId: placeId, now }).catch(
           refusalToHttp,
         );
-        const status: PlaceStatus = { phase: j.phase, score: j.score };
+        const lid = laneId(r.rec.config, j.lane);
+        const status: PlaceStatus = { phase: j.phase, score: j.score, ...(lid ? { lane: lid } : {}) };
         if (j.admittedAt !== null) {
           // A bound place's ticket carries the key it was bound to: a copied place token gets a
           // ticket that only the first browser can use.

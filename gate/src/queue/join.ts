@@ -9,16 +9,21 @@ import {
   runScript,
   type Phase,
   type Redis,
+  splitScore,
   type WelcomeMsg,
 } from '@sluice/shared';
+import type { LaneJoin } from '../lanes/access.ts';
 import { GUARD_VERDICTS, type GuardVerdict, type JoinGuard } from '../abuse/join-guard.ts';
 import { newPlaceId, signPlace } from './place-token.ts';
 
 export interface JoinResult {
   placeId: string;
   phase: Phase;
+  /** The place's number (within its lane, for an event with lanes). */
   score: number | null;
   resumed: boolean;
+  /** Lane index (events with lanes; null when not known, e.g. once admitted). */
+  lane: number | null;
   /** Admission time (ms) when the place is already admitted. */
   admittedAt: number | null;
 }
@@ -29,7 +34,9 @@ export type JoinFailure =
   | 'EVENT_CLOSED'
   | 'SOLD_OUT'
   | 'PLACE_GONE'
-  | 'TOKEN_REQUIRED';
+  | 'TOKEN_REQUIRED'
+  | 'ACCESS_REFUSED'
+  | 'UNKNOWN_LANE';
 
 const FAILURES: Record<number, JoinFailure> = {
   [LuaCode.UNKNOWN_EVENT]: 'UNKNOWN_EVENT',
@@ -38,6 +45,7 @@ const FAILURES: Record<number, JoinFailure> = {
   [LuaCode.SOLD_OUT]: 'SOLD_OUT',
   [LuaCode.PLACE_GONE]: 'PLACE_GONE',
   [LuaCode.TOKEN_REQUIRED]: 'TOKEN_REQUIRED',
+  [LuaCode.ACCESS_REFUSED]: 'ACCESS_REFUSED',
 };
 
 export class JoinRefused extends Error {
@@ -59,13 +67,14 @@ export async function joinQueue(
   redis: Redis,
   prefix: string,
   evt: string,
-  p: { cid: string; resumePlaceId: string; now: number; placeId?: string },
+  p: { cid: string; resumePlaceId: string; now: number; placeId?: string; lane?: LaneJoin | null },
 ): Promise<JoinResult> {
   const r = await runScript<Reply>(redis, 'join', joinKeys(prefix, evt, ''), [
     p.placeId ?? newPlaceId(),
     p.cid,
     p.resumePlaceId,
     p.now,
+    ...laneArgs(p.lane, ['', '', '', '', '', '']),
   ]);
   const code = Number(r[0]);
   if (code !== 1) throw new JoinRefused(FAILURES[code] ?? 'UNKNOWN_EVENT');
@@ -85,6 +94,8 @@ export interface PublicJoin {
   powId: string;
   powExp: number;
   now: number;
+  /** Events with lanes: the lane and the credential to spend (gate/src/lanes/access.ts). */
+  lane?: LaneJoin | null;
 }
 
 /**
@@ -105,7 +116,7 @@ export async function publicJoin(
     p.cid,
     p.resumePlaceId,
     p.now,
-    ...guard.args(p.address, p.powId, p.powExp),
+    ...laneArgs(p.lane, guard.args(p.address, p.powId, p.powExp)),
   ]);
   guard.observe(evt, Number(r[8]), Number(r[6]), Number(r[7]));
   const code = Number(r[0]);
@@ -115,22 +126,31 @@ export async function publicJoin(
   return { verdict: 'ok', join: r[1] === '' ? null : resultOf(r) };
 }
 
-/** {code, placeId, phase, score, resumed, admittedAt, n, pn, w} (join-13.lua). */
-type Reply = [number, string, Phase, string, number, string, number, number, number];
+/** ARGV 5-13 of join-14.lua: the guard's six (or six blanks), then the lane's three. */
+function laneArgs(lane: LaneJoin | null | undefined, guard: (string | number)[]): (string | number)[] {
+  if (!lane) return guard.length && guard[0] !== '' ? guard : [];
+  return [guard[0]!, guard[1]!, guard[2]!, guard[3]!, guard[4]!, guard[5]!, lane.index, lane.needs ? '1' : '', lane.field];
+}
+
+/** {code, placeId, phase, score, resumed, admittedAt, n, pn, w, lane} (join-14.lua). */
+type Reply = [number, string, Phase, string, number, string, number, number, number, string];
 
 function resultOf(r: Reply): JoinResult {
-  const [, placeId, phase, score, resumed, at] = r;
+  const [, placeId, phase, score, resumed, at, , , , lane] = r;
   return {
     placeId,
     phase,
-    score: score === '' ? null : Number(score),
+    // A laned score carries the lane in its high bits; the shopper sees the number within it.
+    score: score === '' ? null : splitScore(Number(score)).number,
     resumed: Number(resumed) === 1,
     admittedAt: at === '' ? null : Number(at),
+    lane: lane === undefined || lane === '' ? null : Number(lane),
   };
 }
 
-export function welcomeOf(secret: Buffer, evt: string, j: JoinResult): WelcomeMsg {
+export function welcomeOf(secret: Buffer, evt: string, j: JoinResult, laneId?: string): WelcomeMsg {
   return {
+    ...(laneId ? { lane: laneId } : {}),
     t: 'welcome',
     evt,
     placeId: j.placeId,

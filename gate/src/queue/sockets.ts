@@ -10,6 +10,8 @@ export interface SocketData {
   placeId: string;
   phase: Phase | '';
   score: number;
+  /** Lane index of the place (events with lanes), else -1. */
+  lane: number;
   openedAt: number;
   /** Messages in the current flood window and its start. */
   msgs: number;

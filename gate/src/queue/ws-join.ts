@@ -1,6 +1,7 @@
 // The join message of a WebSocket: proof-of-work, place token, the join Lua (with the guard),
 // then `welcome` (plus the last state frame, or the ticket when already admitted).
-import { CloseCode, eventKeys, type JoinMsg, type PlaceMsg, powDifficultyAt } from '@sluice/shared';
+import { CloseCode, eventKeys, type JoinMsg, laneId, type PlaceMsg, powDifficultyAt, splitScore } from '@sluice/shared';
+import { resolveLane } from '../lanes/access.ts';
 import type { GuardVerdict } from '../abuse/join-guard.ts';
 import { verifyPow } from '../abuse/pow.ts';
 import type { GateContext } from '../context.ts';
@@ -18,6 +19,8 @@ export const REFUSAL_CLOSE: Record<JoinFailure, [number, string]> = {
   SOLD_OUT: [CloseCode.SOLD_OUT, 'sold out'],
   PLACE_GONE: [CloseCode.PLACE_EXPIRED, 'place expired; join again'],
   TOKEN_REQUIRED: [CloseCode.PLACE_INVALID, 'this place was admitted: resume it with its place token'],
+  ACCESS_REFUSED: [CloseCode.ACCESS_REFUSED, 'this lane needs a valid access code or invite'],
+  UNKNOWN_LANE: [CloseCode.UNKNOWN_LANE, 'no such lane'],
 };
 
 export const GUARD_CLOSE: Record<Exclude<GuardVerdict, 'ok'>, [number, string]> = {
@@ -33,6 +36,9 @@ export function joinShapeError(msg: Partial<JoinMsg>): string | null {
   if (msg.place !== undefined && typeof msg.place !== 'string') return 'bad place';
   if (msg.pow !== undefined && (typeof msg.pow !== 'object' || msg.pow === null)) return 'bad pow';
   if (msg.jwk !== undefined && (typeof msg.jwk !== 'object' || msg.jwk === null)) return 'bad jwk';
+  if (msg.lane !== undefined && typeof msg.lane !== 'string') return 'bad lane';
+  if (msg.code !== undefined && typeof msg.code !== 'string') return 'bad code';
+  if (msg.invite !== undefined && typeof msg.invite !== 'string') return 'bad invite';
   return null;
 }
 
@@ -66,7 +72,11 @@ export async function handleJoin(g: GateContext, ws: Socket, msg: JoinMsg): Prom
   d.joining = true;
   let j: JoinResult;
   try {
+    // After the proof of work: each guess at a code or invite costs one.
+    const lane = await resolveLane(rec.config, msg, g.codeSalts, now);
+    if (!lane.ok) return end(...REFUSAL_CLOSE[lane.reason]);
     const r = await publicJoin(g.redis, g.prefix, g.joinGuard, d.evt, {
+      lane: lane.lane,
       address: d.ip,
       cid,
       resumePlaceId: resume,
@@ -107,11 +117,12 @@ export async function handleJoin(g: GateContext, ws: Socket, msg: JoinMsg): Prom
   d.placeId = j.placeId;
   d.phase = j.phase;
   d.score = j.score ?? 0;
+  d.lane = j.lane ?? -1;
   g.absence.unmark(d.evt, j.placeId);
   g.sockets.add(d.evt, j.placeId, ws);
   const admittedAt = j.admittedAt ?? g.delivery.admittedMeanwhile(d.evt, j.placeId);
   ws.cork(() => {
-    ws.send(JSON.stringify(welcomeOf(g.placeSecret, d.evt, j)));
+    ws.send(JSON.stringify(welcomeOf(g.placeSecret, d.evt, j, laneId(rec.config, j.lane))));
     if (admittedAt !== null) return;
     ws.subscribe(topicOf(d.evt));
     const frame = g.frames.get(d.evt);
@@ -126,6 +137,8 @@ export async function handleJoin(g: GateContext, ws: Socket, msg: JoinMsg): Prom
 /** After the start: tell pre-queue sockets the ticket number the shuffle gave them. */
 export async function sendPlaces(g: GateContext, evt: string, sockets: Socket[]): Promise<void> {
   const queue = eventKeys(g.prefix, evt).queue;
+  const cfg = g.events.get(evt)?.config;
+  const lanes = cfg?.lanes ?? [];
   for (let i = 0; i < sockets.length; i += 1000) {
     const chunk = sockets.slice(i, i + 1000).filter((ws) => !ws.getUserData().closed);
     if (!chunk.length) continue;
@@ -138,8 +151,11 @@ export async function sendPlaces(g: GateContext, evt: string, sockets: Socket[])
       const s = scores[n];
       if (d.closed || s === null || s === undefined || d.phase !== 'prequeue') return;
       d.phase = 'queue';
-      d.score = Number(s);
-      ws.cork(() => ws.send(JSON.stringify({ t: 'place', score: d.score } satisfies PlaceMsg)));
+      const { lane, number } = splitScore(Number(s));
+      d.score = number;
+      const id = lanes.length ? laneId(cfg, lane) : undefined;
+      if (id) d.lane = lane;
+      ws.cork(() => ws.send(JSON.stringify({ t: 'place', score: d.score, ...(id ? { lane: id } : {}) } satisfies PlaceMsg)));
     });
   }
 }

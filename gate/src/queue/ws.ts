@@ -99,6 +99,7 @@ function upgrade(g: GateContext, res: HttpResponse, req: HttpRequest, ctx: us_so
       placeId: '',
       phase: '',
       score: 0,
+      lane: -1,
       openedAt: g.now(),
       msgs: 0,
       windowAt: 0,

@@ -56,15 +56,17 @@ export class AdmissionRecheck {
     if (last === undefined || seq > last || seq < last - count) this.lastSeq.set(evt, seq);
   }
 
-  /** A state frame: waiting sockets numbered at or below `served` should hold a ticket already. */
-  onFrame(evt: string, served: number, now = Date.now()): void {
+  /** A state frame: waiting sockets numbered at or below `served` (their lane's, with lanes) should hold a ticket already. */
+  onFrame(evt: string, served: number, now = Date.now(), laneServed?: number[]): void {
     if (now - (this.frameCheckAt.get(evt) ?? 0) < FRAME_CHECK_MS) return;
     if (this.scannedServed.get(evt) === served) return; // nobody admitted since the last scan
     this.frameCheckAt.set(evt, now);
     this.scannedServed.set(evt, served);
     const due = this.waiting(evt).filter((ws) => {
       const d = ws.getUserData();
-      if (d.score <= 0 || d.score > served) return false;
+      // With lanes a place's number counts within its lane: compare with that lane's high mark.
+      const upTo = laneServed && d.lane >= 0 ? (laneServed[d.lane] ?? 0) : served;
+      if (d.score <= 0 || d.score > upTo) return false;
       const at = this.notYet.get(d.placeId);
       return at === undefined || now - at >= RECHECK_AFTER_MS;
     });

@@ -37,6 +37,8 @@ export function demoEvent(
     // The demo storefront sends plain bearer tickets; bind them per event when it sends proofs.
     bindTickets: false,
     alwaysOn: false,
+    lanes: [],
+    laneMode: 'shares',
     products: [{ sku: 'SNEAKER-1', name: 'Limited sneaker', priceCents: 12_000, stock: 1000, limitPerShopper: 2 }],
   };
 }

@@ -4,6 +4,7 @@ import { SluiceError } from '../protocol/errors.ts';
 import type { EventState } from '../protocol/ws.ts';
 import { isEventId } from '../keys.ts';
 import { type AutopilotConfig, validateAutopilot } from './autopilot.ts';
+import { type LaneConfig, type LaneMode, validateLanes } from '../lanes/model.ts';
 
 export interface Product {
   sku: string;
@@ -63,6 +64,13 @@ export interface EventConfig {
    * without a trip to the queue page while nobody waits (gate/page/src/fast-pass.ts).
    */
   alwaysOn: boolean;
+  /**
+   * Separate lines (e.g. `members`, `public`), some needing an access code or a signed invite
+   * (shared/src/lanes). Empty: one line, as without lanes. Fixed once the queue has opened.
+   */
+  lanes: LaneConfig[];
+  /** `shares`: each tick's release is split by the lanes' shares; `strict`: lane order. */
+  laneMode: LaneMode;
   products: Product[];
 }
 
@@ -201,6 +209,7 @@ export function validateEvent(input: unknown): EventConfig {
     autopilot: validateAutopilot(raw.autopilot),
     bindTickets: raw.bindTickets,
     alwaysOn: raw.alwaysOn,
+    ...validateLanes(raw.lanes, raw.laneMode),
     products,
   };
 }

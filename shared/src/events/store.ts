@@ -8,6 +8,7 @@ import { runScript } from '../redis.ts';
 import { EVENT_STATES, type EventState } from '../protocol/ws.ts';
 import { type EventConfig, type EventRecord, validateEvent } from './model.ts';
 import { newSeed, seedHash } from './shuffle.ts';
+import { sameLanes } from '../lanes/model.ts';
 
 export interface ControlMessage {
   /** Event id, or '*' for global changes such as key rotation. */
@@ -124,6 +125,10 @@ export async function updateEvent(
     if (opts.manual && patch.rate !== undefined && patch.autopilot === undefined) pilot.enabled = false;
     merged.autopilot = pilot;
     const config = validateEvent(merged);
+    if (before.state !== 'scheduled' && !sameLanes(before.config.lanes ?? [], config.lanes)) {
+      await redis.unwatch();
+      throw new SluiceError('INVALID_FIELD', { field: 'lanes', message: 'lanes: the lane ids and their order are fixed once the pre-queue has opened' });
+    }
     const version = before.version + 1;
     const res = await redis
       .multi()

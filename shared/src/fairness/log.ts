@@ -35,7 +35,17 @@ export interface LogEntry {
   gone: [number, number][];
   /** Slots storefronts handed back (shopper finished or left) since the previous entry. */
   back?: number;
-  /** Highest ticket number admitted so far. */
+  /** Highest ticket number admitted so far (events with lanes: the sum of the lanes' high marks). */
+  hi: number;
+  /** Events with lanes: each lane's ranges in its own numbers (the top-level `adm`/`gone` stay empty). */
+  lanes?: LaneEntry[];
+}
+
+/** One lane's part of an entry: ranges of the lane's own numbers, and its high mark after them. */
+export interface LaneEntry {
+  id: string;
+  adm: [number, number][];
+  gone: [number, number][];
   hi: number;
 }
 
@@ -76,8 +86,10 @@ export interface CheckSummary {
   gone: number;
   /** Slots handed back by storefronts. */
   back: number;
-  /** Highest ticket number admitted. */
+  /** Highest ticket number admitted (with lanes: the sum of the lanes' high marks). */
   hi: number;
+  /** Events with lanes: the high mark of each lane. */
+  lanes: Record<string, number>;
   problems: string[];
 }
 
@@ -90,7 +102,8 @@ export class LogChecker {
   private hash: string;
   private next = 0;
   private prev: LogEntry | null = null;
-  private hi = 0;
+  /** High mark per lane ('' = the single line of an event without lanes). */
+  private readonly laneHi = new Map<string, number>();
   private admitted = 0;
   private gone = 0;
   private back = 0;
@@ -149,6 +162,17 @@ export class LogChecker {
         bad = true;
       }
     }
+    if (e.lanes !== undefined) {
+      const ok = (r: unknown) => Array.isArray(r) && r.every((x) => Array.isArray(x) && x.length === 2);
+      if (
+        !Array.isArray(e.lanes) ||
+        e.lanes.length > 64 ||
+        !e.lanes.every((l) => typeof l === 'object' && l !== null && typeof l.id === 'string' && l.id !== '' && ok(l.adm) && ok(l.gone) && typeof l.hi === 'number')
+      ) {
+        this.problem(`${at}: field lanes is not a list of lanes {id, adm, gone, hi}`);
+        bad = true;
+      }
+    }
     if (e.back !== undefined && !(Number.isInteger(e.back) && e.back >= 0)) {
       this.problem(`${at}: field back is not a count`);
       bad = true;
@@ -172,7 +196,7 @@ export class LogChecker {
     } else if (e.tokp > e.size + eps) this.problem(`${at}: bucket started over its size`);
     const tok0 = Math.min(e.size, e.tokp + (Math.max(0, e.t - e.tp) * e.rate) / 1000);
     if (Math.abs(e.tok0 - tok0) > eps) this.problem(`${at}: bucket held ${e.tok0} tokens, ${tok0} expected from the rate`);
-    const c = count(e.adm);
+    const c = count(e.adm) + (e.lanes ?? []).reduce((a, l) => a + count(l.adm), 0);
     if (c > Math.floor(e.tok0 + 1e-9)) this.problem(`${at}: admitted ${c} with ${e.tok0} tokens (over the rate)`);
     if (Math.abs(e.tok - Math.max(0, e.tok0 - c)) > eps) this.problem(`${at}: bucket left ${e.tok}, ${e.tok0 - c} expected`);
     if (c > 0) {
@@ -182,29 +206,51 @@ export class LogChecker {
         this.problem(`${at}: admitted ${c} with ${e.act} active for ${e.units} units × overbook ${e.ob}`);
       }
     }
-    // Order: admitted and gone ranges tile the numbers right after the previous high mark.
-    const all = [...e.adm.map((r) => ({ r, adm: true })), ...e.gone.map((r) => ({ r, adm: false }))].sort((a, b) => a.r[0] - b.r[0]);
-    let cursor = this.hi + 1;
-    for (const { r, adm } of all) {
+    // Order: admitted and gone ranges tile the numbers right after the previous high mark, in
+    // the one line of an event without lanes, or in each lane (numbers stay FIFO within a lane).
+    if (e.lanes === undefined) {
+      const hi = this.tile(at, '', e.adm, e.gone);
+      if (e.hi !== hi) this.problem(`${at}: high mark ${e.hi}, ${hi} expected`);
+    } else {
+      if (e.adm.length > 0 || e.gone.length > 0) this.problem(`${at}: ranges outside the lanes of a laned event`);
+      const seen = new Set<string>();
+      for (const l of e.lanes) {
+        if (seen.has(l.id)) this.problem(`${at}: lane ${l.id} listed twice`);
+        seen.add(l.id);
+        const hi = this.tile(`${at} lane ${l.id}`, l.id, l.adm, l.gone);
+        if (l.hi !== hi) this.problem(`${at} lane ${l.id}: high mark ${l.hi}, ${hi} expected`);
+      }
+      let sum = 0;
+      for (const h of this.laneHi.values()) sum += h;
+      if (e.hi !== sum) this.problem(`${at}: high mark ${e.hi}, ${sum} expected (the lanes' sum)`);
+    }
+    this.admitted += c;
+    this.gone += count(e.gone) + (e.lanes ?? []).reduce((a, l) => a + count(l.gone), 0);
+    this.back += e.back ?? 0;
+  }
+
+  /** Check that `adm` and `gone` tile the numbers after lane `lane`'s high mark; returns the new mark. */
+  private tile(at: string, lane: string, adm: [number, number][], gone: [number, number][]): number {
+    const before = this.laneHi.get(lane) ?? 0;
+    const all = [...adm.map((r) => ({ r, adm: true })), ...gone.map((r) => ({ r, adm: false }))].sort((a, b) => a.r[0] - b.r[0]);
+    let cursor = before + 1;
+    for (const { r, adm: admitted } of all) {
       const [a, b] = r;
       if (!(Number.isInteger(a) && Number.isInteger(b) && a <= b)) {
         this.problem(`${at}: bad range [${a}, ${b}]`);
         continue;
       }
       if (a < cursor) {
-        this.problem(`${at}: ${adm ? 'admitted' : 'gone'} [${a}, ${b}] at or below number ${cursor - 1}, already passed (out of order)`);
+        this.problem(`${at}: ${admitted ? 'admitted' : 'gone'} [${a}, ${b}] at or below number ${cursor - 1}, already passed (out of order)`);
       } else if (a > cursor) {
         this.problem(`${at}: numbers ${cursor}..${a - 1} skipped without being recorded as gone`);
       }
       cursor = Math.max(cursor, b + 1);
     }
     if (all.length > 0 && all[all.length - 1]!.adm === false) this.problem(`${at}: gone numbers after the last admitted one`);
-    const hi = Math.max(this.hi, cursor - 1);
-    if (e.hi !== hi) this.problem(`${at}: high mark ${e.hi}, ${hi} expected`);
-    this.hi = hi;
-    this.admitted += c;
-    this.gone += count(e.gone);
-    this.back += e.back ?? 0;
+    const hi = Math.max(before, cursor - 1);
+    this.laneHi.set(lane, hi);
+    return hi;
   }
 
   /** Compare the replayed chain with the signed head (already verified by the caller). */
@@ -212,6 +258,9 @@ export class LogChecker {
     if (head.evt !== this.evt) this.problem(`head is for event ${head.evt}, not ${this.evt}`);
     if (head.n !== this.next) this.problem(`head covers ${head.n} entries, ${this.next} were read`);
     else if (head.hash !== this.hash) this.problem('head hash does not match the entries (the log was altered)');
-    return { entries: this.next, admitted: this.admitted, gone: this.gone, back: this.back, hi: this.hi, problems: [...this.problems] };
+    let hi = 0;
+    for (const h of this.laneHi.values()) hi += h;
+    const lanes = Object.fromEntries([...this.laneHi].filter(([id]) => id !== ''));
+    return { entries: this.next, admitted: this.admitted, gone: this.gone, back: this.back, hi, lanes, problems: [...this.problems] };
   }
 }

@@ -29,6 +29,8 @@ export const LuaCode = {
   PLACE_CAP: -32,
   /** gate (join): a client id alone names an admitted place; its ticket needs the place token */
   TOKEN_REQUIRED: -33,
+  /** gate (join): the lane needs an access code or invite, and this one is missing, unknown, spent or revoked */
+  ACCESS_REFUSED: -40,
   /** checkout: the presented ticket is not one the gate issued (its digest is not on record) */
   TICKET_NOT_ISSUED: -22,
 } as const;
@@ -47,4 +49,5 @@ export const luaCodeToError: Record<number, ErrorCode> = {
   [LuaCode.QTY_OVER_LIMIT]: 'QTY_OUT_OF_RANGE',
   [LuaCode.TICKET_NOT_ISSUED]: 'TICKET_SIGNATURE',
   [LuaCode.STOCK_BELOW_ZERO]: 'INVALID_FIELD',
+  [LuaCode.ACCESS_REFUSED]: 'ACCESS_REFUSED',
 };

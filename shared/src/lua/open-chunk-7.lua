@@ -6,6 +6,8 @@
 -- KEYS: 1 event, 2 leader, 3 fence, 4 prequeue, 5 queue, 6 opening, 7 seed
 -- ARGV: 1 leader id, 2 fencing token, 3 offset (numbers already written), 4 SHA-256 of the
 --       member list as published (hex), 5.. place ids in shuffled order (at most a few thousand)
+-- With lanes (open-begin recorded `lanes`, n:L, b:L) the shuffled order is lane 0's members,
+-- then lane 1's, ...: position p of lane L's run gets score L * 2^40 + b:L + (p - start of the run).
 -- Returns: {2, done} more to write; {3, version} the event is open; {-1} not the leader;
 --   {0} the event is no longer waiting to open; {-12, done} offset or members do not match the
 --   recorded progress / frozen pre-queue (the caller resumes from `done` or recomputes).
@@ -22,8 +24,25 @@ if offset ~= done or done + count > n then return {-12, done} end
 for i = 5, #ARGV do
   if not redis.call('ZSCORE', KEYS[4], ARGV[i]) then return {-12, done} end
 end
-for i = 5, #ARGV do
-  redis.call('ZADD', KEYS[5], base + offset + i - 4, ARGV[i])
+local L = tonumber(redis.call('HGET', KEYS[6], 'lanes') or '0')
+if L > 0 then
+  local SPAN = 1099511627776
+  local starts, bases, lane, cum = {}, {}, 0, 0
+  for j = 0, L - 1 do
+    starts[j] = cum
+    bases[j] = tonumber(redis.call('HGET', KEYS[6], 'b:' .. j))
+    cum = cum + tonumber(redis.call('HGET', KEYS[6], 'n:' .. j))
+  end
+  starts[L] = cum
+  for i = 5, #ARGV do
+    local pos = offset + i - 4
+    while pos > starts[lane + 1] do lane = lane + 1 end
+    redis.call('ZADD', KEYS[5], lane * SPAN + bases[lane] + pos - starts[lane], ARGV[i])
+  end
+else
+  for i = 5, #ARGV do
+    redis.call('ZADD', KEYS[5], base + offset + i - 4, ARGV[i])
+  end
 end
 done = done + count
 if done < n then

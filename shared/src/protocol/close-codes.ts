@@ -38,6 +38,12 @@ export const CloseCode = {
    * place was bound to when it first joined (a copied place token). Join afresh with this
    * browser's own key. */
   KEY_REFUSED: 4015,
+  /** The lane asked for needs a single-use access code or a signed invite, and none was sent, or
+   * the one sent is unknown, already used, revoked or for another lane (one answer for all).
+   * Do not reconnect with the same credential. */
+  ACCESS_REFUSED: 4016,
+  /** The join named a lane the event does not have (or the event has no lane open to anyone). */
+  UNKNOWN_LANE: 4017,
   /** The gate process is shutting down. Reconnect (with backoff) and keep the place. */
   GOING_AWAY: 4030,
   /** Internal error. Reconnect with backoff. */

@@ -33,3 +33,23 @@ export function estimate(
   if (frame.cfg > 0) return { ahead, waitS: Math.ceil((ahead + 1) / frame.cfg) };
   return { ahead, waitS: null };
 }
+
+/**
+ * The estimate of lane number `score` in lane `lane` of a laned event: the lane's own counters;
+ * in strict mode the shoppers of the lanes served first count as ahead, at the event's speed.
+ * Falls back to `estimate` when the frame has no such lane.
+ */
+export function estimateInLane(
+  frame: Pick<StateFrame, 'served' | 'tail' | 'len' | 'rate' | 'cfg' | 'st' | 'adm' | 'lanes'>,
+  lane: string | undefined,
+  score: number,
+): Estimate {
+  const l = lane === undefined ? undefined : frame.lanes?.find((x) => x.id === lane);
+  if (!l) return estimate(frame, score);
+  const own = estimate({ served: l.served, tail: l.tail, len: l.len, rate: l.rate, cfg: 0, st: frame.st }, score);
+  if (own.waitS === 0 || (l.before <= 0 && l.rate > 0)) return own;
+  // Strict mode behind other lanes, or a lane not moving yet: everyone ahead at the event's speed.
+  const ahead = l.before + own.ahead;
+  const speed = frame.adm > 0 ? frame.adm : frame.cfg;
+  return { ahead, waitS: frame.st === 'open' && speed > 0 ? Math.ceil((ahead + 1) / speed) : null };
+}

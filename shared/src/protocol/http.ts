@@ -33,6 +33,8 @@ export const PLACE_HEADER = 'x-sluice-place';
 export interface PlaceStatus {
   phase: 'prequeue' | 'queue' | 'admitted';
   score: number | null;
+  /** Events with lanes: the place's lane (`score` counts within it). */
+  lane?: string;
   /** Present once admitted. */
   ticket?: string;
   exp?: number;
@@ -55,6 +57,8 @@ export interface PublicEventInfo {
   returnUrls: string[];
   /** Always-on room: the drop-in may get a ticket directly while nobody waits. */
   alwaysOn: boolean;
+  /** Lanes shoppers may join (`lane` in the join), and what each needs: open, an access code or an invite. */
+  lanes?: { id: string; access: 'open' | 'code' | 'invite' }[];
 }
 
 /** Largest page of GET /v1/events/:id/prequeue. */

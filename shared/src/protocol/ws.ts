@@ -38,6 +38,12 @@ export interface JoinMsg {
   cid?: string;
   /** Proof-of-work solution when the event asks for one. */
   pow?: { challenge: string; nonce: string };
+  /** Events with lanes: the lane to join (default: the first lane open to anyone). */
+  lane?: string;
+  /** A single-use access code, for a lane with `access: 'code'`. */
+  code?: string;
+  /** A signed invite token (EdDSA compact JWS), for a lane with `access: 'invite'`. */
+  invite?: string;
   /**
    * Public JWK (P-256 or Ed25519) of a non-extractable key this browser made; events with
    * `bindTickets` require it and bind the place and its ticket to it (`cnf.jkt`).
@@ -69,6 +75,8 @@ export interface WelcomeMsg {
   score: number | null;
   /** True when this join resumed an existing place. */
   resumed: boolean;
+  /** Events with lanes: the place's lane (`score` counts within it); absent once admitted. */
+  lane?: string;
 }
 
 /**
@@ -102,12 +110,31 @@ export interface StateFrame {
   now: number;
   /** Tick counter of the admitter. */
   tick: number;
+  /** Events with lanes: each lane's own numbers and speed (a shopper's `score` is a lane number). */
+  lanes?: LaneState[];
+}
+
+/** One lane in the state frame (events with lanes): its own numbers, shoppers waiting, speed. */
+export interface LaneState {
+  id: string;
+  /** Highest number of this lane admitted so far. */
+  served: number;
+  /** Highest number of this lane handed out so far. */
+  tail: number;
+  /** Shoppers waiting in this lane. */
+  len: number;
+  /** This lane's numbers advanced per second (expected from the split and the release rate). */
+  rate: number;
+  /** Strict mode: shoppers waiting in the lanes served before this one (0 in shares mode). */
+  before: number;
 }
 
 export interface PlaceMsg {
   t: 'place';
   /** Ticket number assigned by the pre-queue shuffle. */
   score: number;
+  /** Events with lanes: the lane the number counts in. */
+  lane?: string;
 }
 export interface RankReply {
   t: 'rank';

@@ -1,4 +1,4 @@
---[[ join-13: join the line, or resume a place (named by a verified place token, or found through
+--[[ join-14: join the line, or resume a place (named by a verified place token, or found through
 the browser's client id), in one call with everything a public join must pass first (the guard):
 the per-address join rate, revocation of the place / client id, single use of the proof-of-work
 challenge and the cap of live places per client address, counted over every gate process.
@@ -10,26 +10,38 @@ KEYS[9] joins-by-ip  hash: w -> start of the current window (ms), n -> joins in 
 KEYS[10] pow-used    zset: challenge id -> its expiry (ms): challenges already spent
 KEYS[11] places-of   zset (this address): placeId -> 0 (a place created from this address)
 KEYS[12] admitted    zset: placeId -> ticket expiry   KEYS[13] revoked  hash: placeId / `cid:<cid>`
+KEYS[14] codes       hash: lane access credentials (shared/src/keys.ts)
 ARGV[1] new place id ('' with ARGV[3] '' too: count the attempt only, join nothing)
 ARGV[2] client id ('' = none)  ARGV[3] place id from a verified token ('' = none)  ARGV[4] now (ms)
 ARGV[5] client address key ('' or absent = no guard: trusted internal callers only, e.g. the
   place poll resuming a verified token, pre-queue fills in tests and the bench)
 ARGV[6] window (ms, >= 1)  ARGV[7] joins allowed per address per window  ARGV[8] challenge id
   ('' = none)  ARGV[9] challenge expiry (ms)  ARGV[10] live places allowed per address
+ARGV[11] lane index ('' or absent = an event without lanes)  ARGV[12] '1' when a new place in
+  this lane needs a credential  ARGV[13] the credential's field in `codes` ('c:<hmac>' an access
+  code, 'j:<sha256 of jti>' a verified invite token; '' = none)
+Lanes (shared/src/lanes): a new place in lane L gets score L * 2^40 + (event field lseq:L + 1) in
+the line, or L * 2^42 + now in the pre-queue (each lane is one score range there too). A
+credential is spent only when a new place is made: an access code must be on record for this lane
+and unused; an invite's jti must not be on record. Spent ones are counted per lane (codes fields
+~u:L, ~j:L), refused ones too (~x:L), all refused with the same answer (-40).
 A join while the sale is opening (event field `opening` set) goes into the line after the frozen
 pre-queue.
 Returns {code, placeId, phase, score ('' in the pre-queue), resumed (0|1), admittedAt ('' unless
   admitted), n, pn, w}: code 1 = joined (placeId '' when only counted); guard refusals -30 over the
   join rate, -31 challenge already used, -32 too many live places from this address, -10 revoked,
   -11 bad arguments; join refusals -2 unknown event, -3 not open yet, -4 closed, -5 sold out,
-  -9 place gone, -33 the client id names an admitted place: only its place token may resume it.
+  -9 place gone, -33 the client id names an admitted place: only its place token may resume it,
+  -40 the lane needs a credential and this one is missing, unknown, used, revoked or for another
+  lane (one answer for all: no oracle for which codes exist). 10th: the place's lane index ('' when
+  unknown: admitted, or no lanes).
   n/pn/w (guarded calls) let the gate estimate the event's joins per second.
 Bounded: places-of is scanned only when it holds the cap (then pruned to the live ones), so it
 never holds more than the cap; spent challenges are pruned 100 at a time. ]]
 local now = tonumber(ARGV[4])
 local guarded = ARGV[5] ~= nil and ARGV[5] ~= ''
 local n, pn, start = 0, 0, 0
-local function reply(code) return {code, '', '', '', 0, '', n, pn, start} end
+local function reply(code) return {code, '', '', '', 0, '', n, pn, start, ''} end
 if not now then return reply(-11) end
 
 local cid, byToken = ARGV[2], ARGV[3] ~= ''
@@ -67,32 +79,42 @@ local early = state == 'prequeue' or state == 'scheduled'
 -- its numbers reserved: a new shopper gets the next number after them.
 local opening = early and redis.call('HEXISTS', KEYS[1], 'opening') == 1
 
+local laned = ARGV[11] ~= nil and ARGV[11] ~= ''
+local SPAN, PSPAN = 1099511627776, 4398046511104
+local function laneOf(score, span)
+  if not laned then return '' end
+  return tostring(math.floor(tonumber(score) / span))
+end
+
 local function find(pid)
   local at = redis.call('HGET', KEYS[8], pid)
-  if at then return 'admitted', '', at end
+  if at then return 'admitted', '', at, '' end
   local s = redis.call('ZSCORE', KEYS[2], pid)
-  if s then return 'queue', s, '' end
-  if early and redis.call('ZSCORE', KEYS[3], pid) then return 'prequeue', '', '' end
-  return nil, '', ''
+  if s then return 'queue', s, '', laneOf(s, SPAN) end
+  if early then
+    local p = redis.call('ZSCORE', KEYS[3], pid)
+    if p then return 'prequeue', '', '', laneOf(p, PSPAN) end
+  end
+  return nil, '', '', ''
 end
-local function joined(pid, phase, score, resumed, at) return {1, pid, phase, score, resumed, at, n, pn, start} end
+local function joined(pid, phase, score, resumed, at, lane) return {1, pid, phase, score, resumed, at, n, pn, start, lane} end
 
 local resume = ARGV[3]
 if not byToken and cid ~= '' then
   if guarded then resume = owned or '' else resume = redis.call('HGET', KEYS[5], cid) or '' end
 end
 if resume ~= '' then
-  local phase, score, at = find(resume)
+  local phase, score, at, lane = find(resume)
   if phase == 'admitted' then
     if not byToken then return reply(-33) end
     redis.call('ZREM', KEYS[7], resume)
-    return joined(resume, phase, score, 1, at)
+    return joined(resume, phase, score, 1, at, lane)
   end
   if phase then
     if state == 'soldout' then return reply(-5) end
     if state == 'closed' then return reply(-4) end
     redis.call('ZREM', KEYS[7], resume)
-    return joined(resume, phase, score, 1, '')
+    return joined(resume, phase, score, 1, '', lane)
   end
   if byToken then return reply(-9) end
   -- The client id pointed at a place that was dropped: forget it and join afresh.
@@ -131,10 +153,38 @@ if state == 'soldout' then return reply(-5) end
 if state == 'closed' then return reply(-4) end
 if state == 'scheduled' then return reply(-3) end
 
+-- The lane's credential, checked before this script's first write for the place.
+local lane = laned and tonumber(ARGV[11]) or 0
+local cred = ARGV[13] or ''
+if laned and ARGV[12] == '1' then
+  local kind, ok = string.sub(cred, 1, 2), false
+  if kind == 'c:' then
+    ok = redis.call('HGET', KEYS[14], cred) == tostring(lane)
+  elseif kind == 'j:' then
+    ok = redis.call('HEXISTS', KEYS[14], cred) == 0
+  end
+  if not ok then
+    redis.call('HINCRBY', KEYS[14], '~x:' .. lane, 1)
+    return reply(-40)
+  end
+  local spent = lane .. ' ' .. pid .. ' ' .. ARGV[4]
+  if kind == 'c:' then
+    redis.call('HSET', KEYS[14], cred, 'u ' .. spent)
+    redis.call('HINCRBY', KEYS[14], '~u:' .. lane, 1)
+  else
+    redis.call('HSET', KEYS[14], cred, spent)
+    redis.call('HINCRBY', KEYS[14], '~j:' .. lane, 1)
+  end
+end
+
 local phase, score
 if early and not opening then
-  redis.call('ZADD', KEYS[3], now, pid)
+  redis.call('ZADD', KEYS[3], laned and (lane * PSPAN + now) or now, pid)
   phase, score = 'prequeue', ''
+elseif laned then
+  score = lane * SPAN + redis.call('HINCRBY', KEYS[1], 'lseq:' .. lane, 1)
+  redis.call('ZADD', KEYS[2], score, pid)
+  phase, score = 'queue', string.format('%d', score)
 else
   score = redis.call('INCR', KEYS[4])
   redis.call('ZADD', KEYS[2], score, pid)
@@ -148,4 +198,4 @@ if guarded then
   redis.call('ZADD', KEYS[11], 0, pid)
   redis.call('PEXPIRE', KEYS[11], 86400000)
 end
-return joined(pid, phase, score, 0, '')
+return joined(pid, phase, score, 0, '', laned and tostring(lane) or '')

@@ -1,0 +1,3 @@
+export * from './model.ts';
+export * from './credentials.ts';
+export * from './shares.ts';
