@@ -100,7 +100,7 @@ describe('the built JavaScript', () => {
     }
     expect(problems).toEqual([]);
     expect([...seen]).toEqual(
-      expect.arrayContaining(['uWebSockets.js', 'hyper-express', 'bullmq', 'pg', 'ioredis']),
+      expect.arrayContaining(['uWebSockets.js', 'hyper-express', 'pg', 'ioredis']),
     );
   });
 

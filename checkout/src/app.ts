@@ -24,7 +24,7 @@ import { handBackHandler } from './handback/route.ts';
 import { registerOps } from './http/ops.ts';
 import { sendError } from './http/respond.ts';
 import { OrderEnqueuer } from './orders/enqueue.ts';
-import { OrderQueues } from './orders/queue.ts';
+import { OrderStreams } from './orders/queue.ts';
 import { orderStatusHandler } from './orders/route.ts';
 import { catalogueHandler } from './products/route.ts';
 import type { Door } from './purchase/door.ts';
@@ -72,8 +72,8 @@ export async function startCheckout(
     connectTimeout: 1000,
     retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
   });
-  const queue = new OrderQueues(queueRedis, config.prefix, (err) => log.warn({ err }, 'order queue error'));
-  const enqueuer = new OrderEnqueuer((evt) => queue.of(evt));
+  const queue = new OrderStreams(queueRedis, config.prefix);
+  const enqueuer = new OrderEnqueuer((evt, orders) => queue.addMany(evt, orders));
   const pool = opts.pool ?? createPool(config.databaseUrl);
   let keys = opts.keys;
   let jwksTimer: NodeJS.Timeout | undefined;
@@ -193,7 +193,6 @@ export async function startCheckout(
         await Promise.race([drained(), new Promise((r) => setTimeout(r, 5000))]);
         server.close();
         issued?.close();
-        await queue.close().catch(ignoring('order queue close at shutdown'));
         queueRedis.disconnect();
         redis.disconnect();
         if (!opts.pool) await pool.end().catch(ignoring('postgres pool close at shutdown'));

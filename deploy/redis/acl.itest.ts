@@ -183,7 +183,7 @@ describe('Redis users per service', () => {
         ...common,
         REDIS_URL: urlOf('worker'),
         WORKER_METRICS_PORT: '0',
-        WORKER_BATCH_MS: '20',
+        WORKER_RETRY_MS: '200',
       }),
       { pool: db.pool },
     );

@@ -3,8 +3,8 @@
 // Lua script may touch them all.
 //
 // Slot families on a Redis Cluster (docs/ARCHITECTURE.md, "where every key lives"):
-//   event slot  `{evt}`: eventKeys, addressPlacesKey, proofJtiKey, the event's BullMQ queue and its
-//               sharded tick/admit channels; scripts, MULTI and pipelines may combine these freely.
+//   event slot  `{evt}`: eventKeys (the order stream included), addressPlacesKey, proofJtiKey and
+//               the sharded tick/admit channels; scripts, MULTI and pipelines may combine these freely.
 //   global      globalKeys: one slot per key; only single-key commands, never combined with another
 //               key in a pipeline, MULTI or script (the control channel is classic pub/sub).
 
@@ -64,6 +64,9 @@ export function eventKeys(prefix: string, evt: string) {
     reservation: `${b}:reservation`,
     /** set: orderIds whose reservation was swept; a late order job for them must fail */
     voided: `${b}:voided`,
+    /** stream: one entry per accepted order (field `j`, JSON OrderJobData), consumer group `workers`;
+     * an entry is deleted once its order is written and its reservation closed */
+    orders: `${b}:orders`,
     /** hash: ticket jti -> SHA-256 (base64url) of the ticket the gate issued; checked by purchase */
     ticketHash: `${b}:ticket-hash`,
     /** hash: sku -> "limitPerShopper priceCents", written with the config (purchase reads it) */

@@ -28,7 +28,6 @@ import {
 } from '@sluice/shared/testing/index.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CheckoutApp, startCheckout } from '../../checkout/src/app.ts';
-import { bullPrefix } from '../../checkout/src/orders/queue.ts';
 import { reconcileEvent } from '../../checkout/src/reconcile/check.ts';
 import { type OrderWorker, startWorker } from '../../checkout/src/worker/worker.ts';
 import { sampleEvent } from '../../dashboard/src/live/sampler.ts';
@@ -77,7 +76,7 @@ describe.each(TARGETS)('core flows on $name', ({ cluster }) => {
       { pool: db.pool },
     );
     worker = await startWorker(
-      loadConfig(workerSchema, { ...env(), WORKER_METRICS_PORT: '0', WORKER_BATCH_MS: '20', SWEEP_INTERVAL_MS: '200' }),
+      loadConfig(workerSchema, { ...env(), WORKER_METRICS_PORT: '0', WORKER_RETRY_MS: '200', SWEEP_INTERVAL_MS: '200' }),
       { pool: db.pool },
     );
   });
@@ -212,9 +211,9 @@ describe.skipIf(!HAVE_CLUSTER)('the local cluster', () => {
       expect(slots.length).toBe(3);
       for (const shard of slots) expect(shard.length, 'a master and its replica').toBe(4);
       const [a, b] = await idsOverShards(c.redis, c.prefix, 2);
-      // An event's order queue shares the event's slot (BullMQ prefix with the event's hash tag).
+      // An event's order stream shares the event's slot (its key carries the event's hash tag).
       const slot = (key: string) => c.redis.cluster('KEYSLOT', key);
-      expect(await slot(`${bullPrefix(c.prefix, a!)}:orders:wait`)).toBe(await slot(eventKeys(c.prefix, a!).stock));
+      expect(await slot(eventKeys(c.prefix, a!).orders)).toBe(await slot(eventKeys(c.prefix, a!).stock));
       // The guard this suite relies on: a MULTI over two events' keys is refused.
       await expect(
         c.redis.multi().set(eventKeys(c.prefix, a!).seq, '1').set(eventKeys(c.prefix, b!).seq, '1').exec(),

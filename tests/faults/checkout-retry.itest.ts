@@ -70,7 +70,7 @@ it('recovers the order of a checkout that answered 503 after reserving, on a ret
   expect(await s.redis.hget(sale.k.stock, 'SKU-1')).toBe('4');
 
   // The retry added the job: the worker confirms the very order the shopper holds.
-  const workerConfig = loadConfig(workerSchema, { ...s.env, LOG_LEVEL: 'silent', WORKER_METRICS_PORT: '0', WORKER_BATCH_MS: '20' });
+  const workerConfig = loadConfig(workerSchema, { ...s.env, LOG_LEVEL: 'silent', WORKER_METRICS_PORT: '0', WORKER_RETRY_MS: '200' });
   worker = await startWorker(workerConfig, { pool: s.pool });
   await until(
     async () => (await s.pool.query(`SELECT 1 FROM orders WHERE order_id = $1 AND status = 'confirmed'`, [orderId])).rowCount === 1,

@@ -32,7 +32,7 @@ beforeAll(async () => {
   jwks = await serveJwks(sale.keyring.jwks);
   checkout = await spawnCheckout(s, { JWKS_URL: jwks.url, CLOCK_TOLERANCE_S: '5' });
   worker = await startWorker(
-    loadConfig(workerSchema, { ...s.env, LOG_LEVEL: 'silent', WORKER_METRICS_PORT: '0', WORKER_BATCH_MS: '10', SWEEP_INTERVAL_MS: '200' }),
+    loadConfig(workerSchema, { ...s.env, LOG_LEVEL: 'silent', WORKER_METRICS_PORT: '0', WORKER_RETRY_MS: '200', SWEEP_INTERVAL_MS: '200' }),
     { pool: s.pool },
   );
 }, 120_000);

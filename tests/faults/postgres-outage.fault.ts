@@ -1,6 +1,6 @@
 // Case 5, PostgreSQL stopped for 30 s mid-sale (an embedded PostgreSQL of the test's own; the
-// machine's is never touched): checkout keeps accepting (it needs only Redis), the order jobs
-// wait in BullMQ and retry, nothing is reported confirmed while the database is away, and when
+// machine's is never touched): checkout keeps accepting (it needs only Redis), the order entries
+// wait in the event's stream and are retried (pending, delivered again with a growing wait), nothing is reported confirmed while the database is away, and when
 // it returns every accepted order is written exactly once. Real checkout and worker processes;
 // ends with the reconciliation check.
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -42,7 +42,7 @@ afterAll(async () => {
 
 const written = async () => (await s.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM orders')).rows[0]!.n;
 
-it('keeps orders in BullMQ while PostgreSQL is down for 30 s and writes them all once when it returns', async () => {
+it('keeps orders in the order stream while PostgreSQL is down for 30 s and writes them all once when it returns', async () => {
   const buyers = startBuyers(() => checkout.base, sale, { concurrency: 5, max: BUYERS, pauseMs: 200 });
   await until(async () => (await written()) >= 20, 120_000, 'first orders written');
   const confirmedBefore = Number((await s.redis.hget(sale.k.stats, 'ordersConfirmed')) ?? 0);

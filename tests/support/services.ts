@@ -87,7 +87,7 @@ export async function spawnWorker(s: Stores, env: Record<string, string> = {}): 
   const port = await freePort();
   return spawnService(
     `${ROOT}checkout/src/worker/main.ts`,
-    { ...s.env, WORKER_METRICS_PORT: String(port), WORKER_BATCH_MS: '20', SWEEP_INTERVAL_MS: '200', ...env },
+    { ...s.env, WORKER_METRICS_PORT: String(port), WORKER_RETRY_MS: '200', SWEEP_INTERVAL_MS: '200', ...env },
     port,
   );
 }

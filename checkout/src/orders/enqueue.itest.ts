@@ -1,29 +1,27 @@
-// Micro-batched order jobs against the real Redis and BullMQ: one addBulk per event-loop turn,
-// job id = order id, duplicates ignored, and every caller answered with its batch.
-import { createRedis, type Redis } from '@sluice/shared';
+// Micro-batched order entries against the real Redis: one pipeline of XADDs per event-loop turn
+// and event, each entry carrying its order, and every caller answered with its batch.
+import { createRedis, eventKeys, type Redis } from '@sluice/shared';
 import { type RedisFixture, redisFixture, TEST_REDIS_URL } from '@sluice/shared/testing/index.ts';
-import { Queue } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OrderEnqueuer } from './enqueue.ts';
-import { bullPrefix, ORDER_JOB, ORDER_QUEUE, type OrderJobData, orderJobOptions } from './queue.ts';
+import { type OrderJobData, OrderStreams, parseOrderEntry } from './queue.ts';
 
 let fx: RedisFixture;
 let conn: Redis;
-let queue: Queue<OrderJobData>;
+let streams: OrderStreams;
 beforeEach(async () => {
   fx = await redisFixture();
-  conn = createRedis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
-  queue = new Queue<OrderJobData>(ORDER_QUEUE, { connection: conn, prefix: bullPrefix(fx.prefix, 'e1') });
+  conn = createRedis(TEST_REDIS_URL);
+  streams = new OrderStreams(conn, fx.prefix);
 });
 afterEach(async () => {
-  await queue.close();
   conn.disconnect();
   await fx.cleanup();
 });
 
-const job = (orderId: string): OrderJobData => ({
+const job = (orderId: string, evt = 'e1'): OrderJobData => ({
   orderId,
-  evt: 'e1',
+  evt,
   sku: 'SKU-1',
   qty: 1,
   jti: `j-${orderId}`,
@@ -33,32 +31,31 @@ const job = (orderId: string): OrderJobData => ({
   at: 1,
 });
 
-const add = (e: OrderEnqueuer, data: OrderJobData) => e.add(ORDER_JOB, data, orderJobOptions(data.orderId));
+const entries = async (evt: string) =>
+  (await conn.xrange(eventKeys(fx.prefix, evt).orders, '-', '+')).map(([, f]) => parseOrderEntry(f));
 
 describe('OrderEnqueuer', () => {
-  it('sends the jobs of one turn as one addBulk, with job id = order id', async () => {
-    const calls: number[] = [];
-    const addBulk = queue.addBulk.bind(queue);
-    queue.addBulk = (jobs) => {
-      calls.push(jobs.length);
-      return addBulk(jobs);
-    };
-    const e = new OrderEnqueuer(() => queue, 4);
-    // Ten adds in one turn: batches of 4, 4 and the 2 left at the end of the turn.
-    await Promise.all(Array.from({ length: 10 }, (_, i) => add(e, job(`o${i}`))));
-    expect(calls).toEqual([4, 4, 2]);
-    const ids = (await queue.getJobs(['waiting'])).map((j) => j.id).sort();
-    expect(ids).toEqual(Array.from({ length: 10 }, (_, i) => `o${i}`).sort());
-    expect((await queue.getJob('o3'))!.data).toEqual(job('o3'));
-    // A replayed order (same id) is not a second job.
-    await add(e, job('o3'));
-    expect(await queue.getJobCountByTypes('waiting')).toBe(10);
+  it('sends the orders of one turn as one pipeline per event, in order', async () => {
+    const calls: [string, number][] = [];
+    const e = new OrderEnqueuer((evt, orders) => {
+      calls.push([evt, orders.length]);
+      return streams.addMany(evt, orders);
+    }, 4);
+    // Ten adds to e1 and one to e2 in one turn: batches of 4, 4 and what is left at the end of the turn.
+    await Promise.all([...Array.from({ length: 10 }, (_, i) => e.add(job(`o${i}`))), e.add(job('x', 'e2'))]);
+    expect(calls).toEqual([
+      ['e1', 4],
+      ['e1', 4],
+      ['e1', 2],
+      ['e2', 1],
+    ]);
+    expect(await entries('e1')).toEqual(Array.from({ length: 10 }, (_, i) => job(`o${i}`)));
+    expect(await entries('e2')).toEqual([job('x', 'e2')]);
   });
 
   it('rejects every caller of a batch that did not reach Redis', async () => {
-    const e = new OrderEnqueuer(() => queue);
-    queue.addBulk = () => Promise.reject(new Error('connection lost'));
-    const results = await Promise.allSettled([add(e, job('a')), add(e, job('b'))]);
+    const e = new OrderEnqueuer(() => Promise.reject(new Error('connection lost')));
+    const results = await Promise.allSettled([e.add(job('a')), e.add(job('b'))]);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
   });
 });

@@ -1,49 +1,47 @@
-// Order jobs go to BullMQ in micro-batches: every job added in the same turn of the event loop
-// (up to MAX_BATCH per event queue) becomes one `addBulk` (one round trip, one MULTI) instead of
-// one `add` each. The job id is still the order id, and each caller's promise settles with its
-// batch, so the 202 is only sent once its job is in Redis: delivery stays at least once.
-import type { JobsOptions, Queue } from 'bullmq';
+// Order entries go to the event's stream in micro-batches: every order added in the same turn of
+// the event loop (up to MAX_BATCH per event) becomes one pipeline of XADDs (one round trip)
+// instead of one call each. Each caller's promise settles with its batch, so the 202 is only sent
+// once its entry is in Redis: delivery stays at least once.
 import type { OrderJobData, OrderSink } from './queue.ts';
 
-/** Most jobs in one addBulk (bounded: one MULTI, one reply). */
+/** Most entries in one pipeline (bounded: one write, one reply). */
 export const MAX_BATCH = 256;
 
+/** Appends the orders of one event, in order, or rejects (OrderStreams.addMany). */
+export type SendOrders = (evt: string, orders: readonly OrderJobData[]) => Promise<void>;
+
 interface Waiting {
-  name: string;
   data: OrderJobData;
-  opts: JobsOptions;
   resolve: () => void;
   reject: (err: unknown) => void;
 }
 
 export class OrderEnqueuer implements OrderSink {
-  private readonly pending = new Map<Queue<OrderJobData>, Waiting[]>();
+  private readonly pending = new Map<string, Waiting[]>();
   private scheduled = false;
-  private readonly queueOf: (evt: string) => Queue<OrderJobData>;
+  private readonly sendOrders: SendOrders;
   private readonly maxBatch: number;
 
-  /** `queueOf` names the queue of an event (OrderQueues.of). */
-  constructor(queueOf: (evt: string) => Queue<OrderJobData>, maxBatch = MAX_BATCH) {
-    this.queueOf = queueOf;
+  constructor(send: SendOrders, maxBatch = MAX_BATCH) {
+    this.sendOrders = send;
     this.maxBatch = maxBatch;
   }
 
   /**
-   * Add the job of one order; resolves when the batch holding it is in Redis.
-   * @example await enqueuer.add(ORDER_JOB, job, orderJobOptions(job.orderId));
+   * Add the entry of one order; resolves when the batch holding it is in Redis.
+   * @example await enqueuer.add(jobFromReservation(evt, orderId, rec, null));
    */
-  add(name: string, data: OrderJobData, opts: JobsOptions): Promise<void> {
-    const queue = this.queueOf(data.evt);
+  add(data: OrderJobData): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      let batch = this.pending.get(queue);
+      let batch = this.pending.get(data.evt);
       if (!batch) {
         batch = [];
-        this.pending.set(queue, batch);
+        this.pending.set(data.evt, batch);
       }
-      batch.push({ name, data, opts, resolve, reject });
+      batch.push({ data, resolve, reject });
       if (batch.length >= this.maxBatch) {
-        this.pending.delete(queue);
-        this.send(queue, batch);
+        this.pending.delete(data.evt);
+        this.send(data.evt, batch);
       } else if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.flush());
@@ -55,11 +53,14 @@ export class OrderEnqueuer implements OrderSink {
     this.scheduled = false;
     const all = [...this.pending];
     this.pending.clear();
-    for (const [queue, batch] of all) this.send(queue, batch);
+    for (const [evt, batch] of all) this.send(evt, batch);
   }
 
-  private send(queue: Queue<OrderJobData>, batch: Waiting[]): void {
-    queue.addBulk(batch.map((w) => ({ name: w.name, data: w.data, opts: w.opts }))).then(
+  private send(evt: string, batch: Waiting[]): void {
+    this.sendOrders(
+      evt,
+      batch.map((w) => w.data),
+    ).then(
       () => {
         for (const w of batch) w.resolve();
       },

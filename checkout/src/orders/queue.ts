@@ -1,22 +1,18 @@
-// The order queue (BullMQ): the API adds one job per reservation with the order id as job id;
-// the worker turns jobs into rows. Delivery is at least once, so everything downstream is
-// idempotent (unique (event_id, order_id) and (event_id, ticket_jti), finalize acts once per reservation).
-// One queue per event, its BullMQ prefix carrying the event's hash tag: on a Redis Cluster an
-// event's reservation, stock and order jobs live on the same shard, so a busy sale loads only its
-// shard and BullMQ's multi-key scripts stay within one slot (BullMQ requires a `{...}` prefix).
+// The order queue: one Redis Stream per event (`eventKeys(...).orders`, on the event's hash tag, so
+// on a Redis Cluster an event's reservations, stock and order entries share one shard). The API
+// appends one entry per reservation (field `j`: the JSON below, order id inside); the worker reads
+// them through the consumer group `workers` in batches, writes them, then XACKs and XDELs them.
+// Delivery is at least once (an entry nobody acknowledged is claimed again), so everything
+// downstream is idempotent: unique (event_id, order_id) and (event_id, ticket_jti), finalize acts
+// once per reservation. A BullMQ job per order cost the worker and Redis several scripts and round
+// trips per order (moveToActive, moveToFinished, locks); a stream entry is read, acknowledged and
+// deleted in batches (docs/adr/004-order-stream.md).
 import { eventKeys, type Redis } from '@sluice/shared';
-import { type JobsOptions, Queue } from 'bullmq';
 
-export const ORDER_QUEUE = 'orders';
-export const ORDER_JOB = 'order';
-
-/**
- * BullMQ key prefix of one event's order queue, under the Sluice prefix (a test prefix's cleanup
- * removes the queue too). @example bullPrefix('sluice', 'demo') === 'sluice:{demo}:bull'
- */
-export function bullPrefix(prefix: string, evt: string): string {
-  return `${prefix}:{${evt}}:bull`;
-}
+/** The consumer group every order worker reads through. */
+export const ORDER_GROUP = 'workers';
+/** The entry's one field: JSON OrderJobData. */
+export const ORDER_FIELD = 'j';
 
 /** What the worker needs to write an order; built from the reservation record. */
 export interface OrderJobData {
@@ -32,64 +28,61 @@ export interface OrderJobData {
   at: number;
 }
 
+/** Deliveries of one entry before a payment whose outcome stays unknown fails its order. */
 export const ORDER_ATTEMPTS = 8;
 
-export const orderJobOptions = (orderId: string): JobsOptions => ({
-  jobId: orderId,
-  attempts: ORDER_ATTEMPTS,
-  backoff: { type: 'exponential', delay: 500 },
-  removeOnComplete: { count: 10_000, age: 3600 },
-  removeOnFail: { count: 10_000, age: 7 * 86_400 },
-});
-
-/** Where an order job goes: the queue of its event. */
+/** Where an order goes: the stream of its event. */
 export interface OrderSink {
-  add(name: string, data: OrderJobData, opts: JobsOptions): Promise<unknown>;
+  add(data: OrderJobData): Promise<unknown>;
 }
 
-/** The order queues of every event, opened on first use, on one shared connection. */
-export class OrderQueues implements OrderSink {
-  private readonly queues = new Map<string, Queue<OrderJobData>>();
+/** Parse an entry's field; null when it is not an order (logged and dropped by the worker). */
+export function parseOrderEntry(fields: readonly string[]): OrderJobData | null {
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    if (fields[i] !== ORDER_FIELD) continue;
+    try {
+      const d = JSON.parse(fields[i + 1]!) as OrderJobData;
+      if (typeof d.orderId === 'string' && typeof d.evt === 'string' && typeof d.qty === 'number') return d;
+    } catch {
+      return null; // not JSON: the caller reports the malformed entry
+    }
+  }
+  return null;
+}
+
+/** The order streams of every event, written on one shared connection. */
+export class OrderStreams implements OrderSink {
   private readonly connection: Redis;
   private readonly prefix: string;
-  private readonly onError: (err: Error) => void;
 
-  constructor(connection: Redis, prefix: string, onError: (err: Error) => void) {
+  constructor(connection: Redis, prefix: string) {
     this.connection = connection;
     this.prefix = prefix;
-    this.onError = onError;
   }
 
-  /** The queue of `evt` (the caller has checked the id against the event store). */
-  of(evt: string): Queue<OrderJobData> {
-    let q = this.queues.get(evt);
-    if (!q) {
-      q = new Queue<OrderJobData>(ORDER_QUEUE, { connection: this.connection, prefix: bullPrefix(this.prefix, evt) });
-      q.on('error', this.onError);
-      this.queues.set(evt, q);
-    }
-    return q;
+  add(data: OrderJobData): Promise<unknown> {
+    return this.addMany(data.evt, [data]);
   }
 
-  add(name: string, data: OrderJobData, opts: JobsOptions): Promise<unknown> {
-    return this.of(data.evt).add(name, data, opts);
+  /** Append the orders of one event in one pipeline (one slot), in order. */
+  async addMany(evt: string, orders: readonly OrderJobData[]): Promise<void> {
+    const key = eventKeys(this.prefix, evt).orders;
+    const pipe = this.connection.pipeline();
+    for (const o of orders) pipe.xadd(key, '*', ORDER_FIELD, JSON.stringify(o));
+    const res = (await pipe.exec()) ?? [];
+    if (res.length !== orders.length) throw new Error('order stream: missing replies');
+    for (const [err] of res) if (err) throw err;
   }
 
   /**
    * WAIT until `replicas` replicas hold every write this connection made on `evt`'s shard (the
-   * job adds), at most `timeoutMs`; returns how many did. The pipeline's keyed command routes
-   * the keyless WAIT to the event's master on a cluster.
+   * entries), at most `timeoutMs`; returns how many did. The pipeline's keyed command routes the
+   * keyless WAIT to the event's master on a cluster.
    */
   async replicate(evt: string, replicas: number, timeoutMs: number): Promise<number> {
     const res = await this.connection.pipeline().exists(eventKeys(this.prefix, evt).event).wait(replicas, timeoutMs).exec();
     const [err, n] = res?.[1] ?? [new Error('no WAIT reply'), 0];
     if (err) throw err;
     return Number(n);
-  }
-
-  async close(): Promise<void> {
-    const all = [...this.queues.values()];
-    this.queues.clear();
-    await Promise.all(all.map((q) => q.close()));
   }
 }

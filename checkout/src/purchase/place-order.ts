@@ -12,7 +12,7 @@ import {
 } from '@sluice/shared';
 import { guarded } from '../connections.ts';
 import { announceState } from '../events/announce.ts';
-import { ORDER_JOB, type OrderSink, orderJobOptions } from '../orders/queue.ts';
+import type { OrderSink } from '../orders/queue.ts';
 import { jobFromReservation } from '../orders/reservation.ts';
 import { requireProof } from './proof.ts';
 import { bearerToken, parseCheckoutBody, parseIdempotencyKey } from './request.ts';
@@ -20,7 +20,7 @@ import { reserve } from './reserve.ts';
 
 export interface PlaceOrderDeps {
   redis: Redis;
-  /** The event's order queue (one per event, on the event's shard). */
+  /** The event's order stream (one per event, on the event's shard). */
   queue: OrderSink;
   verifier: TicketVerifier;
   prefix: string;
@@ -115,14 +115,14 @@ export async function placeOrder(deps: PlaceOrderDeps, input: PlaceOrderInput): 
       deps.onAnnounceError,
     );
   }
-  // A replay re-adds the job while the reservation is open: the first answer may have been a
-  // 503 after the reservation (reply timed out, job add failed), and BullMQ ignores a job id it
-  // already holds. The purchase script replays a retry of the same ticket for the same sku and
+  // A replay re-adds the order's entry while the reservation is open: the first answer may have
+  // been a 503 after the reservation (reply timed out, entry add failed); a second entry for an
+  // order already written is harmless (the worker is idempotent). The purchase script replays a retry of the same ticket for the same sku and
   // qty whether or not the client sent an Idempotency-Key.
   if (reserved.reservation) {
     const job = jobFromReservation(claims.evt, reserved.orderId, reserved.reservation, idempotencyKey);
     await guarded(
-      deps.queue.add(ORDER_JOB, job, orderJobOptions(reserved.orderId)),
+      deps.queue.add(job),
       deps.redisTimeoutMs * 2,
       'order enqueue',
     );

@@ -90,7 +90,7 @@ export async function saleFixture(opts: SaleOptions = {}): Promise<Sale> {
   });
   const workerEnv = {
     WORKER_METRICS_PORT: '0',
-    WORKER_BATCH_MS: '20',
+    WORKER_RETRY_MS: '200',
     SWEEP_INTERVAL_MS: '200',
     ...env,
     PGOPTIONS: db.env.PGOPTIONS,

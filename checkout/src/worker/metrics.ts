@@ -43,7 +43,7 @@ export function createWorkerMetrics() {
     }),
     jobFailures: new prom.Counter({
       name: 'sluice_worker_job_failures_total',
-      help: 'Order job attempts that threw (retried by BullMQ)',
+      help: 'Order deliveries that failed (the entry stays pending and is delivered again)',
       registers: [registry],
     }),
   };

@@ -2,11 +2,9 @@
 // provider and reconcile reports what is still owed. Real Redis, PostgreSQL, BullMQ and worker;
 // the provider is the simulator, whose ledger says what was charged and given back.
 import { randomUUID } from 'node:crypto';
-import { createRedis, type Redis, ticketDigest } from '@sluice/shared';
-import { TEST_REDIS_URL } from '@sluice/shared/testing/index.ts';
-import { Queue } from 'bullmq';
+import { ticketDigest } from '@sluice/shared';
 import { afterEach, expect, it } from 'vitest';
-import { bullPrefix, ORDER_JOB, ORDER_QUEUE, type OrderJobData, orderJobOptions } from '../orders/queue.ts';
+import { OrderStreams } from '../orders/queue.ts';
 import { jobFromReservation } from '../orders/reservation.ts';
 import { reserve } from '../purchase/reserve.ts';
 import { reconcileEvent } from '../reconcile/check.ts';
@@ -16,26 +14,20 @@ import { type OrderWorker, startWorker } from './worker.ts';
 
 let sale: Sale;
 let worker: OrderWorker | undefined;
-let queue: Queue<OrderJobData> | undefined;
-let qRedis: Redis | undefined;
 
 afterEach(async () => {
   await worker?.close();
   worker = undefined;
-  await queue?.close();
-  qRedis?.disconnect();
   await sale?.cleanup();
 });
 
-async function setup(sim: SimulatedPayments) {
+async function setup(sim: SimulatedPayments, attempts?: number) {
   sale = await saleFixture({ products: [{ sku: 'SKU-1', stock: 10, priceCents: 2500 }] });
-  qRedis = createRedis(TEST_REDIS_URL);
-  queue = new Queue<OrderJobData>(ORDER_QUEUE, { connection: qRedis, prefix: bullPrefix(sale.r.prefix, sale.evt) });
-  worker = await startWorker(sale.workerConfig, { pool: sale.db.pool, payments: sim });
+  worker = await startWorker(sale.workerConfig, { pool: sale.db.pool, payments: sim, ...(attempts ? { attempts } : {}) });
 }
 
-/** What checkout does: the purchase script, then the job; `ttlMs` is the reservation's life. */
-async function order(jti: string, ttlMs = 60_000, attempts?: number): Promise<string> {
+/** What checkout does: the purchase script, then the order entry; `ttlMs` is the reservation's life. */
+async function order(jti: string, ttlMs = 60_000): Promise<string> {
   const orderId = randomUUID();
   const now = Date.now();
   const r = await reserve(sale.r.redis, sale.r.prefix, {
@@ -43,7 +35,7 @@ async function order(jti: string, ttlMs = 60_000, attempts?: number): Promise<st
     idempotencyKey: null, now, expiresAt: now + ttlMs,
   });
   const job = jobFromReservation(sale.evt, orderId, r.reservation!, null);
-  await queue!.add(ORDER_JOB, job, { ...orderJobOptions(orderId), ...(attempts ? { attempts } : {}) });
+  await new OrderStreams(sale.r.redis, sale.r.prefix).add(job);
   return orderId;
 }
 
@@ -85,8 +77,8 @@ it('refunds the second order on a ticket already ordered, keeping the first', as
 
 it('voids a charge whose outcome stayed unknown on the last attempt', async () => {
   const sim = new SimulatedPayments({ latencyMs: 0, declineRate: 0, lostAnswerRate: 1 });
-  await setup(sim);
-  const orderId = await order('lost', 60_000, 1);
+  await setup(sim, 1);
+  const orderId = await order('lost', 60_000);
   await until(async () => (await reversal(orderId))?.status === 'done', 'the void');
   expect(await orderRow(orderId)).toMatchObject({ status: 'failed', fail_reason: 'payment_error', payment_ref: null });
   expect(await reversal(orderId)).toMatchObject({ kind: 'void', outcome: 'reversed' });

@@ -1,9 +1,9 @@
-// The order worker against real Redis, PostgreSQL and BullMQ: redelivery, declines, the sweeper.
-import { createRedis, type Redis } from '@sluice/shared';
-import { Queue } from 'bullmq';
+// The order worker against real Redis and PostgreSQL: redelivery, a dead consumer's pending
+// entries, declines, the sweeper.
+import { loadConfig, workerSchema } from '@sluice/shared';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type CheckoutApp, startCheckout } from '../app.ts';
-import { bullPrefix, ORDER_QUEUE, type OrderJobData } from '../orders/queue.ts';
+import { ORDER_FIELD, ORDER_GROUP, parseOrderEntry } from '../orders/queue.ts';
 import { reconcileEvent } from '../reconcile/check.ts';
 import { type Sale, saleFixture, until } from '../testing/sale.ts';
 import { SimulatedPayments } from './payment.ts';
@@ -14,16 +14,12 @@ import { type OrderWorker, startWorker } from './worker.ts';
 let sale: Sale;
 let app: CheckoutApp | undefined;
 let worker: OrderWorker | undefined;
-let queue: Queue<OrderJobData> | undefined;
-let queueRedis: Redis | undefined;
 const silent = { info() {}, warn() {}, error() {} } as never;
 
 afterEach(async () => {
   await worker?.close();
   await app?.close();
-  await queue?.close();
-  queueRedis?.disconnect();
-  worker = app = queue = queueRedis = undefined;
+  worker = app = undefined;
   await sale?.cleanup();
 });
 
@@ -37,6 +33,12 @@ async function buy(ticket: string, qty = 1): Promise<string> {
   return ((await res.json()) as { orderId: string }).orderId;
 }
 
+/** Entries in the event's stream, and those delivered but not acknowledged. */
+const streamState = async (s: Sale) => ({
+  entries: await s.r.redis.xlen(s.k.orders),
+  pending: Number(((await s.r.redis.xpending(s.k.orders, ORDER_GROUP)) as [number])[0]),
+});
+
 const orderRows = async (s: Sale) =>
   (await s.db.pool.query<{ order_id: string; status: string; fail_reason: string | null }>('SELECT order_id, status, fail_reason FROM orders')).rows;
 
@@ -49,17 +51,48 @@ describe('order worker', () => {
     await until(async () => (await orderRows(sale)).length === 1, 'first write');
     await until(async () => (await sale.r.redis.hlen(sale.k.reservation)) === 0, 'reservation closed');
 
-    queueRedis = createRedis(sale.workerConfig.redisUrl);
-    queue = new Queue<OrderJobData>(ORDER_QUEUE, { connection: queueRedis, prefix: bullPrefix(sale.r.prefix, sale.evt) });
-    const first = await queue.getJob(orderId);
-    expect(first?.data.orderId).toBe(orderId);
-    // A redelivery: the same order under another job id (BullMQ would ignore the same id).
-    const again = await queue.add('order', first!.data, { jobId: `${orderId}-again` });
-    await until(async () => (await again.getState()) === 'completed', 'second delivery processed');
+    await until(async () => (await streamState(sale)).entries === 0, 'entry acknowledged and deleted');
+    expect(await streamState(sale)).toEqual({ entries: 0, pending: 0 });
+
+    // A redelivery: the same order appended again, twice, so one batch may carry it twice.
+    const rec = JSON.parse((await sale.r.redis.hget(sale.k.reservation, orderId)) ?? 'null');
+    expect(rec).toBeNull(); // closed by the first delivery
+    const data = { orderId, evt: sale.evt, sku: 'SKU-1', qty: 1, jti: 'x', sub: 'x', unitPriceCents: 1000, idempotencyKey: null, at: Date.now() };
+    const row = (await orderRows(sale))[0];
+    expect(row?.order_id).toBe(orderId);
+    const jti = (await sale.db.pool.query<{ ticket_jti: string }>('SELECT ticket_jti FROM orders')).rows[0]!.ticket_jti;
+    for (let i = 0; i < 2; i++) await sale.r.redis.xadd(sale.k.orders, '*', ORDER_FIELD, JSON.stringify({ ...data, jti, sub: jti }));
+    await until(async () => (await streamState(sale)).entries === 0, 'second deliveries processed');
+    expect(await streamState(sale)).toEqual({ entries: 0, pending: 0 });
 
     expect(await orderRows(sale)).toEqual([{ order_id: orderId, status: 'confirmed', fail_reason: null }]);
     expect(await sale.r.redis.hget(sale.k.stats, 'ordersConfirmed')).toBe('1');
     expect(await sale.r.redis.hget(sale.k.stock, 'SKU-1')).toBe('2');
+    expect((await reconcileEvent(sale.r.redis, sale.db.pool, sale.r.prefix, sale.evt)).ok).toBe(true);
+  });
+
+  it('writes the orders a dead consumer took and never acknowledged', async () => {
+    sale = await saleFixture({ products: [{ sku: 'SKU-1', stock: 10 }] });
+    app = await startCheckout(sale.checkoutConfig, { keys: sale.keys, pool: sale.db.pool });
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push(await buy(await sale.ticket(`dead-${i}`)));
+    // A worker read them (they are now pending under its name) and died before writing them.
+    await sale.r.redis.xgroup('CREATE', sale.k.orders, ORDER_GROUP, '0', 'MKSTREAM');
+    const taken = (await sale.r.redis.xreadgroup('GROUP', ORDER_GROUP, 'dead-worker', 'COUNT', 100, 'STREAMS', sale.k.orders, '>')) as [
+      string,
+      [string, string[]][],
+    ][];
+    expect(taken[0]![1].map(([, f]) => parseOrderEntry(f)?.orderId).sort()).toEqual([...ids].sort());
+    expect(await streamState(sale)).toEqual({ entries: 5, pending: 5 });
+
+    // Another worker takes them over once the dead one has held them WORKER_LOCK_MS.
+    const config = loadConfig(workerSchema, { ...sale.workerEnv, WORKER_LOCK_MS: '1000' });
+    worker = await startWorker(config, { pool: sale.db.pool });
+    await until(async () => (await orderRows(sale)).length === 5, 'orders written by the other worker', 20_000);
+    await until(async () => (await streamState(sale)).entries === 0, 'entries acknowledged and deleted', 20_000);
+    expect((await orderRows(sale)).map((r) => r.order_id).sort()).toEqual([...ids].sort());
+    expect(await streamState(sale)).toEqual({ entries: 0, pending: 0 });
+    expect(await sale.r.redis.hget(sale.k.stats, 'ordersConfirmed')).toBe('5');
     expect((await reconcileEvent(sale.r.redis, sale.db.pool, sale.r.prefix, sale.evt)).ok).toBe(true);
   });
 

@@ -1,5 +1,8 @@
-// The order worker as a factory: BullMQ worker (concurrency N) → payment → batcher (one INSERT
-// per batch) → finalize; a sweeper for expired reservations; /metrics, /healthz, /readyz.
+// The order worker as a factory: per event, batches of order entries read from the event's stream
+// (consumer group) → payment → one INSERT per batch → finalize → XACK; a sweeper for expired
+// reservations; /metrics, /healthz, /readyz.
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import {
   ignoring,
   type ConfigOf,
@@ -11,15 +14,14 @@ import {
   type Pool,
   type workerSchema,
 } from '@sluice/shared';
-import { Batcher } from './batcher.ts';
-import { EventWorkers } from './event-workers.ts';
+import { ORDER_ATTEMPTS } from '../orders/queue.ts';
 import { startGuard } from '../reconcile/guard.ts';
-import { flushOrders, type Written } from './flush.ts';
+import { EventStreams } from './event-streams.ts';
+import type { Delivered } from './order-stream.ts';
 import { createWorkerMetrics } from './metrics.ts';
 import { startOpsServer } from './ops-server.ts';
 import { type PaymentProvider, SimulatedPayments } from './payment.ts';
-import type { OrderRow } from './persist.ts';
-import { processOrderJob } from './process-order.ts';
+import { processOrders } from './process-batch.ts';
 import { type ReversalDeps, startReverser } from './reversals.ts';
 import { startSweeper } from './sweeper.ts';
 
@@ -32,12 +34,14 @@ export interface WorkerOptions {
   log?: Logger;
   /** A pool to use instead of one built from config.databaseUrl (not closed by close()). */
   pool?: Pool;
+  /** Deliveries of an order before a payment whose outcome stays unknown fails it (ORDER_ATTEMPTS). */
+  attempts?: number;
 }
 
 export interface OrderWorker {
   /** Port of /metrics, /healthz, /readyz. */
   port: number;
-  /** Stop the sweeper, let active jobs finish, flush the batcher, close connections. */
+  /** Stop the sweeper, let the batches in progress finish, close connections. */
   close(): Promise<void>;
 }
 
@@ -46,29 +50,10 @@ export async function startWorker(config: WorkerConfig, opts: WorkerOptions = {}
   const now = opts.now ?? Date.now;
   const pool = opts.pool ?? createPool(config.databaseUrl, { max: 10 });
   const redis = createRedis(config);
-  // BullMQ's blocking connection must retry forever (maxRetriesPerRequest: null).
-  const bullRedis = createRedis(config, { maxRetriesPerRequest: null });
   const payments =
     opts.payments ?? new SimulatedPayments({ latencyMs: config.paymentLatencyMs, declineRate: config.paymentDeclineRate });
   const metrics = createWorkerMetrics();
   let draining = false;
-
-  const batcher = new Batcher<OrderRow, Written>({
-    maxSize: config.batchSize,
-    maxWaitMs: config.batchMs,
-    key: (row) => row.orderId,
-    flush: async (rows) => {
-      const end = metrics.flushSeconds.startTimer();
-      metrics.batchSize.observe(rows.length);
-      try {
-        const out = await flushOrders({ pool, redis, prefix: config.prefix, now, log }, rows);
-        for (const w of out) if (!(w instanceof Error) && w.inserted) metrics.orders.inc({ status: w.status });
-        return out;
-      } finally {
-        end();
-      }
-    },
-  });
 
   const reversals: ReversalDeps = {
     pool,
@@ -76,22 +61,51 @@ export async function startWorker(config: WorkerConfig, opts: WorkerOptions = {}
     log,
     onOutcome: (kind, outcome) => metrics.reversals.inc({ kind, outcome }),
   };
-  const worker = new EventWorkers({
+  const batchDeps = { pool, redis, prefix: config.prefix, now, log, payments, reversals, attempts: opts.attempts ?? ORDER_ATTEMPTS };
+
+  /** One batch read from a stream: an entry repeated in it (a replayed add) shares its first's outcome. */
+  const handle = async (batch: Delivered[]): Promise<boolean[]> => {
+    const first = new Map<string, number>();
+    const jobs: { data: NonNullable<Delivered['data']>; deliveries: number }[] = [];
+    const slot = batch.map((d) => {
+      if (!d.data) return -1;
+      let j = first.get(d.data.orderId);
+      if (j === undefined) {
+        j = jobs.push({ data: d.data, deliveries: d.deliveries }) - 1;
+        first.set(d.data.orderId, j);
+      }
+      return j;
+    });
+    if (jobs.length === 0) return batch.map(() => true);
+    const end = metrics.flushSeconds.startTimer();
+    metrics.batchSize.observe(jobs.length);
+    try {
+      const out = await processOrders(batchDeps, jobs);
+      out.forEach((w, j) => {
+        if (w instanceof Error) {
+          metrics.jobFailures.inc();
+          log.warn({ err: w, orderId: jobs[j]!.data.orderId, attempt: jobs[j]!.deliveries }, 'order failed: it will be delivered again');
+        } else if (w.inserted) metrics.orders.inc({ status: w.status });
+      });
+      return slot.map((j) => j < 0 || !(out[j] instanceof Error));
+    } catch (err) {
+      metrics.jobFailures.inc(jobs.length);
+      throw err;
+    } finally {
+      end();
+    }
+  };
+
+  const worker = new EventStreams({
     redis,
-    connection: bullRedis,
     prefix: config.prefix,
     log,
-    process: (job) => processOrderJob({ redis, prefix: config.prefix, payments, batcher, reversals }, job),
-    options: {
-      concurrency: config.concurrency,
-      lockDuration: config.lockMs,
-      stalledInterval: config.lockMs,
-      maxStalledCount: 3,
-    },
-    onFailed: (orderId, attempt, err) => {
-      metrics.jobFailures.inc();
-      log.warn({ err, orderId, attempt }, 'order job failed');
-    },
+    consumer: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
+    batchSize: config.batchSize,
+    batchesInFlight: config.batchesInFlight,
+    retryMs: config.retryMs,
+    lockMs: config.lockMs,
+    handle,
   });
   await worker.start();
 
@@ -123,7 +137,7 @@ export async function startWorker(config: WorkerConfig, opts: WorkerOptions = {}
     registry: metrics.registry,
     draining: () => draining,
   });
-  log.info({ port: ops.port, concurrency: config.concurrency }, 'order worker started');
+  log.info({ port: ops.port, batchSize: config.batchSize }, 'order worker started');
 
   let closing: Promise<void> | undefined;
   return {
@@ -134,12 +148,10 @@ export async function startWorker(config: WorkerConfig, opts: WorkerOptions = {}
         await sweeper.stop();
         await guard.stop();
         await reverser.stop();
-        await worker.close(); // waits for active jobs, whose batches flush on their timer
-        await batcher.drain();
+        await worker.close(); // waits for the batches in progress
         const closed = new Promise<void>((r) => ops.server.close(() => r()));
         ops.server.closeAllConnections();
         await closed;
-        bullRedis.disconnect();
         guardRedis.disconnect();
         redis.disconnect();
         if (!opts.pool) await pool.end().catch(ignoring('postgres pool close at shutdown'));

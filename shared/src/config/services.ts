@@ -134,9 +134,17 @@ export const checkoutSchema = {
 
 export const workerSchema = {
   ...common,
-  concurrency: int('WORKER_CONCURRENCY', 200, 'Order jobs processed at once', { min: 1, max: 5000 }),
-  batchSize: int('WORKER_BATCH_SIZE', 500, 'Most orders written in one INSERT', { min: 1, max: 10_000 }),
-  batchMs: int('WORKER_BATCH_MS', 10, 'Longest wait to fill a batch, ms', { min: 0, max: 1000 }),
+  batchSize: int('WORKER_BATCH_SIZE', 1000, 'Most orders read from an event\'s stream and written in one INSERT', {
+    min: 1,
+    max: 5000,
+  }),
+  batchesInFlight: int('WORKER_BATCHES_IN_FLIGHT', 2, 'Order batches of one event in progress at once', { min: 1, max: 64 }),
+  retryMs: int(
+    'WORKER_RETRY_MS',
+    1000,
+    'First retry of an order that failed (its entry stays pending; the wait doubles per delivery up to WORKER_LOCK_MS), ms',
+    { min: 50, max: 600_000 },
+  ),
   paymentLatencyMs: int('PAYMENT_LATENCY_MS', 0, 'Simulated payment latency, ms', { min: 0, max: 60_000 }),
   paymentDeclineRate: num('PAYMENT_DECLINE_RATE', 0, 'Share of payments the simulator declines', { min: 0, max: 1 }),
   guardIntervalMs: int(
@@ -148,7 +156,7 @@ export const workerSchema = {
   sweepIntervalMs: int('SWEEP_INTERVAL_MS', 1000, 'How often expired reservations are swept', { min: 100, max: 60_000 }),
   metricsHost: str('WORKER_METRICS_HOST', '0.0.0.0', 'Address the worker /metrics, /healthz, /readyz listen on'),
   metricsPort: int('WORKER_METRICS_PORT', 8083, 'Port of the worker /metrics, /healthz, /readyz', { min: 0, max: 65535 }),
-  lockMs: int('WORKER_LOCK_MS', 30_000, 'Job lock; a job of a dead worker runs again after this, ms', {
+  lockMs: int('WORKER_LOCK_MS', 30_000, 'An order entry another worker left unacknowledged this long is taken over (a dead worker), ms', {
     min: 1000,
     max: 600_000,
   }),
