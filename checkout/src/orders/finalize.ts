@@ -1,7 +1,11 @@
-// Closing reservations with finalize-8.lua, many per round trip: confirmed (units stay sold,
-// the shopper's admission slot is freed), failed (units back) or void (expired, no order).
+// Closing reservations with finalize-8.lua, up to FINALIZE_CHUNK per script call and one
+// pipeline per event: confirmed (units stay sold, the shopper's admission slot is freed), failed
+// (units back) or void (expired, no order).
 import { eventKeys, pipeScript, type Redis, ignoring } from '@sluice/shared';
 import { announceState } from '../events/announce.ts';
+
+/** Reservations closed by one script call (the script refuses more than 500). */
+export const FINALIZE_CHUNK = 500;
 
 export type FinalOutcome = 'confirmed' | 'failed' | 'void';
 export type FinalizeResult = 'done' | 'voided' | 'gone' | 'live';
@@ -31,38 +35,39 @@ export async function finalizeMany(
     if (list) list.push(i);
     else byEvent.set(it.evt, [i]);
   });
-  const replies: ([Error | null, unknown] | undefined)[] = new Array(items.length);
+  const out: (FinalizeResult | Error)[] = new Array(items.length);
+  const reopened = new Map<string, number>();
   await Promise.all(
     [...byEvent].map(async ([evt, idx]) => {
       const k = eventKeys(prefix, evt);
+      const keys = [k.event, k.stock, k.bought, k.reservations, k.reservation, k.voided, k.admitted, k.stats];
       const pipe = redis.pipeline();
-      for (const i of idx) {
-        pipeScript(
-          pipe,
-          'finalize',
-          [k.event, k.stock, k.bought, k.reservations, k.reservation, k.voided, k.admitted, k.stats],
-          [items[i]!.orderId, items[i]!.outcome, now],
-        );
+      const calls: number[][] = [];
+      for (let c = 0; c < idx.length; c += FINALIZE_CHUNK) {
+        const chunk = idx.slice(c, c + FINALIZE_CHUNK);
+        calls.push(chunk);
+        const args = chunk.flatMap((i) => [items[i]!.orderId, items[i]!.outcome]);
+        // bounded: two arguments per order of a slice of FINALIZE_CHUNK
+        pipeScript(pipe, 'finalize', keys, [now, ...args]);
       }
+      let res: [Error | null, unknown][];
       try {
-        const res = (await pipe.exec()) ?? [];
-        idx.forEach((i, j) => {
-          replies[i] = res[j] as [Error | null, unknown] | undefined;
-        });
+        res = ((await pipe.exec()) ?? []) as [Error | null, unknown][];
       } catch (err) {
         // The whole pipeline failed (connection lost): each of its items reports that error.
-        for (const i of idx) replies[i] = [err as Error, null];
+        res = calls.map(() => [err as Error, null]);
       }
+      calls.forEach((chunk, c) => {
+        const [err, reply] = res[c] ?? [new Error('no reply'), null];
+        const list = reply as (FinalizeResult | number)[] | null;
+        chunk.forEach((i, j) => {
+          out[i] = err ?? (list?.[j] as FinalizeResult | undefined) ?? new Error('short finalize reply');
+        });
+        const version = err || !list ? 0 : Number(list[chunk.length]);
+        if (version > 0) reopened.set(evt, Math.max(version, reopened.get(evt) ?? 0));
+      });
     }),
   );
-  const reopened = new Map<string, number>();
-  const out = items.map((it, i): FinalizeResult | Error => {
-    const [err, reply] = replies[i] ?? [new Error('no reply'), null];
-    if (err) return err;
-    const [result, version] = reply as [FinalizeResult, number];
-    if (version > 0) reopened.set(it.evt, Math.max(version, reopened.get(it.evt) ?? 0));
-    return result;
-  });
   // A lost reopen announcement is caught up by every process's 1 s re-read of the event.
   await Promise.all(
     [...reopened].map(([evt, v]) => announceState(redis, prefix, evt, v, now).catch(ignoring('reopen announcement', { evt, version: v }))),

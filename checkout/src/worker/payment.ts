@@ -71,12 +71,12 @@ export class SimulatedPayments implements PaymentProvider {
 
   /** Whether `orderId` is declined: a uniform draw from SHA-256(seed:orderId) below declineRate. */
   declines(orderId: string): boolean {
-    return this.draw('', orderId) < this.opts.declineRate;
+    return this.opts.declineRate > 0 && this.draw('', orderId) < this.opts.declineRate;
   }
 
   /** Whether the answer to charging `orderId` is lost (the charge itself goes through). */
   losesAnswer(orderId: string): boolean {
-    return this.draw(':lost', orderId) < this.opts.lostAnswerRate;
+    return this.opts.lostAnswerRate > 0 && this.draw(':lost', orderId) < this.opts.lostAnswerRate;
   }
 
   async charge(req: PaymentRequest): Promise<PaymentResult> {

@@ -40,7 +40,8 @@ async function voidedOf(redis: Redis, prefix: string, jobs: readonly OrderDelive
     else byEvent.set(j.data.evt, [i]);
   });
   for (const [evt, idx] of byEvent) {
-    const ids = idx.map((i) => jobs[i]!.data.orderId).slice(0, 10_000);
+    const ids = idx.map((i) => jobs[i]!.data.orderId);
+    // bounded: one batch (WORKER_BATCH_SIZE ≤ 5,000)
     const flags = (await redis.smismember(eventKeys(prefix, evt).voided, ...ids)) as number[];
     idx.forEach((i, j) => {
       out[i] = flags[j] === 1;

@@ -57,7 +57,7 @@ export interface CheckoutSuiteResult {
     accepted: number;
     /** Order worker process CPU per persisted order, µs (from the first order written to the last). */
     workerCpuUs: number | null;
-    /** Redis CPU per persisted order during the drain (BullMQ fetch/complete, finalize), µs. */
+    /** Redis CPU per persisted order during the drain (stream read/ack/delete, voided check, finalize), µs. */
     redisCpuUs: number | null;
   } | null;
   /** CPU per operation (µs) of each phase: server processes from /proc, Redis from INFO cpu. */
@@ -275,11 +275,19 @@ export async function runCheckoutSuite(s: Stores, o: CheckoutSuiteOptions, log: 
   }
 }
 
-/** Start the order worker and measure how fast the accepted orders reach PostgreSQL. */
-async function measureDrain(s: Stores, evt: string, seconds: number): Promise<CheckoutSuiteResult['orders']> {
+/**
+ * Start the order worker (its configured batch size unless `env` says otherwise) and measure how
+ * fast the accepted orders reach PostgreSQL.
+ */
+export async function measureDrain(
+  s: Stores,
+  evt: string,
+  seconds: number,
+  env: Record<string, string> = {},
+): Promise<CheckoutSuiteResult['orders']> {
   const accepted = Number(await s.redis.zcard(eventKeys(s.prefix, evt).reservations));
   const worker = spawnModule(`${REPO_DIR}checkout/src/worker/main.ts`, [], {
-    env: { ...s.env, WORKER_METRICS_PORT: '0', SWEEP_INTERVAL_MS: '60000', WORKER_CONCURRENCY: '1000', WORKER_BATCH_SIZE: '1000' },
+    env: { ...s.env, WORKER_METRICS_PORT: '0', SWEEP_INTERVAL_MS: '60000', ...env },
   });
   try {
     // CPU is read when the first orders appear and at each change: start-up (tsx compiling the
