@@ -30,24 +30,21 @@ export interface Recorded {
 /** Recorded state per order id; null when no row has this id (its ticket was used by another). */
 export type WriteResult = Recorded | null | Error;
 
+// The rows travel as one JSON array (one parameter, JSON.stringify in the worker, parsed once
+// by PostgreSQL): cheaper for both sides than twelve text arrays. RETURNING names the rows this
+// statement wrote; the others are looked up afterwards (a redelivery, or another order for the
+// same ticket), so a batch of new orders costs no second index probe per row.
 const INSERT = `
-WITH input AS (
-  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[],
-                       $8::text[], $9::bigint[], $10::text[], $11::text[], $12::timestamptz[])
-    AS t(order_id, event_id, sku, qty, ticket_jti, place_id, status, fail_reason, amount_cents, payment_ref,
-         idempotency_key, created_at)
-), ins AS (
-  INSERT INTO orders (order_id, event_id, sku, qty, ticket_jti, place_id, status, fail_reason, amount_cents,
-                      payment_ref, idempotency_key, created_at)
-  SELECT * FROM input
-  -- No conflict target: a row that hits either unique key (a redelivery, or another order for
-  -- the same ticket of this event) is skipped.
-  ON CONFLICT DO NOTHING
-  RETURNING order_id, status, fail_reason
-)
-SELECT order_id, status, fail_reason, true AS inserted FROM ins
-UNION ALL
-SELECT o.order_id, o.status, o.fail_reason, false FROM orders o JOIN input i USING (event_id, order_id)`;
+INSERT INTO orders (order_id, event_id, sku, qty, ticket_jti, place_id, status, fail_reason, amount_cents,
+                    payment_ref, idempotency_key, created_at)
+SELECT order_id, event_id, sku, qty, ticket_jti, place_id, status, fail_reason, amount_cents, payment_ref,
+       idempotency_key, to_timestamp(created_ms / 1000.0)
+FROM jsonb_to_recordset($1::jsonb) AS t(order_id uuid, event_id text, sku text, qty int, ticket_jti text, place_id text,
+     status text, fail_reason text, amount_cents bigint, payment_ref text, idempotency_key text, created_ms bigint)
+-- No conflict target: a row that hits either unique key (a redelivery, or another order for
+-- the same ticket of this event) is skipped.
+ON CONFLICT DO NOTHING
+RETURNING order_id, status, fail_reason, true AS inserted`;
 
 interface ResultRow {
   order_id: string;
@@ -58,18 +55,22 @@ interface ResultRow {
 
 function params(rows: readonly OrderRow[]): unknown[] {
   return [
-    rows.map((r) => r.orderId),
-    rows.map((r) => r.evt),
-    rows.map((r) => r.sku),
-    rows.map((r) => r.qty),
-    rows.map((r) => r.jti),
-    rows.map((r) => r.placeId),
-    rows.map((r) => r.status),
-    rows.map((r) => r.failReason),
-    rows.map((r) => r.amountCents),
-    rows.map((r) => r.paymentRef),
-    rows.map((r) => r.idempotencyKey),
-    rows.map((r) => new Date(r.createdAt).toISOString()),
+    JSON.stringify(
+      rows.map((r) => ({
+        order_id: r.orderId,
+        event_id: r.evt,
+        sku: r.sku,
+        qty: r.qty,
+        ticket_jti: r.jti,
+        place_id: r.placeId,
+        status: r.status,
+        fail_reason: r.failReason,
+        amount_cents: r.amountCents,
+        payment_ref: r.paymentRef,
+        idempotency_key: r.idempotencyKey,
+        created_ms: r.createdAt,
+      })),
+    ),
   ];
 }
 
@@ -82,7 +83,8 @@ async function insertBatch(pool: Pool, rows: readonly OrderRow[]): Promise<Map<s
   for (const r of found) out.set(r.order_id, { status: r.status, failReason: r.fail_reason, inserted: r.inserted });
   const missing = rows.filter((r) => !out.has(r.orderId));
   if (missing.length > 0) {
-    // Written meanwhile by a concurrent delivery (invisible to the statement's snapshot)?
+    // Already there: a redelivery, another order for the same ticket (then no row has this id),
+    // or written meanwhile by a concurrent delivery (invisible to the statement's snapshot).
     const again = await pool.query<ResultRow>(
       `SELECT o.order_id, o.status, o.fail_reason, false AS inserted
        FROM orders o JOIN unnest($1::text[], $2::uuid[]) AS m(event_id, order_id) USING (event_id, order_id)`,

@@ -6,13 +6,13 @@
 //   junk       — well-formed tickets with the right kid and a wrong signature: the rejection path
 // then the order worker drains the accepted orders into PostgreSQL (orders persisted per second).
 import type { JsonWebKey } from 'node:crypto';
-import { createEvent, eventKeys, persistEvent } from '@sluice/shared';
+import { createEvent, eventKeys, persistEvent, workerSchema } from '@sluice/shared';
 import { measureVerifyCeiling, type VerifyCeiling } from '../baseline/verify-ceiling.ts';
 import { type CannonResult, runCannon } from '../lib/cannon.ts';
 import { type OpenLoopResult, runOpenLoop } from '../lib/open-loop.ts';
 import { runWrk, type WrkResult, wrkAvailable } from '../lib/wrk.ts';
 import { availableParallelism } from 'node:os';
-import { REPO_DIR, sleep, spawnModule, spawnTs, treeCpuSeconds } from '../lib/proc.ts';
+import { cpuSeconds, REPO_DIR, sleep, spawnModule, spawnTs, treeCpuSeconds } from '../lib/proc.ts';
 import type { Stores } from '../lib/stores.ts';
 import { redisCpuSeconds, usPerOp } from '../lib/redis-cpu.ts';
 import { startCheckoutCluster } from './launch.ts';
@@ -59,6 +59,10 @@ export interface CheckoutSuiteResult {
     workerCpuUs: number | null;
     /** Redis CPU per persisted order during the drain (stream read/ack/delete, voided check, finalize), µs. */
     redisCpuUs: number | null;
+    /** CPU of the worker's PostgreSQL backends per persisted order (INSERT, lookups), µs. */
+    pgCpuUs?: number | null;
+    /** Orders per read batch (WORKER_BATCH_SIZE) the worker ran with. */
+    batchSize?: number;
   } | null;
   /** CPU per operation (µs) of each phase: server processes from /proc, Redis from INFO cpu. */
   cpu: CpuPerOp;
@@ -83,6 +87,7 @@ export interface CpuPerOp {
 }
 
 const IDLE_S = 2;
+const workerBatchDefault = workerSchema.batchSize.default;
 
 const ISS = 'sluice-gate';
 const AUD = 'sluice-checkout';
@@ -286,9 +291,15 @@ export async function measureDrain(
   env: Record<string, string> = {},
 ): Promise<CheckoutSuiteResult['orders']> {
   const accepted = Number(await s.redis.zcard(eventKeys(s.prefix, evt).reservations));
+  // The worker's PostgreSQL connections carry this application_name: their backends' CPU counts.
+  const app = `sluice-drain-${process.pid}-${Date.now()}`;
   const worker = spawnModule(`${REPO_DIR}checkout/src/worker/main.ts`, [], {
-    env: { ...s.env, WORKER_METRICS_PORT: '0', SWEEP_INTERVAL_MS: '60000', ...env },
+    env: { ...s.env, WORKER_METRICS_PORT: '0', SWEEP_INTERVAL_MS: '60000', PGAPPNAME: app, ...env },
   });
+  const pgCpu = async () => {
+    const { rows } = await s.pool.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [app]);
+    return rows.reduce((sum, r) => sum + cpuSeconds(r.pid), 0);
+  };
   try {
     // CPU is read when the first orders appear and at each change: start-up (tsx compiling the
     // worker) is not an order's cost.
@@ -298,6 +309,8 @@ export async function measureDrain(
     let redisFirst = 0;
     let cpuLast = 0;
     let redisLast = 0;
+    let pgFirst = 0;
+    let pgLast = 0;
     const count = async () =>
       Number((await s.pool.query<{ n: string }>('SELECT count(*) AS n FROM orders WHERE event_id = $1', [evt])).rows[0]!.n);
     let firstAt = 0;
@@ -315,6 +328,7 @@ export async function measureDrain(
         firstN = c;
         cpuFirst = treeCpuSeconds(worker.pid);
         redisFirst = await redisCpuSeconds(s.redis);
+        pgFirst = await pgCpu();
       }
       if (c !== n) {
         n = c;
@@ -322,6 +336,7 @@ export async function measureDrain(
         stableSince = t;
         cpuLast = treeCpuSeconds(worker.pid);
         redisLast = await redisCpuSeconds(s.redis);
+        pgLast = await pgCpu();
       }
       if (n >= accepted || (firstAt > 0 && t - firstAt > seconds * 1000) || (n > 0 && t - stableSince > 3000)) break;
     }
@@ -331,7 +346,10 @@ export async function measureDrain(
     const spanned = n > firstN;
     const workerCpuUs = spanned ? usPerOp(cpuLast - cpuFirst, n - firstN) : usPerOp(cpuLast - cpuSpawn, n);
     const redisCpuUs = spanned ? usPerOp(redisLast - redisFirst, n - firstN) : usPerOp(redisLast - redisSpawn, n);
-    return { accepted, persisted: n, seconds: round2(span), perSecond: span > 0 ? Math.round((n - firstN) / span) : 0, workerCpuUs, redisCpuUs };
+    // A backend that was not there at the first reading started during the drain: whole CPU counts.
+    const pgCpuUs = spanned ? usPerOp(pgLast - pgFirst, n - firstN) : usPerOp(pgLast, n);
+    const batchSize = Number(env.WORKER_BATCH_SIZE ?? workerBatchDefault);
+    return { accepted, persisted: n, seconds: round2(span), perSecond: span > 0 ? Math.round((n - firstN) / span) : 0, workerCpuUs, redisCpuUs, pgCpuUs, batchSize };
   } finally {
     await worker.stop(15_000);
   }
