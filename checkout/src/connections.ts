@@ -1,6 +1,6 @@
 // Redis connections of the checkout tier. The request path uses a fail-fast client (no offline
 // queue, no retries, a short command timeout), so an unreachable Redis becomes a 503 within a
-// second instead of a hung request. BullMQ gets its own connections.
+// second instead of a hung request. The order stream gets its own connection.
 import { createRedis, type Redis, type RedisEndpoint, SluiceError } from '@sluice/shared';
 
 /** A client for request handlers: every command fails fast while Redis is away. */

@@ -1,7 +1,7 @@
 // Checkout API entry: config from the environment, then either one process serving the API
 // (CHECKOUT_WORKERS=1, the default) or a supervisor forking that many API workers on one port
 // (0 = one per core). Each API process shuts down in order on SIGTERM/SIGINT (stop accepting
-// and fail readiness, drain requests, close BullMQ, Redis, PostgreSQL).
+// and fail readiness, drain requests, close Redis, PostgreSQL).
 import { availableParallelism } from 'node:os';
 import { checkoutSchema, createLogger, loadConfigOrExit } from '@sluice/shared';
 import { serveOne } from './cluster/serve-one.ts';

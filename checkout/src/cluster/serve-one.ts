@@ -1,5 +1,5 @@
 // One checkout API process: the app, plus the shutdown order on SIGTERM/SIGINT (stop accepting
-// and fail readiness, drain requests, close BullMQ, Redis, PostgreSQL). Used by main.ts when
+// and fail readiness, drain requests, close Redis, PostgreSQL). Used by main.ts when
 // CHECKOUT_WORKERS is 1 and by each forked worker of the supervisor otherwise.
 import type { Logger } from '@sluice/shared';
 import { joinFleetMetrics } from '@sluice/shared/cluster/fleet-metrics.ts';

@@ -6,7 +6,7 @@
 // downstream is idempotent: unique (event_id, order_id) and (event_id, ticket_jti), finalize acts
 // once per reservation. A BullMQ job per order cost the worker and Redis several scripts and round
 // trips per order (moveToActive, moveToFinished, locks); a stream entry is read, acknowledged and
-// deleted in batches (docs/adr/004-order-stream.md).
+// deleted in batches (docs/adr/002-order-stream.md).
 import { eventKeys, type Redis } from '@sluice/shared';
 
 /** The consumer group every order worker reads through. */
