@@ -160,9 +160,23 @@ export class Subscriber {
   }
 }
 
+/**
+ * The gate's subscriber connection skips ioredis's ready check. That check sends INFO once the
+ * handshake's CLIENT commands are answered; a (S)SUBSCRIBE sent during the handshake (the gate
+ * subscribes as soon as its subscriber exists) is answered first, so INFO meets a connection already in
+ * subscriber mode: ioredis 5.9 refuses it, treats that as fatal, rejects the commands in flight
+ * ("Connection in subscriber mode, only subscriber commands may be used": a gate worker died at
+ * start-up) and reconnects without the subscriptions (the handshake had not finished, so none are
+ * restored). It needs no ready check: (S)SUBSCRIBE are allowed while Redis loads. (ioredis's
+ * sharded subscriber connections already run without it; its one classic-channel connection of a
+ * cluster keeps it, but is lazy, so its first SUBSCRIBE waits for the handshake.) `subscriberOf`
+ * keeps the check: checkout subscribes only on 'ready' and reads 'ready' as "Redis has loaded".
+ */
+const SUBSCRIBER_OPTIONS = { enableReadyCheck: false } as const;
+
 /** A new subscriber connection to the same Redis (or cluster) as `target`. */
 export function createSubscriber(target: string | RedisEndpoint, opts: ClientOptions = {}): Subscriber {
-  return new Subscriber(createRedis(target, { ...opts, sharded: true }));
+  return new Subscriber(createRedis(target, { ...opts, ...SUBSCRIBER_OPTIONS, sharded: true }));
 }
 
 /** A subscriber with the connection settings of an existing client (tests, tools). */
