@@ -32,6 +32,7 @@ import {
 } from './actions.ts';
 import { audited, type ChangeFn, listAudit } from './audit.ts';
 import { parsePatch, parseRevocation, parseStockChange, STATE_ACTIONS } from './bodies.ts';
+import { registerLaneRoutes } from './lanes.ts';
 import { adjustStock } from './stock.ts';
 
 export interface AdminDeps {
@@ -203,6 +204,8 @@ export function registerAdminRoutes(app: Server, d: AdminDeps): void {
       ok(res, r, 201);
     }),
   );
+
+  registerLaneRoutes(app, { redis: d.redis, prefix: d.prefix, log: d.log, guard, eventId, record });
 
   app.get(
     '/v1/events/:id/stats',

@@ -3,7 +3,7 @@
 // shopper can check their own number. Public and the same for everyone: any origin may read it,
 // full pages never change (cacheable for a year), an unknown event costs no Redis call, and each
 // address may read at most GATE_PUBLIC_RATE_PER_IP times per 10 s (then 429 without Redis work).
-import { decodeUnverified, eventKeys, genesisHash, isEventId, type LogEntry, type LogHead } from '@sluice/shared';
+import { decodeUnverified, eventKeys, genesisHash, isEventId, LANE_ID_PATTERN, type LogEntry, type LogHead } from '@sluice/shared';
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import type { GateContext } from '../context.ts';
 import { remoteIp } from '../queue/ws.ts';
@@ -105,6 +105,12 @@ export function admissionLogRoutes(g: GateContext, app: TemplatedApp): void {
     const evt = eventOf(g, res, req);
     if (!evt) return;
     const raw = req.getParameter(1) ?? '';
+    // Events with lanes: numbers count within a lane (`?lane=members`).
+    const lane = req.getQuery('lane') ?? '';
+    if (lane !== '' && !LANE_ID_PATTERN.test(lane)) {
+      sendError(res, 'BAD_REQUEST', PUBLIC, 'lane must be a lane id');
+      return;
+    }
     // Ticket numbers start at 1: 0 would find the first entry and be answered, for a year,
     // as 'unaccounted' (which the log never has for a real number).
     if (!/^[1-9]\d{0,14}$/.test(raw)) {
@@ -121,7 +127,7 @@ export function admissionLogRoutes(g: GateContext, app: TemplatedApp): void {
       g.log,
       async (reply) => {
         try {
-          const found = await findNumber(g, evt, Number(raw));
+          const found = await findNumber(g, evt, Number(raw), lane);
           const headers = { ...PUBLIC, 'content-type': 'application/json' };
           if (!found)
             reply(200, JSON.stringify({ n: Number(raw), status: 'not-reached' }), {
@@ -160,21 +166,26 @@ async function currentHead(g: GateContext, resigned: Resigned, evt: string, stor
   return body;
 }
 
-/** Binary search of the sealed entries by high mark: the first entry whose `hi` reaches `n`. */
-async function findNumber(g: GateContext, evt: string, n: number) {
+/**
+ * Binary search of the sealed entries by high mark: the first entry whose `hi` reaches `n` (of
+ * lane `lane` for an event with lanes: each lane's high mark only grows too).
+ */
+async function findNumber(g: GateContext, evt: string, n: number, lane: string) {
   const k = eventKeys(g.prefix, evt);
   const at = async (i: number): Promise<LogEntry> =>
     JSON.parse((await g.redis.lindex(k.log, i)) ?? 'null') as LogEntry;
+  const part = (e: LogEntry) => (lane === '' ? e : (e.lanes?.find((l) => l.id === lane) ?? { hi: 0, adm: [], gone: [] }));
   let lo = 0;
   let hi = (await g.redis.llen(k.logHash)) - 1;
-  if (hi < 0 || (await at(hi)).hi < n) return null;
+  if (hi < 0 || part(await at(hi)).hi < n) return null;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if ((await at(mid)).hi >= n) hi = mid;
+    if (part(await at(mid)).hi >= n) hi = mid;
     else lo = mid + 1;
   }
   const e = await at(lo);
+  const p = part(e);
   const inRange = (rs: [number, number][]) => rs.some(([a, b]) => a <= n && n <= b);
-  const status = inRange(e.adm) ? 'admitted' : inRange(e.gone) ? 'gone' : 'unaccounted';
-  return { n, status, index: lo, tick: e.n, at: e.at };
+  const status = inRange(p.adm) ? 'admitted' : inRange(p.gone) ? 'gone' : 'unaccounted';
+  return { n, ...(lane ? { lane } : {}), status, index: lo, tick: e.n, at: e.at };
 }
