@@ -10,11 +10,10 @@
 // the subscriber connection (Redis delivers messages and replies on one connection in order),
 // and only a digest still missing after that reply is junk. Until an event's record is read
 // whole after a (re)subscription, its tickets take the full path.
-import { createHash } from 'node:crypto';
 import { eventKeys, globalKeys, type Logger, type Redis, type Subscriber } from '@sluice/shared';
 
 /** First 30 bits of a SHA-256 digest (a small integer: no allocation per entry in a Set). */
-function keyOfBytes(d: Buffer): number {
+export function keyOfSha256(d: Buffer): number {
   return (d[0]! << 22) | (d[1]! << 14) | (d[2]! << 6) | (d[3]! >> 2);
 }
 
@@ -34,10 +33,6 @@ export function keyOfDigest(digest: string): number {
   return k;
 }
 
-/** The key of a presented ticket (SHA-256 of its compact form, as `ticketDigest`). */
-export function keyOfTicket(ticket: string): number {
-  return keyOfBytes(createHash('sha256').update(ticket, 'latin1').digest());
-}
 
 export class EventView {
   /** 30-bit prefixes of issued digests (a false hit only sends junk down the full path). */

@@ -44,6 +44,15 @@ export interface PlaceOrderInput {
   dpop?: string | undefined;
   /** The URL the client called, as it names it in a proof (`htu`). */
   url?: string;
+  /** The ticket as the door already inspected it (claims, kid, SHA-256), so it is not done twice. */
+  inspected?: Inspected;
+}
+
+/** A ticket that passed every check but the signature, with its SHA-256. */
+export interface Inspected {
+  claims: TicketClaims;
+  kid: string;
+  sha256: Buffer;
 }
 
 export interface OrderAccepted {
@@ -64,11 +73,12 @@ export interface OrderAccepted {
 async function admissionOf(
   verifier: TicketVerifier,
   token: string,
+  inspected: Inspected | undefined,
 ): Promise<{ claims: TicketClaims; ticketDigest: string }> {
-  const { claims, kid } = verifier.inspect(token);
+  const { claims, kid } = inspected ?? verifier.inspect(token);
   if (!verifier.knowsKey(kid)) await verifier.verify(token);
   if (!isEventId(claims.evt)) throw new SluiceError('TICKET_CLAIMS');
-  return { claims, ticketDigest: ticketDigest(token) };
+  return { claims, ticketDigest: inspected ? inspected.sha256.toString('base64url') : ticketDigest(token) };
 }
 
 export const orderStatusPath = (orderId: string): string => `/v1/orders/${orderId}`;
@@ -77,7 +87,7 @@ export async function placeOrder(deps: PlaceOrderDeps, input: PlaceOrderInput): 
   const { sku, qty } = parseCheckoutBody(input.body);
   const idempotencyKey = parseIdempotencyKey(input.idempotencyKey);
   const ticket = bearerToken(input.authorization);
-  const { claims, ticketDigest } = await admissionOf(deps.verifier, ticket);
+  const { claims, ticketDigest } = await admissionOf(deps.verifier, ticket, input.inspected);
 
   const now = deps.now();
   if (claims.cnf) {

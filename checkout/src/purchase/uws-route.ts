@@ -9,7 +9,7 @@ import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import type { CheckoutMetrics } from '../http/metrics.ts';
 import { errorJson } from '../http/respond.ts';
 import { type Door, judge } from './door.ts';
-import { type PlaceOrderDeps, placeOrder } from './place-order.ts';
+import { type Inspected, type PlaceOrderDeps, placeOrder } from './place-order.ts';
 
 export interface UwsCheckoutDeps extends PlaceOrderDeps {
   maxBodyBytes: number;
@@ -64,8 +64,24 @@ interface Exchange {
 export function registerCheckoutRoute(app: TemplatedApp, deps: UwsCheckoutDeps): { inFlight(): number } {
   let inFlight = 0;
   const cors = new Set(deps.corsOrigins);
+  // Label children looked up once per code: a junk flood pays no label hashing per request.
+  const timers = new Map<string, { observe(v: number): void }>();
+  const errors = new Map<string, { inc(): void }>();
   const observe = (x: Exchange, code: string) => {
-    deps.metrics.checkoutSeconds.observe({ code }, (performance.now() - x.started) / 1000);
+    let t = timers.get(code);
+    if (!t) {
+      t = deps.metrics.checkoutSeconds.labels(code);
+      timers.set(code, t);
+    }
+    t.observe((performance.now() - x.started) / 1000);
+  };
+  const countError = (code: string) => {
+    let c = errors.get(code);
+    if (!c) {
+      c = deps.metrics.httpErrors.labels(code);
+      errors.set(code, c);
+    }
+    c.inc();
   };
 
   const write = (x: Exchange, status: string, body: string, headers?: Record<string, string>) => {
@@ -89,11 +105,11 @@ export function registerCheckoutRoute(app: TemplatedApp, deps: UwsCheckoutDeps):
       deps.log.warn({ code, cause: (err as Error).cause, path: PATH }, 'dependency unavailable');
     }
     write(x, answer.status, answer.body, answer.retry ? { 'retry-after': '1' } : undefined);
-    deps.metrics.httpErrors.inc({ code });
+    countError(code);
     observe(x, code);
   };
 
-  const run = async (x: Exchange, body: Buffer): Promise<void> => {
+  const run = async (x: Exchange, body: Buffer, inspected: Inspected | undefined): Promise<void> => {
     inFlight++;
     deps.metrics.inFlight.set(inFlight);
     try {
@@ -103,6 +119,7 @@ export function registerCheckoutRoute(app: TemplatedApp, deps: UwsCheckoutDeps):
         idempotencyKey: x.idempotencyKey,
         dpop: x.dpop === '' ? undefined : x.dpop,
         url: x.url,
+        ...(inspected ? { inspected } : {}),
       });
       write(x, '202 Accepted', JSON.stringify(accepted), { location: accepted.statusUrl });
       observe(x, 'ACCEPTED');
@@ -122,8 +139,8 @@ export function registerCheckoutRoute(app: TemplatedApp, deps: UwsCheckoutDeps):
       aborted: false,
       origin: origin !== '' && cors.has(origin) ? origin : '',
       authorization: req.getHeader('authorization'),
-      idempotencyKey: req.getHeader('idempotency-key'),
-      dpop: req.getHeader('dpop'),
+      idempotencyKey: '',
+      dpop: '',
       url: '',
     };
     if (inFlight >= deps.maxInFlight) return fail(x, new SluiceError('RATE_LIMITED'));
@@ -142,6 +159,9 @@ export function registerCheckoutRoute(app: TemplatedApp, deps: UwsCheckoutDeps):
       deps.metrics.doorRefusals.inc({ code: verdict.code });
       return fail(x, verdict); // junk: no body read, no Redis call
     }
+    // Past the door: the rest of what the use case needs, still before the handler returns.
+    x.idempotencyKey = req.getHeader('idempotency-key');
+    x.dpop = req.getHeader('dpop');
     x.url = (deps.publicUrl ? deps.publicUrl.replace(/\/+$/, '') : `http://${req.getHeader('host') || 'localhost'}`) + PATH;
 
     res.onAborted(() => {
@@ -149,18 +169,20 @@ export function registerCheckoutRoute(app: TemplatedApp, deps: UwsCheckoutDeps):
     });
     // A ticket the door has not seen waits for the barrier (issued a moment ago, or junk) while
     // its body arrives; both must be in before it is judged again.
-    let pending = verdict ? 2 : 1;
+    const hold = verdict !== null && 'hold' in verdict ? verdict : null;
+    const inspected = hold ? hold.inspected : verdict !== null && !('hold' in verdict) ? verdict : undefined;
+    let pending = hold ? 2 : 1;
     let refused: SluiceError | null = null;
     let body: Buffer = Buffer.alloc(0);
     const next = () => {
       if (--pending > 0) return;
       if (refused) fail(x, refused);
-      else void run(x, body);
+      else void run(x, body, inspected);
     };
-    if (verdict) {
+    if (hold) {
       deps.door!.issued.barrier((ok) => {
-        if (ok && !verdict.view.issued.has(verdict.key)) {
-          refused = verdict.refusal;
+        if (ok && !hold.view.issued.has(hold.key)) {
+          refused = hold.refusal;
           deps.metrics.doorRefusals.inc({ code: refused.code });
         }
         next();
