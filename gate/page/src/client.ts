@@ -180,6 +180,9 @@ export class QueueClient {
       : {};
     const saved = loadPlace(this.d.session, this.d.config.event);
     if (saved) return { cid: this.cid, place: saved.place, ...key };
+    // Events with lanes: the lane asked for and its credential (only a new place spends it).
+    const { lane, code, invite } = this.d.config;
+    Object.assign(key, lane ? { lane } : {}, code ? { code } : {}, invite ? { invite } : {});
     // Fetched even when the event's base difficulty is 0: a surge of joins may raise it. The
     // challenge is bound to this cid (and address), and good for one join.
     const c = await this.getJson<{ challenge: string; difficulty: number }>(
@@ -303,7 +306,7 @@ export class QueueClient {
       case 'place': {
         const saved = loadPlace(this.d.session, this.d.config.event);
         if (saved) savePlace(this.d.session, this.d.config.event, { ...saved, score: msg.score });
-        this.d.dispatch({ t: 'place', score: msg.score });
+        this.d.dispatch({ t: 'place', score: msg.score, lane: msg.lane });
         break;
       }
       case 'admitted':
@@ -406,6 +409,8 @@ export class QueueClient {
     if (err instanceof HttpError) {
       if (err.code === 'UNKNOWN_EVENT') return this.fail('errUnknownEvent');
       if (err.code === 'ORIGIN_FORBIDDEN') return this.fail('errOrigin');
+      if (err.code === 'ACCESS_REFUSED') return this.fail('errAccess');
+      if (err.code === 'UNKNOWN_LANE') return this.fail('errLane');
       if (err.status === 429) return this.d.dispatch({ t: 'error', key: 'errRateLimited', final: false });
       if (err.code === 'SOLD_OUT') return this.d.dispatch({ t: 'final', screen: 'soldout' });
       if (err.code === 'FORBIDDEN') return; // proof-of-work refused: the retry fetches a new challenge

@@ -29,6 +29,11 @@ export function decideClose(code: number): CloseDecision {
       return { do: 'final', screen: 'closed' };
     case CloseCode.UNKNOWN_EVENT:
       return { do: 'fail', key: 'errUnknownEvent' };
+    // A lane's credential refused, or no such lane: the same join would be refused again.
+    case CloseCode.ACCESS_REFUSED:
+      return { do: 'fail', key: 'errAccess' };
+    case CloseCode.UNKNOWN_LANE:
+      return { do: 'fail', key: 'errLane' };
     case CloseCode.PLACE_INVALID:
     case CloseCode.PLACE_EXPIRED:
     case CloseCode.POW_INVALID:

@@ -27,6 +27,12 @@ export interface PageConfig {
   key: PublicJwk | null;
   /** Built pinned: gate, mode and cookie endpoint come from the HTML only. */
   pinned: boolean;
+  /** Events with lanes: the lane to join (`lane` query parameter). */
+  lane?: string;
+  /** A lane's access code or invite token, from the URL fragment (`#code=…`, `#invite=…`): a
+   * fragment never reaches a server log or a Referer header. */
+  code?: string;
+  invite?: string;
 }
 
 export type ConfigResult =
@@ -66,6 +72,8 @@ export function readConfig(
   search: string,
   data: Record<string, string | undefined>,
   pageOrigin: string,
+  /** `location.hash`: where a lane's code or invite travels. */
+  hash = '',
 ): ConfigResult {
   const q = new URLSearchParams(search);
   const pinnedBuild = data.pinned === 'true';
@@ -84,6 +92,15 @@ export function readConfig(
   const cookieEndpoint = httpUrl(pick('cookieEndpoint'));
   if (mode === 'cookie' && !cookieEndpoint) return { ok: false, problem: 'cookieEndpoint' };
   const lang = pick('lang');
+  const laneRaw = q.get('lane');
+  const frag = new URLSearchParams(hash.replace(/^#/, ''));
+  const code = frag.get('code');
+  const invite = frag.get('invite');
+  const lanes = {
+    ...(laneRaw && /^[a-z0-9][a-z0-9-]{0,31}$/.test(laneRaw) ? { lane: laneRaw } : {}),
+    ...(code && /^[A-Za-z0-9_-]{6,64}$/.test(code) ? { code } : {}),
+    ...(invite && invite.length <= 1024 ? { invite } : {}),
+  };
   return {
     ok: true,
     config: {
@@ -95,6 +112,7 @@ export function readConfig(
       cookieEndpoint,
       key: decodeJwk(q.get(QueueParams.key)),
       pinned: pinnedBuild,
+      ...lanes,
     },
   };
 }

@@ -19,7 +19,9 @@ function storage(kind: 'sessionStorage' | 'localStorage'): Storage | undefined {
 }
 
 const root = $('sluice');
-const cfg = readConfig(location.search, { ...root.dataset }, location.origin);
+const cfg = readConfig(location.search, { ...root.dataset }, location.origin, location.hash);
+// A lane's code or invite is read once: keep it out of the address bar (and of a shared link).
+if (cfg.ok && (cfg.config.code || cfg.config.invite)) history.replaceState(null, '', location.pathname + location.search);
 const lang = pickLanguage(cfg.ok ? cfg.config.lang : null, navigator.languages ?? [navigator.language]);
 const s = stringsFor(lang);
 const nf = new Intl.NumberFormat(lang);
@@ -44,12 +46,12 @@ let confirmed: string | null = null;
 let checking = false;
 
 /** Look the shopper's number up in the public log (sealed a tick or two after admission). */
-async function checkNumber(gate: string, evt: string, n: number): Promise<void> {
+async function checkNumber(gate: string, evt: string, n: number, lane: string): Promise<void> {
   if (checking || confirmed) return;
   checking = true;
   for (let attempt = 0; attempt < 5 && !confirmed; attempt++) {
     try {
-      const res = await fetch(gate + GatePaths.admissionNumber(evt, n));
+      const res = await fetch(gate + GatePaths.admissionNumber(evt, n) + lane);
       const r = res.ok ? ((await res.json()) as { status?: string; tick?: number }) : {};
       if (r.status === 'admitted') confirmed = fmt(s.fairnessConfirmed, { n: nf.format(n), tick: String(r.tick) });
     } catch {
@@ -87,13 +89,16 @@ function paint(): void {
   bar.setAttribute('aria-valuenow', String(pct));
   bar.setAttribute('aria-valuetext', `${pct} %`);
   $('progress-fill').style.width = `${pct}%`;
+  show('lane', v.lane !== null);
+  $('lane').textContent = v.lane ?? '';
   show('fairness', v.fairness !== null);
   $('fairness-text').textContent = (v.screen === 'admitted' && confirmed) || v.fairness || '';
   if (cfg.ok && model.score !== null) {
     const link = $<HTMLAnchorElement>('fairness-link');
-    link.href = cfg.config.gate + GatePaths.admissionNumber(cfg.config.event, model.score);
+    const lane = model.lane ? `?lane=${encodeURIComponent(model.lane)}` : '';
+    link.href = cfg.config.gate + GatePaths.admissionNumber(cfg.config.event, model.score) + lane;
     link.hidden = v.screen !== 'admitted';
-    if (v.screen === 'admitted') void checkNumber(cfg.config.gate, cfg.config.event, model.score);
+    if (v.screen === 'admitted') void checkNumber(cfg.config.gate, cfg.config.event, model.score, lane);
   }
   show('leave', v.showLeave);
   show('rejoin', v.showRejoin);

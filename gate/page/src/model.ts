@@ -11,7 +11,7 @@ export type Screen =
   | 'soldout'
   | 'closed'
   | 'error';
-export type ErrorKey = 'errUnknownEvent' | 'errOrigin' | 'errConfig' | 'errRateLimited' | 'errGeneric';
+export type ErrorKey = 'errUnknownEvent' | 'errOrigin' | 'errConfig' | 'errRateLimited' | 'errGeneric' | 'errAccess' | 'errLane';
 export type Link = 'ok' | 'reconnecting' | 'polling';
 
 export interface Model {
@@ -20,6 +20,8 @@ export interface Model {
   startAt: number | null;
   placeId: string | null;
   score: number | null;
+  /** Events with lanes: the place's lane (its number counts within it). */
+  lane: string | null;
   frame: StateFrame | null;
   /** Server clock minus local clock, ms (from the frames' `now`). */
   clockOffsetMs: number;
@@ -34,9 +36,9 @@ export interface Model {
 
 export type Action =
   | { t: 'info'; state: EventState; startAt: number }
-  | { t: 'welcome'; msg: Pick<WelcomeMsg, 'placeId' | 'phase' | 'score'> }
+  | { t: 'welcome'; msg: Pick<WelcomeMsg, 'placeId' | 'phase' | 'score' | 'lane'> }
   | { t: 'state'; frame: StateFrame; localNow: number }
-  | { t: 'place'; score: number }
+  | { t: 'place'; score: number; lane?: string }
   | { t: 'admitted'; ticket: string; exp: number }
   | { t: 'link'; link: Link }
   | { t: 'left' }
@@ -51,6 +53,7 @@ export const initialModel: Model = {
   startAt: null,
   placeId: null,
   score: null,
+  lane: null,
   frame: null,
   clockOffsetMs: 0,
   baseline: null,
@@ -76,9 +79,15 @@ function screenFor(m: Model): Screen {
   return 'waiting';
 }
 
+/** The highest number admitted in the shopper's line: their lane's, for an event with lanes. */
+export function servedFor(m: Model): number {
+  const lane = m.lane === null ? undefined : m.frame?.lanes?.find((l) => l.id === m.lane);
+  return lane ? lane.served : (m.frame?.served ?? 0);
+}
+
 function withBaseline(m: Model): Model {
   if (m.baseline !== null || m.score === null || !m.frame || m.frame.st !== 'open') return m;
-  return { ...m, baseline: Math.max(1, m.score - m.frame.served) };
+  return { ...m, baseline: Math.max(1, m.score - servedFor(m)) };
 }
 
 export function reduce(m: Model, a: Action): Model {
@@ -92,7 +101,7 @@ export function reduce(m: Model, a: Action): Model {
       next = { ...m, event: a.state, startAt: a.startAt };
       break;
     case 'welcome':
-      next = { ...m, placeId: a.msg.placeId, score: a.msg.score, error: null, errorFinal: false };
+      next = { ...m, placeId: a.msg.placeId, score: a.msg.score, lane: a.msg.lane ?? m.lane, error: null, errorFinal: false };
       break;
     case 'state':
       next = {
@@ -105,7 +114,7 @@ export function reduce(m: Model, a: Action): Model {
       };
       break;
     case 'place':
-      next = { ...m, score: a.score };
+      next = { ...m, score: a.score, lane: a.lane ?? m.lane };
       break;
     case 'admitted':
       next = { ...m, ticket: { token: a.ticket, exp: a.exp } };

@@ -45,6 +45,9 @@ const en = {
   fairnessAdmitted: 'Your number was {n}.',
   fairnessConfirmed: 'Your number {n} is in the public admission log (tick {tick}).',
   fairnessLink: 'Check it in the public admission log',
+  laneLine: 'Your lane: {lane}. Numbers count within it, first come first served.',
+  errAccess: 'This queue needs a valid invitation or access code, and the one in your link was not accepted (codes work once). Please use the link the shop sent you.',
+  errLane: 'This queue has no such lane. Please use the link from the shop.',
 };
 
 export type StringKey = keyof typeof en;
@@ -95,6 +98,9 @@ const de: Strings = {
   fairnessAdmitted: 'Ihre Nummer war {n}.',
   fairnessConfirmed: 'Ihre Nummer {n} steht im öffentlichen Einlassprotokoll (Takt {tick}).',
   fairnessLink: 'Im öffentlichen Einlassprotokoll prüfen',
+  laneLine: 'Ihre Spur: {lane}. Die Nummern zählen innerhalb dieser Spur, der Reihe nach.',
+  errAccess: 'Für diese Warteschlange braucht es eine gültige Einladung oder einen Zugangscode; der in Ihrem Link wurde nicht angenommen (Codes gelten einmal). Bitte nutzen Sie den Link des Shops.',
+  errLane: 'Diese Warteschlange hat keine solche Spur. Bitte nutzen Sie den Link des Shops.',
 };
 
 export const STRINGS: Readonly<Record<string, Strings>> = { en, de };

@@ -145,3 +145,36 @@ describe('fairness line', () => {
     expect(render(admitted, 1_000_000, en, nf).fairness).toBe('Your number was 120.');
   });
 });
+
+describe('lanes on the queue page', () => {
+  const lanes = [
+    { id: 'members', served: 90, tail: 120, len: 30, rate: 7.5, before: 0 },
+    { id: 'public', served: 30, tail: 430, len: 400, rate: 2.5, before: 0 },
+  ];
+  it('shows the lane and counts the number within it (shares: the lane moves at its own speed)', () => {
+    let m = reduce(initialModel, { t: 'welcome', msg: { placeId: 'p1', phase: 'queue', score: 130, lane: 'public' } });
+    m = reduce(m, { t: 'state', frame: frame({ served: 120, tail: 550, len: 430, lanes }), localNow: 1_000_000 });
+    const v = render(m, 1_000_000, en, nf);
+    expect(v.lane).toBe('Your lane: public. Numbers count within it, first come first served.');
+    // 99 public numbers ahead at 2.5 per second: 40 s; not the event-wide served/rate.
+    expect(v.aheadCount).toBe(99);
+    expect(v.waitS).toBe(40);
+    expect(v.fairness).toBe('Your number is 130. Admitted so far: up to number 30.');
+  });
+
+  it('strict mode: everyone waiting in the lanes before mine is ahead of me', () => {
+    const strict = [
+      { ...lanes[0]!, rate: 10 },
+      { ...lanes[1]!, rate: 0, before: 30 },
+    ];
+    let m = reduce(initialModel, { t: 'welcome', msg: { placeId: 'p1', phase: 'queue', score: 40, lane: 'public' } });
+    m = reduce(m, { t: 'state', frame: frame({ served: 120, tail: 550, len: 430, adm: 10, lanes: strict }), localNow: 1_000_000 });
+    const v = render(m, 1_000_000, en, nf);
+    expect(v.aheadCount).toBe(39);
+    expect(v.waitS).toBe(4);
+  });
+
+  it('an event without lanes shows none', () => {
+    expect(render(waiting(50, frame({})), 1_000_000, en, nf).lane).toBeNull();
+  });
+});

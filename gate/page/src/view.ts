@@ -1,7 +1,7 @@
 // What the page shows for a Model at a moment: pure, so every state and every string choice is
 // unit-tested without a DOM.
-import { estimate } from '@sluice/shared/protocol/estimate.ts';
-import type { Model } from './model.ts';
+import { estimateInLane } from '@sluice/shared/protocol/estimate.ts';
+import { type Model, servedFor } from './model.ts';
 import { fmt, type Strings } from './strings.ts';
 
 export interface View {
@@ -24,6 +24,8 @@ export interface View {
   continueHref: string | null;
   /** The shopper's ticket number and how far admission has reached (checkable in the public log). */
   fairness: string | null;
+  /** Events with lanes: which lane the shopper waits in. */
+  lane: string | null;
 }
 
 /** Wait in words, rounded up to honest steps (never promise less than the line says). */
@@ -65,6 +67,7 @@ export function render(m: Model, localNow: number, s: Strings, numberFormat: (n:
     showRejoin: false,
     continueHref: null,
     fairness: null,
+    lane: m.lane === null ? null : fmt(s.laneLine, { lane: m.lane }),
   };
   const linkNotice = m.link === 'reconnecting' ? s.reconnecting : m.link === 'polling' ? s.polling : null;
   const errorNotice = m.error && !m.errorFinal ? s[m.error] : null;
@@ -84,16 +87,17 @@ export function render(m: Model, localNow: number, s: Strings, numberFormat: (n:
       v.title = s.waitingTitle;
       v.showLeave = true;
       if (m.frame && m.score !== null) {
-        const e = estimate(m.frame, m.score);
+        const e = estimateInLane(m.frame, m.lane ?? undefined, m.score);
+        const served = servedFor(m);
         v.aheadCount = e.ahead;
         v.ahead = numberFormat(e.ahead);
         v.waitS = m.event === 'paused' ? null : e.waitS;
         v.wait = formatWait(v.waitS, s);
         if (m.baseline !== null) {
-          const left = Math.max(0, m.score - m.frame.served);
+          const left = Math.max(0, m.score - served);
           v.progress = Math.min(1, Math.max(0, 1 - left / m.baseline));
         }
-        v.fairness = fmt(s.fairnessWaiting, { n: numberFormat(m.score), served: numberFormat(m.frame.served) });
+        v.fairness = fmt(s.fairnessWaiting, { n: numberFormat(m.score), served: numberFormat(served) });
       }
       v.body = s.waitNote;
       v.notice = m.event === 'paused' ? s.paused : (errorNotice ?? linkNotice);
