@@ -5,7 +5,10 @@ import { buy, type BuyResult, type OpenSale } from './sale.ts';
 import { sleep } from './wait.ts';
 
 export interface Attempt extends BuyResult {
+  /** When this shopper's turn began (before its ticket was minted, which waits while Redis is away). */
   at: number;
+  /** When the purchase's answer arrived. */
+  answeredAt: number;
   placeId: string;
 }
 
@@ -40,7 +43,7 @@ export function startBuyers(
       }
       if (ticket === null) break;
       const r = await buy(base(), ticket, '{"sku":"SKU-1","qty":1}', 5000);
-      attempts.push({ ...r, at, placeId });
+      attempts.push({ ...r, at, answeredAt: Date.now(), placeId });
       if (o.stopOnCode && r.code === o.stopOnCode) stopped = true;
       if (o.pauseMs) await sleep(o.pauseMs);
     }
