@@ -4,6 +4,7 @@ import {
   addCodes,
   getEvent,
   laneCounts,
+  laneQueues,
   type LaneConfig,
   type Logger,
   parseCodes,
@@ -47,7 +48,12 @@ export function registerLaneRoutes(app: Server, d: LaneRouteDeps): void {
       const evt = d.eventId(req);
       const rec = await getEvent(d.redis, d.prefix, evt);
       if (!rec) throw new SluiceError('UNKNOWN_EVENT');
-      ok(res, { mode: rec.config.laneMode ?? 'shares', lanes: await laneCounts(d.redis, d.prefix, evt, rec.config.lanes ?? []) });
+      const lanes = rec.config.lanes ?? [];
+      const [counts, queues] = await Promise.all([
+        laneCounts(d.redis, d.prefix, evt, lanes),
+        laneQueues(d.redis, d.prefix, evt, lanes.length),
+      ]);
+      ok(res, { mode: rec.config.laneMode ?? 'shares', lanes: counts.map((c, i) => ({ ...c, ...queues[i] })) });
     }),
   );
 

@@ -15,6 +15,22 @@ export class ApiError extends Error {
   }
 }
 
+/** One lane as GET /v1/events/:id/lanes answers it. */
+export interface LaneRow {
+  id: string;
+  access: 'open' | 'code' | 'invite';
+  share: number;
+  waiting: number;
+  served: number;
+  tail: number;
+  uploaded: number;
+  used: number;
+  revoked: number;
+  left: number;
+  invitesUsed: number;
+  refused: number;
+}
+
 let csrf: string | null = null;
 
 async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -54,6 +70,11 @@ export const api = {
     call<{ version: number }>('POST', `/v1/events/${evt}/stock`, { sku, delta }),
   revoke: (evt: string, body: { jti?: string; placeId?: string }) =>
     call<{ version: number }>('POST', `/v1/events/${evt}/revocations`, body),
+  lanes: (evt: string) => call<{ mode: string; lanes: LaneRow[] }>('GET', `/v1/events/${evt}/lanes`),
+  addCodes: (evt: string, lane: string, codes: string[]) =>
+    call<{ added: number; duplicates: number; revoked?: number; unchanged?: number }>('POST', `/v1/events/${evt}/lanes/${lane}/codes`, { codes }),
+  revokeCodes: (evt: string, lane: string, codes: string[]) =>
+    call<{ revoked: number; unchanged: number; added?: number; duplicates?: number }>('POST', `/v1/events/${evt}/lanes/${lane}/codes/revoke`, { codes }),
   rotateKey: () => call<{ current: string; at: number }>('POST', '/v1/keys/rotate'),
   audit: (evt: string) =>
     call<{ entries: { id: number; at: string; actor: string; action: string; status: string; before: unknown; after: unknown }[] }>(

@@ -7,6 +7,7 @@ import { api, ApiError } from './api.ts';
 import { Chart } from './charts.ts';
 import { Controls } from './controls.ts';
 import { byId, fmt, h, setText } from './dom.ts';
+import { LanesPanel } from './lanes.ts';
 
 const app = byId('app');
 
@@ -69,6 +70,7 @@ function consoleView(evt: string, role: 'admin' | 'viewer', events: { id: string
   );
   const chartBox = (id: string) => h('div', { class: 'chart', id });
   const controls = role === 'admin' ? new Controls(evt) : null;
+  const lanes = new LanesPanel(evt, role === 'admin');
   app.replaceChildren(
     h(
       'header',
@@ -86,6 +88,7 @@ function consoleView(evt: string, role: 'admin' | 'viewer', events: { id: string
     ),
     h('div', { class: 'applied-line', id: 'applied' }),
     ...(controls ? [controls.render()] : []),
+    lanes.render(),
     h(
       'section',
       { class: 'charts' },
@@ -115,6 +118,7 @@ function consoleView(evt: string, role: 'admin' | 'viewer', events: { id: string
     gates: new Chart(byId('c-gates'), 'Gate connections per process', 'sockets'),
   };
   follow(evt, charts, controls);
+  lanes.start();
   void refreshAudit(evt);
 }
 

@@ -6,7 +6,7 @@ import { eventKeys } from '../keys.ts';
 import { SluiceError } from '../protocol/errors.ts';
 import { type Redis, runScript } from '../redis.ts';
 import { ACCESS_CODE_PATTERN, CODE_SALT_FIELD, codeField } from './credentials.ts';
-import type { LaneConfig } from './model.ts';
+import { LANE_SPAN, type LaneConfig, MAX_LANES } from './model.ts';
 
 /** Most codes per upload or revocation request (one script call each). */
 export const MAX_CODES_PER_CALL = 1000;
@@ -73,4 +73,25 @@ export async function laneCounts(redis: Redis, prefix: string, evt: string, lane
     const [uploaded, used, revoked, invitesUsed, refused] = v.slice(i * 5, i * 5 + 5) as [number, number, number, number, number];
     return { id: l.id, share: l.share, access: l.access, uploaded, used, revoked, invitesUsed, refused, left: uploaded - used - revoked };
   });
+}
+
+/** Each lane's line: shoppers waiting, highest number admitted, highest number handed out. */
+export async function laneQueues(
+  redis: Redis,
+  prefix: string,
+  evt: string,
+  lanes: number,
+): Promise<{ waiting: number; served: number; tail: number }[]> {
+  if (lanes === 0) return [];
+  const k = eventKeys(prefix, evt);
+  const pipe = redis.pipeline();
+  for (let i = 0; i < Math.min(lanes, MAX_LANES); i++) {
+    pipe.zcount(k.queue, i * LANE_SPAN, `(${(i + 1) * LANE_SPAN}`);
+    pipe.hget(k.stats, `ls:${i}`);
+    pipe.hget(k.event, `lseq:${i}`);
+  }
+  const res = (await pipe.exec()) ?? [];
+  for (const [err] of res) if (err) throw err;
+  const v = res.map(([, x]) => Number(x ?? 0));
+  return Array.from({ length: Math.min(lanes, MAX_LANES) }, (_, i) => ({ waiting: v[i * 3]!, served: v[i * 3 + 1]!, tail: v[i * 3 + 2]! }));
 }
