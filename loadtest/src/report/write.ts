@@ -179,7 +179,7 @@ export function markdown(r: BenchResult, charts: string[]): string {
       `Repeat requests (same tickets again, same sku and qty, reservation still open: the script answers with the first order, a replay): ${f(c.repeat.perSecond)}/s, ${JSON.stringify(c.repeat.statusCodes)}, p99 ${c.repeat.latencyMs.p99} ms.`,
       '',
       `Junk (well-formed, known kid, wrong Ed25519 signature, for places never admitted), autocannon: ${f(c.junk.perSecond)}/s, ${JSON.stringify(c.junk.statusCodes)}, p99 ${c.junk.latencyMs.p99} ms, checkout CPU ${c.junk.serverCpuCores} cores. ` +
-        'Such a ticket passes every cheap check (shape, alg, typ, kid, exp, nbf, iss/aud/evt); the purchase script then finds no record of it among the tickets the gate issued (digest compare, no Ed25519) and refuses it before touching anything. ' +
+        'Such a ticket passes every cheap check (shape, alg, typ, kid, exp, nbf, iss/aud/evt); checkout\'s door then finds its digest among none of the tickets the gate issued (an in-process set fed by the gate\'s `issued` channel), waits for one PING on its subscriber connection (shared by the requests waiting meanwhile) and refuses it with a prebuilt 401: no body read, no purchase script, no Ed25519. ' +
         `Junk whose kid is in no keyring (refused before any crypto), autocannon: ${f(c.junkUnknownKey.perSecond)}/s, ${JSON.stringify(c.junkUnknownKey.statusCodes)}, p99 ${c.junkUnknownKey.latencyMs.p99} ms, checkout CPU ${c.junkUnknownKey.serverCpuCores} cores.`,
       '',
     );
@@ -257,21 +257,20 @@ function bounds(r: BenchResult): string[] {
         `(${f(perCore)}/s per checkout core); the rest of the machine runs the load generator, Redis and the kernel's loopback. ` +
         `A first use no longer verifies a signature (the purchase script compares the digest the gate recorded); the bare verify ceiling, ${f(ck.verifyCeiling.perSecond)}/s on ${ck.verifyCeiling.processes} cores doing nothing else, is the yardstick its cost is held to. ` +
         `Per checkout the checkout processes spent ${f(r.checkoutCpuUs, ' µs', 1)} of CPU and Redis ${f(r.checkoutRedisCpuUs, ' µs', 1)}, against ${f(r.verifyCpuUs, ' µs', 1)} for one bare verification and ${f(r.helloCpuUs, ' µs', 1)} for a raw uWS hello-world answer; ` +
-        'with no signature to verify, what is left is HTTP in hyper-express (uWS underneath, JS request and response objects above), JSON parsing of body and claims, the script call with ioredis, the addBulk share and the answer.',
+        'with no signature to verify, what is left is HTTP on uWS (the route is registered on uWS directly, no framework objects), the door (claims decode, one SHA-256, a Set lookup), JSON parsing of the body, the script call with ioredis, the order write\'s share and the answer, plus the kernel\'s loopback work for two connections (client and Redis) per checkout.',
     );
     L.push(
-      `- Junk rejection: a well-formed ticket with a known kid and a wrong signature costs the checkout processes ${f(r.rejectCpuUs, ' µs', 1)} and Redis ${f(r.rejectRedisCpuUs, ' µs', 1)} (one digest compare in the script), ${f(r.rejectsPerSecond)}/s; ` +
+      `- Junk rejection: a well-formed ticket with a known kid and a wrong signature costs the checkout processes ${f(r.rejectCpuUs, ' µs', 1)} and Redis ${f(r.rejectRedisCpuUs, ' µs', 1)} (its share of the door's barrier PINGs), ${f(r.rejectsPerSecond)}/s; ` +
         `refused before any crypto (kid in no keyring) it is ${f(r.rejectsUnknownKeyPerSecond)}/s` +
-        (ck.wrk ? ` at ${ck.wrk.junkUnknownKey.serverCpuCores} checkout cores (${f(ck.wrk.junkUnknownKey.perSecond / ck.wrk.junkUnknownKey.serverCpuCores)}/s per core: HTTP parsing, the error object and the JSON answer in hyper-express)` : '') +
+        (ck.wrk ? ` at ${ck.wrk.junkUnknownKey.serverCpuCores} checkout cores (${f(ck.wrk.junkUnknownKey.perSecond / ck.wrk.junkUnknownKey.serverCpuCores)}/s per core: uWS, the claims decode and a prebuilt answer)` : '') +
         `, against a raw uWS hello world of ${f(r.uwsHelloPerSecond)}/s on the same machine with the same load generator. ` +
-        `Per request, raw uWS answers a hello for ${f(r.helloCpuUs, ' µs', 1)} and hyper-express alone refuses a POST with a prebuilt body for ${f(r.frameworkRefuseCpuUs, ' µs', 1)}: ` +
-        `of the ${f(r.rejectCpuUs, ' µs', 1)} a junk rejection costs, ${f(r.rejectCpuUs !== null && r.frameworkRefuseCpuUs !== null ? r.rejectCpuUs - r.frameworkRefuseCpuUs : null, ' µs', 1)} is Sluice's own path ` +
-        '(claims decode and checks, SHA-256, the purchase-script call through ioredis, per-request metrics, the async hops). ' +
+        `Per request, raw uWS answers a hello for ${f(r.helloCpuUs, ' µs', 1)} (hyper-express alone would refuse a POST with a prebuilt body for ${f(r.frameworkRefuseCpuUs, ' µs', 1)}; checkout no longer goes through it on this route): ` +
+        `of the ${f(r.rejectCpuUs, ' µs', 1)} a junk rejection costs, ${f(r.rejectCpuUs !== null && r.helloCpuUs !== null ? r.rejectCpuUs - r.helloCpuUs : null, ' µs', 1)} is above the hello ` +
+        '(the claims decode and checks, one SHA-256, the barrier: an onData and onAborted per held request and its share of a PING, per-request metrics, the answer written in a cork). ' +
         `The target (≤ 1/10 of a verify, ${f(r.verifyCpuUs !== null ? r.verifyCpuUs / 10 : null, ' µs', 1)}) ` +
-        (r.verifyCpuUs !== null && r.frameworkRefuseCpuUs !== null && r.frameworkRefuseCpuUs > r.verifyCpuUs / 10
-          ? 'is below what hyper-express itself costs per request here'
-          : 'leaves almost nothing beside the framework') +
-        ': it needs refusing inside raw uWS, before the framework, from an in-process set of admitted places (not built: see the issue notes).',
+        (r.verifyCpuUs !== null && r.helloCpuUs !== null && r.helloCpuUs > r.verifyCpuUs / 10
+          ? 'is below what a raw uWS hello world costs per request here: no HTTP answer from Node can meet it on this machine.'
+          : 'leaves almost nothing beside uWS itself.'),
     );
     if (ck.fixedRate) {
       L.push(
