@@ -71,6 +71,9 @@ export async function verifyAdmissions(gate: string, evt: string, out: (s: strin
   out(
     `${evt}: ${s.entries} ticks, ${s.admitted} admitted, ${s.gone} left the line, numbers up to ${s.hi}, ${s.back} slots handed back; head signed at ${new Date(head.at).toISOString()}`,
   );
+  const lanes = Object.entries(s.lanes);
+  // Events with lanes: numbers count within each lane, each checked in order on its own.
+  if (lanes.length) out(`  lanes: ${lanes.map(([id, hi]) => `${id} up to ${hi}`).join(', ')}`);
   for (const p of s.problems) out(`  PROBLEM ${p}`);
   out(s.problems.length === 0 ? 'OK: the log is intact and every rule holds' : `FAILED: ${s.problems.length} problem(s)`);
   return s.problems.length === 0;
