@@ -102,3 +102,58 @@ export function windowRateError(admittedAts: readonly number[], rate: number, en
     errorPct: expected > 0 ? (Math.abs(admitted - expected) / expected) * 100 : 0,
   };
 }
+
+/** One admitting tick as the public admission log records it (admit Lua). */
+export interface LoggedTick {
+  /** The admitter's clock at the tick's start (ms): what `admitted-at` records. */
+  at: number;
+  /** The bucket's clock (Redis TIME) when the admit script ran: when the release happened. */
+  t: number;
+  /** Shoppers admitted in this tick (sum of its `adm` ranges). */
+  admitted: number;
+}
+
+/** Admitted count of a raw log entry's `adm` ranges (`[[lo, hi], ...]` of ticket numbers). */
+export function loggedTick(raw: string): LoggedTick | null {
+  const e = JSON.parse(raw) as { at?: number; t?: number; adm?: [number, number][] };
+  if (typeof e.at !== 'number' || typeof e.t !== 'number') return null;
+  const admitted = (e.adm ?? []).reduce((s, [lo, hi]) => s + (hi - lo + 1), 0);
+  return { at: e.at, t: e.t, admitted };
+}
+
+/**
+ * The admission-rate error on the bucket's own clock: the same window as windowRateError (ticks
+ * that admitted, with `at` before `endBefore`; the first tick's batch and the last tick dropped),
+ * but each tick timed by `t`, the Redis TIME at which the admit script released it, instead of
+ * the admitter's clock at the start of the tick (taken before several round trips, so on a busy
+ * event loop the two differ by up to hundreds of ms, and a window's two ends by different
+ * amounts). Also the gaps between those releases past the tick (`lateMs`): how late releases
+ * ran on the bucket's clock.
+ * @example logRateError([{at:0,t:5,admitted:50},{at:250,t:255,admitted:25},{at:500,t:505,admitted:25},{at:750,t:755,admitted:25}], 100, 1e9, 250)
+ *   // → 50 admitted over 0.5 s, error 0%
+ */
+export function logRateError(
+  ticks: readonly LoggedTick[],
+  rate: number,
+  endBefore: number,
+  tickMs: number,
+): (RateWindow & { lateMs: number[] }) | null {
+  const inWindow = ticks
+    .filter((x) => x.admitted > 0 && x.at < endBefore)
+    .sort((a, b) => a.t - b.t)
+    .slice(0, -1);
+  if (inWindow.length < 2 || rate <= 0) return null;
+  const seconds = (inWindow[inWindow.length - 1]!.t - inWindow[0]!.t) / 1000;
+  const admitted = inWindow.slice(1).reduce((s, x) => s + x.admitted, 0);
+  const expected = rate * seconds;
+  const lateMs = inWindow.slice(1).map((x, i) => Math.max(0, x.t - inWindow[i]!.t - tickMs));
+  return {
+    admitted,
+    seconds,
+    ticks: inWindow.length,
+    expected,
+    achievedRate: seconds > 0 ? admitted / seconds : 0,
+    errorPct: expected > 0 ? (Math.abs(admitted - expected) / expected) * 100 : 0,
+    lateMs,
+  };
+}

@@ -12,7 +12,7 @@ import { pollUntil, REPO_DIR, sleep, spawnModule } from '../lib/proc.ts';
 import type { Stores } from '../lib/stores.ts';
 import { startSwarm } from '../swarm/run.ts';
 import type { Admission, TickSample } from '../swarm/types.ts';
-import { countInversions, etaError, type RateWindow, releaseRate, windowRateError } from './fairness.ts';
+import { countInversions, etaError, type LoggedTick, loggedTick, logRateError, type RateWindow, releaseRate, windowRateError } from './fairness.ts';
 
 /** Token-bucket size of the bench's sale, in seconds of the release rate. */
 export const BURST_S = 2;
@@ -28,6 +28,8 @@ export interface FlashSaleOptions {
   maxSaleSeconds: number;
   /** CHECKOUT_WORKERS of the checkout API (0 = one per core). */
   checkoutWorkers: number;
+  /** The gate's GATE_TICK_MS (release lateness is measured against it). */
+  tickMs: number;
 }
 
 export interface FlashSaleResult {
@@ -44,7 +46,12 @@ export interface FlashSaleResult {
   confirmedMatches: boolean;
   /** Release rate over the rate-bound window (see `rateWindow`). */
   achievedReleaseRate: number;
+  /** Admission-rate error over the rate-bound window, each tick timed on the bucket's clock (the admission log's `t`). */
   admissionErrorPct: number;
+  /** The same window timed by the admitter's tick-start stamps (`admitted-at`), as measured before. */
+  admissionErrorAdmitterClockPct: number;
+  /** Gaps between consecutive releases past the tick, on the bucket's clock, over the window (ms). */
+  releaseLate: { p50: number; p99: number; max: number; n: number } | null;
   /** Admitted vs rate × time over the ticks where only the rate could bind; null if too short. */
   rateWindow: (RateWindow & { endReason: string; burst: number; maxActive: number; overbook: number }) | null;
   /** (n − 1) / (last − first) over every admission before the sell-out, for comparison. */
@@ -234,7 +241,20 @@ export async function runFlashSale(s: Stores, gate: GateCluster, o: FlashSaleOpt
     const endReason =
       endBefore === Number.POSITIVE_INFINITY ? 'queue empty' : endBefore === soldOutAt ? 'sold out' : 'stock budget could bind';
     const win = windowRateError(serverAdmissions, o.releaseRate, endBefore);
-    const achieved = win?.achievedRate ?? Number.NaN;
+    // The admission log: one entry per admitting tick with the bucket's clock (paged, bounded).
+    const logged: LoggedTick[] = [];
+    const logLen = Math.min(await s.redis.llen(k.log), 1_000_000);
+    for (let i = 0; i < logLen; i += 1000) {
+      for (const raw of await s.redis.lrange(k.log, i, i + 999)) {
+        const x = loggedTick(raw);
+        if (x) logged.push(x);
+      }
+    }
+    const logWin = logRateError(logged, o.releaseRate, endBefore, o.tickMs);
+    const lateSorted = [...(logWin?.lateMs ?? [])].sort((a, b) => a - b);
+    const pick = (q: number) => lateSorted[Math.min(lateSorted.length - 1, Math.floor(q * lateSorted.length))]!;
+    const releaseLate = lateSorted.length ? { p50: pick(0.5), p99: pick(0.99), max: lateSorted.at(-1)!, n: lateSorted.length } : null;
+    const achieved = logWin?.achievedRate ?? Number.NaN;
     const t0 = Math.min(...scored.map((a) => a.serverAt), startAt);
     const sortedTimes = scored.map((a) => a.serverAt).sort((a, b) => a - b);
     const step = Math.max(1, Math.floor(sortedTimes.length / 200));
@@ -256,8 +276,10 @@ export async function runFlashSale(s: Stores, gate: GateCluster, o: FlashSaleOpt
       reconcileOk: rc.ok,
       confirmedMatches: confirmed === Math.min(o.stock, buyers),
       achievedReleaseRate: round(achieved, 1),
-      admissionErrorPct: win ? round(win.errorPct, 2) : Number.NaN,
-      rateWindow: win ? { ...win, seconds: round(win.seconds, 3), expected: round(win.expected, 1), achievedRate: round(win.achievedRate, 1), errorPct: round(win.errorPct, 3), endReason, burst, maxActive, overbook } : null,
+      admissionErrorPct: logWin ? round(logWin.errorPct, 2) : Number.NaN,
+      admissionErrorAdmitterClockPct: win ? round(win.errorPct, 2) : Number.NaN,
+      releaseLate,
+      rateWindow: logWin ? { admitted: logWin.admitted, ticks: logWin.ticks, seconds: round(logWin.seconds, 3), expected: round(logWin.expected, 1), achievedRate: round(logWin.achievedRate, 1), errorPct: round(logWin.errorPct, 3), endReason, burst, maxActive, overbook } : win ? { ...win, seconds: round(win.seconds, 3), expected: round(win.expected, 1), achievedRate: round(win.achievedRate, 1), errorPct: round(win.errorPct, 3), endReason, burst, maxActive, overbook } : null,
       spanReleaseRate: round(spanRate, 1),
       fifoInversions: countInversions(scored.map((a) => ({ score: a.score!, admittedAt: a.serverAt }))),
       eta: (() => {

@@ -52,13 +52,17 @@ export interface Headline {
   orderRedisCpuUs: number | null;
   /** Order worker process per order persisted. */
   orderWorkerCpuUs: number | null;
+  /** The worker's PostgreSQL backends per order persisted, and the worker's batch size in that drain. */
+  orderPgCpuUs?: number | null;
+  orderBatchSize?: number | null;
   baselineCheckoutCpuUs: number | null;
   baselineRejectCpuUs: number | null;
   /** Raw uWS hello world per request: the floor of any HTTP answer on this machine. */
   helloCpuUs: number | null;
   /** hyper-express (the checkout's framework) answering a POST with a prebuilt 401, per request. */
   frameworkRefuseCpuUs: number | null;
-  /** Admitter tick lateness during the flash sale (state-frame gaps past the tick), p99 and max, ms. */
+  /** Admitter tick lateness during the flash sale: gaps between releases past the tick on the bucket's clock (admission log), p50, p99 and max, ms. */
+  tickLateP50Ms: number | null;
   tickLateP99Ms: number | null;
   tickLateMaxMs: number | null;
   // What a shopper costs the gate (issue 11), over the phase that does the work.
