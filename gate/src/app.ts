@@ -176,7 +176,8 @@ export async function startGate(config: GateConfig, opts: StartOptions = {}): Pr
       if (t.admitted.length) metrics.admitted.inc({ event: evt }, t.admitted.length);
     },
   });
-  if (opts.admitter !== false) admitter.start();
+  // GATE_ADMITTER=none: a socket worker beside a dedicated admitter process (gate/src/main.ts).
+  if (opts.admitter !== false && config.admitter !== 'none') admitter.start();
 
   const timers = [
     setInterval(

@@ -59,8 +59,9 @@ export async function spawnGate(
   });
   await until(
     () => (out.match(/gate worker listening/g)?.length ?? 0) >= workers,
-    // Generous: on a loaded 2-core machine tsx start-up of several workers takes tens of seconds.
-    60_000,
+    // Generous: on a loaded 2-core machine tsx start-up of several workers takes tens of seconds
+    // (over a minute at load average 34).
+    150_000,
     `${workers} workers listening`,
   );
   return {

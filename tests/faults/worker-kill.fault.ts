@@ -50,8 +50,7 @@ it('persists every accepted order once after the worker is killed mid-batch and 
   // worker takes over (XCLAIM) once they have been idle WORKER_LOCK_MS.
   // The kill waits for a moment when a batch is in progress (a payment takes 100 ms each batch).
   const pending = async () => Number(((await s.redis.xpending(sale.k.orders, ORDER_GROUP)) as [number])[0]);
-  let activeAtKill = 0;
-  await until(async () => (activeAtKill = await pending()) > 0, 60_000, 'a batch in progress');
+  const activeAtKill = await until(pending, 60_000, 'a batch in progress'); // the first count above 0
   await workers[0]!.kill('SIGKILL');
   const writtenAtKill = await written();
   expect(activeAtKill).toBeGreaterThan(0); // batches were in flight when it died

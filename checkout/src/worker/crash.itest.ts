@@ -60,9 +60,9 @@ it('loses and duplicates nothing when the worker is killed mid-batch', { timeout
   const first = spawnWorker();
   await until(async () => (await written()) >= 30, 'first batches written', 90_000, 20);
   // Entries the worker has read and not acknowledged (its batches in progress).
-  let activeAtKill = 0;
-  await until(
-    async () => (activeAtKill = Number(((await sale.r.redis.xpending(sale.k.orders, ORDER_GROUP)) as [number])[0])) > 0,
+  // 0 reads as "not yet": until returns the first count above 0.
+  const activeAtKill = await until(
+    async () => Number(((await sale.r.redis.xpending(sale.k.orders, ORDER_GROUP)) as [number])[0]),
     'a batch in progress',
     30_000,
     5,

@@ -30,6 +30,8 @@ export interface FlashSaleOptions {
   checkoutWorkers: number;
   /** The gate's GATE_TICK_MS (release lateness is measured against it). */
   tickMs: number;
+  /** The gate's GATE_ADMITTER (for the report). */
+  gateAdmitter?: 'every' | 'dedicated';
 }
 
 export interface FlashSaleResult {

@@ -35,8 +35,13 @@ async function healthy(port: number): Promise<boolean> {
   }
 }
 
-export async function startGateCluster(s: Stores, o: { workers: number; tickMs: number }): Promise<GateCluster> {
+/** `admitter`: GATE_ADMITTER ('dedicated': one more process runs only the admitter). */
+export async function startGateCluster(
+  s: Stores,
+  o: { workers: number; tickMs: number; admitter?: 'every' | 'dedicated' },
+): Promise<GateCluster> {
   const port = await freePort();
+  const expected = o.workers + (o.admitter === 'dedicated' ? 1 : 0);
   const main = spawnModule(`${REPO_DIR}gate/src/main.ts`, [], {
     env: {
       ...s.env,
@@ -52,16 +57,17 @@ export async function startGateCluster(s: Stores, o: { workers: number; tickMs: 
       GATE_MAX_SOCKETS_PER_IP: '1000000',
       GATE_SERVE_PAGE: 'false',
       GATE_DEV_ORIGINS: BENCH_ORIGIN,
+      GATE_ADMITTER: o.admitter ?? 'every',
     },
   });
   try {
     // Generous: on a loaded 2-core machine tsx start-up of several workers takes a while.
     await pollUntil(async () => {
       if (main.exited() !== null) throw new Error(`gate exited (${main.exited()}): ${main.stderr()}`);
-      return childPids(main.pid).length >= o.workers && (await healthy(port));
+      return childPids(main.pid).length >= expected && (await healthy(port));
     }, 180_000, 250).catch(
       (err: Error) => {
-        throw new Error(`gate on port ${port} not ready (${childPids(main.pid).length}/${o.workers} workers): ${err.message}`);
+        throw new Error(`gate on port ${port} not ready (${childPids(main.pid).length}/${expected} workers): ${err.message}`);
       },
     );
     // Every worker must be listening before the swarm starts (they share the port).

@@ -220,7 +220,8 @@ export function markdown(r: BenchResult, charts: string[]): string {
     const s = d.flashSale;
     L.push('## Flash sale, end to end', '');
     L.push(
-      `${f(s.options.shoppers)} shoppers joined the pre-queue (${f(s.joinsPerSecond)}/s), stock ${f(s.options.stock)}, release ${f(s.options.releaseRate)}/s, buy probability ${s.options.buyProbability}. ` +
+      `${f(s.options.shoppers)} shoppers joined the pre-queue (${f(s.joinsPerSecond)}/s), stock ${f(s.options.stock)}, release ${f(s.options.releaseRate)}/s, buy probability ${s.options.buyProbability}` +
+        `${s.options.gateAdmitter === 'dedicated' ? '; the gate ran its admitter in a process of its own (GATE_ADMITTER=dedicated)' : ''}. ` +
         `Admitted ${f(s.admitted)}, buyers ${f(s.buyers)}, accepted ${f(s.accepted)}, refused ${JSON.stringify(s.refused)}. PostgreSQL: ${f(s.confirmed)} confirmed ` +
         `(min(stock, buyers) = ${f(Math.min(s.options.stock, s.buyers))}: ${s.confirmedMatches ? 'matches' : '**does not match**'}), oversold ${s.oversold}, reconcile ${s.reconcileOk ? 'passes' : '**fails**'}. ` +
         (s.rateWindow

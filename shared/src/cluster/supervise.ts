@@ -24,6 +24,8 @@ export interface SuperviseOptions {
   log: Logger;
   /** Logged with the start line (e.g. the port). */
   details?: Record<string, unknown>;
+  /** The environment of the worker in `slot` (0..count-1), when it differs from `env`. */
+  envOf?: (slot: number) => NodeJS.ProcessEnv;
 }
 
 export function superviseWorkers(o: SuperviseOptions): void {
@@ -37,7 +39,7 @@ export function superviseWorkers(o: SuperviseOptions): void {
   const spawnWorker = (slot: number): void => {
     // TypeScript sources (development) need the loader; the build (npm run build) is plain JS.
     const execArgv = o.entry.endsWith('.ts') ? ['--import', 'tsx'] : [];
-    const child = fork(o.entry, [], { execArgv, env: o.env, stdio: 'inherit' });
+    const child = fork(o.entry, [], { execArgv, env: o.envOf?.(slot) ?? o.env, stdio: 'inherit' });
     workers.set(child, slot);
     child.on('message', (m: { type?: string; port?: number }) => {
       if (metrics.handle(child, m)) return;

@@ -62,6 +62,12 @@ export const gateSchema = {
     min: 1,
     max: 10_000_000,
   }),
+  admitter: oneOf(
+    'GATE_ADMITTER',
+    'every',
+    'Which gate processes run the admitter: every worker process is a candidate (every), or the supervisor runs one more process for it alone, so socket work never delays its ticks (dedicated; that process listens on 127.0.0.1 only); none: this process runs no admitter',
+    ['every', 'dedicated', 'none'] as const,
+  ),
   leaderTtlMs: int('GATE_LEADER_TTL_MS', 2000, 'Admitter lease; a dead admitter is replaced after this', {
     min: 500,
     max: 10_000,
