@@ -9,7 +9,8 @@
 // seedHash, the member count == total and SHA-256 of the list == digest. Output: the members in
 // admission order (ticket number 1 first), one per line; `--summary` prints one line
 // `ok <members> <digest>` instead, and `--place <placeId>` only that place's number (after the
-// summary line when both are given).
+// summary line when both are given; `<lane> <number>` for an event with lanes, whose list comes
+// lane by lane with each lane's run shuffled on its own).
 import { readFile } from 'node:fs/promises';
 import { PREQUEUE_PAGE_MAX, type PrequeuePage, prequeueDigest, seedHash, shuffleOrder } from '@sluice/shared';
 
@@ -21,12 +22,14 @@ export interface PublishedPrequeue {
   total?: number;
   /** SHA-256 of the list (each member + "\n"), when published. */
   digest?: string | null;
+  /** Events with lanes: the list is lane by lane, `n` members each; each run is shuffled on its own. */
+  lanes?: { id: string; n: number }[];
 }
 
 /** The shuffled order, or an error message when the seed, count or digest do not match. */
 export function verifyShuffle(
   p: PublishedPrequeue,
-): { ok: true; order: string[] } | { ok: false; error: string } {
+): { ok: true; order: string[]; lanes?: { id: string; n: number }[] } | { ok: false; error: string } {
   if (!p.seed) return { ok: false, error: 'the seed has not been revealed yet (before the start)' };
   if (!p.seedHash || seedHash(p.seed) !== p.seedHash) {
     return { ok: false, error: 'SHA-256 of the revealed seed does not match the published seed hash' };
@@ -35,7 +38,28 @@ export function verifyShuffle(
     return { ok: false, error: `got ${p.members.length} members, the frozen pre-queue has ${p.total}` };
   if (p.digest && prequeueDigest(p.members) !== p.digest)
     return { ok: false, error: 'the member list does not match the published digest' };
-  return { ok: true, order: shuffleOrder(p.members, p.seed) };
+  if (!p.lanes) return { ok: true, order: shuffleOrder(p.members, p.seed) };
+  if (p.lanes.reduce((a, l) => a + l.n, 0) !== p.members.length)
+    return { ok: false, error: 'the lane counts do not add up to the member list' };
+  // Lane by lane: lane L's members get L's numbers 1..n in the order of their own shuffle.
+  const order: string[] = [];
+  let at = 0;
+  for (const l of p.lanes) {
+    for (const m of shuffleOrder(p.members.slice(at, at + l.n), p.seed)) order.push(m);
+    at += l.n;
+  }
+  return { ok: true, order, lanes: p.lanes };
+}
+
+/** The lane and number of position `i` (0-based) of a laned order, or the plain number. */
+export function numberAt(i: number, lanes: { id: string; n: number }[] | undefined): string {
+  if (!lanes) return String(i + 1);
+  let at = 0;
+  for (const l of lanes) {
+    if (i < at + l.n) return `${l.id} ${i - at + 1}`;
+    at += l.n;
+  }
+  return String(i + 1);
 }
 
 /** Read every page of a published pre-queue (bounded pages, one after the other). */
@@ -59,7 +83,7 @@ export async function fetchPrequeue(url: string): Promise<PublishedPrequeue> {
     offset = page.next;
   }
   if (!first) throw new Error('no page');
-  return { seedHash: first.seedHash, seed: first.seed, members, total: first.total, digest: first.digest };
+  return { seedHash: first.seedHash, seed: first.seed, members, total: first.total, digest: first.digest, ...(first.lanes ? { lanes: first.lanes } : {}) };
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -86,7 +110,7 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write('verify-shuffle: no such place in the pre-queue\n');
       return 1;
     }
-    process.stdout.write(`${n + 1}\n`);
+    process.stdout.write(`${numberAt(n, r.lanes)}\n`);
     return 0;
   }
   if (summary) return 0;

@@ -80,12 +80,12 @@ export class PrequeueCache {
     const res =
       (await this.redis
         .pipeline()
-        .hmget(k.event, 'state', 'seed', 'opening', 'prequeueN', 'prequeueDigest')
+        .hmget(k.event, 'state', 'seed', 'opening', 'prequeueN', 'prequeueDigest', 'prequeueLanes')
         .zcard(k.prequeue)
         .zrange(k.prequeue, q.offset, q.offset + q.limit - 1)
         .exec()) ?? [];
     for (const [err] of res) if (err) throw err;
-    const [state, seed, opening, frozenN, digest] = res[0]![1] as (string | null)[];
+    const [state, seed, opening, frozenN, digest, laneRuns] = res[0]![1] as (string | null)[];
     const early = state === 'prequeue' || state === 'scheduled';
     const total = frozenN !== null ? Number(frozenN) : (res[1]![1] as number);
     const members = (res[2]![1] as string[]).slice(0, Math.max(0, total - q.offset));
@@ -101,6 +101,9 @@ export class PrequeueCache {
       offset: q.offset,
       members,
       next: end < total && members.length > 0 ? end : null,
+      ...(laneRuns && !early
+        ? { lanes: laneRuns.split(',').map((n, i) => ({ id: rec.config.lanes?.[i]?.id ?? String(i), n: Number(n) })) }
+        : {}),
     };
     // Only a page that can no longer change is kept until the state changes: after the start,
     // with the digest recorded (an event opened before digests existed is re-read every 5 s).

@@ -16,6 +16,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fakeClock, makeEvent, quietLog } from '../../test/helpers.ts';
 import { Admitter } from '../admission/admitter.ts';
 import { joinQueue } from '../queue/join.ts';
+import { numberAt, verifyShuffle } from '../../scripts/verify-shuffle.ts';
 
 let fx: RedisFixture;
 beforeEach(async () => {
@@ -163,6 +164,13 @@ describe('lanes', () => {
     const seed = (await fx.redis.hget(k.event, 'seed'))!;
     // Admitted in lane order, each lane in its own seeded shuffle.
     expect(t.admitted).toEqual([...shuffleOrder(members, seed), ...shuffleOrder(pub, seed)]);
+    // And an outsider recomputes it from the published list (lane by lane) and lane counts.
+    expect(await fx.redis.hget(k.event, 'prequeueLanes')).toBe('40,40');
+    const published = await fx.redis.zrange(k.prequeue, 0, -1);
+    const lanesPub = [{ id: 'members', n: 40 }, { id: 'public', n: 40 }];
+    const v = verifyShuffle({ seedHash: ev.seedHash, seed, members: published, lanes: lanesPub });
+    expect(v.ok && v.order).toEqual(t.admitted);
+    expect(numberAt(t.admitted.indexOf(pub[0]!), lanesPub)).toBe(`public ${shuffleOrder(pub, seed).indexOf(pub[0]!) + 1}`);
     // Admitted order per lane = the lane's own shuffle; numbers 1..40 in each lane.
     const at = await fx.redis.hgetall(k.admittedAt);
     expect(Object.keys(at).length).toBe(80);

@@ -8,6 +8,7 @@
 --       member list as published (hex), 5.. place ids in shuffled order (at most a few thousand)
 -- With lanes (open-begin recorded `lanes`, n:L, b:L) the shuffled order is lane 0's members,
 -- then lane 1's, ...: position p of lane L's run gets score L * 2^40 + b:L + (p - start of the run).
+-- The last chunk also records each lane's count in the event field `prequeueLanes` ('n0,n1,...').
 -- Returns: {2, done} more to write; {3, version} the event is open; {-1} not the leader;
 --   {0} the event is no longer waiting to open; {-12, done} offset or members do not match the
 --   recorded progress / frozen pre-queue (the caller resumes from `done` or recomputes).
@@ -25,13 +26,15 @@ for i = 5, #ARGV do
   if not redis.call('ZSCORE', KEYS[4], ARGV[i]) then return {-12, done} end
 end
 local L = tonumber(redis.call('HGET', KEYS[6], 'lanes') or '0')
+local laneCounts = {}
 if L > 0 then
   local SPAN = 1099511627776
   local starts, bases, lane, cum = {}, {}, 0, 0
   for j = 0, L - 1 do
     starts[j] = cum
     bases[j] = tonumber(redis.call('HGET', KEYS[6], 'b:' .. j))
-    cum = cum + tonumber(redis.call('HGET', KEYS[6], 'n:' .. j))
+    laneCounts[j + 1] = tonumber(redis.call('HGET', KEYS[6], 'n:' .. j))
+    cum = cum + laneCounts[j + 1]
   end
   starts[L] = cum
   for i = 5, #ARGV do
@@ -51,6 +54,8 @@ if done < n then
 end
 local seed = redis.call('GET', KEYS[7]) or ''
 redis.call('HSET', KEYS[1], 'state', 'open', 'seed', seed, 'prequeueN', n, 'prequeueDigest', ARGV[4])
+-- With lanes: the size of each lane's run in the published list (verify-shuffle shuffles each).
+if L > 0 then redis.call('HSET', KEYS[1], 'prequeueLanes', table.concat(laneCounts, ',')) end
 redis.call('HDEL', KEYS[1], 'opening')
 redis.call('DEL', KEYS[6])
 return {3, redis.call('HINCRBY', KEYS[1], 'version', 1)}

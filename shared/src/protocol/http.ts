@@ -82,4 +82,9 @@ export interface PrequeuePage {
   members: string[];
   /** Offset of the next page, or null after the last. */
   next: number | null;
+  /**
+   * Events with lanes, once open: the list is lane by lane (each lane's members in join order),
+   * `n` members per lane in this order; each lane's run is shuffled on its own (verify-shuffle).
+   */
+  lanes?: { id: string; n: number }[];
 }
