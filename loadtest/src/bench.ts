@@ -136,6 +136,7 @@ export async function runBench(
       const h = await measureHold({ impl: 'uws', total: p.held, ratePerS: p.arrivalRate, echoSockets: p.echoSockets, echoSeconds: p.echoSeconds, settleMaxMs: p.settleMaxMs, publish });
       r.details.uwsHold = h;
       r.frameFloorCpuUs = h.publish?.cpuUsPerFrame ?? null;
+      r.joinFloorCpuUs = h.joinCpuUs;
       r.baselineUwsBytesPerConnection = h.bytesPerConnection;
       r.uwsEchoPerSecond = h.echo?.msgsPerSecond ?? null;
     });

@@ -18,6 +18,8 @@ export interface HoldResult {
   memory: TwoStepHold;
   joinsPerSecond: number;
   joinP99Ms: number;
+  /** CPU of the server processes per join over the join windows (accept, upgrade, one welcome): the floor of a join. */
+  joinCpuUs: number | null;
   echo?: { sockets: number; seconds: number; msgsPerSecond: number; rttP50Ms: number; rttP99Ms: number };
   /** uWS only: raw `publish` of a state-sized frame to every held socket, CPU per frame delivered. */
   publish?: { frames: number; sockets: number; cpuUsPerFrame: number | null; frameBytes: number };
@@ -49,8 +51,15 @@ export async function measureHold(o: {
   const processes = Math.max(1, Math.ceil(o.total / MAX_SOCKETS_PER_WORKER));
   const { servers, ports } = await startServers(o.impl, processes);
   try {
+    const cpu = () => servers.reduce((sum, c) => sum + cpuSeconds(c.pid), 0);
+    let joinCpu = 0;
+    let mark = 0;
     const held = await holdInTwoSteps(
       {
+        onJoinWindow: (edge) => {
+          if (edge === 'end') joinCpu += cpu() - mark;
+          mark = cpu();
+        },
         targets: ports.map((port) => ({ host: '127.0.0.1', port, path: '/ws' })),
         total: o.total,
         ratePerS: o.ratePerS,
@@ -108,6 +117,7 @@ export async function measureHold(o: {
       memory: m,
       joinsPerSecond: rep.joinsPerSecond,
       joinP99Ms: rep.join.p99,
+      joinCpuUs: usPerOp(joinCpu, rep.joined),
       errors: rep.errors,
       ...(publish ? { publish } : {}),
     };

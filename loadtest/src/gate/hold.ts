@@ -25,8 +25,15 @@ export interface GateHoldResult {
   memory: TwoStepHold;
   holdSeconds: number;
   swarm: SwarmResult;
-  /** Over the two join windows only: CPU of every gate worker and of Redis per join (µs). */
+  /**
+   * Over the two join windows only: CPU of every gate worker and of Redis per join (µs). The gate
+   * figure leaves out the state frames its ticks sent meanwhile to the sockets already held
+   * (frames received in the windows × `frameGateCpuUs`); `joinGateCpuUsWithFrames` keeps them.
+   */
   joinGateCpuUs: number | null;
+  joinGateCpuUsWithFrames: number | null;
+  /** State frames the held sockets received during the join windows. */
+  framesDuringJoins: number;
   joinRedisCpuUs: number | null;
   /** Kernel accept-queue overflows (TcpExt ListenOverflows) during the join windows, machine-wide. */
   listenOverflows: number | null;
@@ -64,8 +71,11 @@ export async function runGateHold(
   const gateCpu = () => gate.workerPids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
   const acc = { gate: 0, redis: 0, overflows: 0, overflowsKnown: true };
   let mark = { gate: 0, redis: 0, overflows: 0 as number | null };
+  const windows: [number, number][] = [];
   const onJoinWindow = async (edge: 'start' | 'end') => {
     const now = { gate: gateCpu(), redis: await redisCpuSeconds(s.redis), overflows: listenOverflows() };
+    if (edge === 'start') windows.push([Date.now(), Number.POSITIVE_INFINITY]);
+    else windows.at(-1)![1] = Date.now();
     if (edge === 'end') {
       acc.gate += now.gate - mark.gate;
       acc.redis += now.redis - mark.redis;
@@ -96,6 +106,11 @@ export async function runGateHold(
     const rep = await held.report();
     const holding = rep.joined - rep.closedByServer;
     const framesDelivered = ticks * holding;
+    const frameGateCpuUs = usPerOp(frameCpu, framesDelivered);
+    // Frames stamped (`now`, the admitter's clock) inside a join window, as the swarm received them.
+    const framesDuringJoins = rep.ticks
+      .filter((t) => windows.some(([a, b]) => t.now >= a && t.now <= b))
+      .reduce((sum, t) => sum + t.n, 0);
     const m = held.memory;
     return {
       requested: o.total,
@@ -109,10 +124,12 @@ export async function runGateHold(
       memory: m,
       holdSeconds: round(o.holdSeconds),
       swarm: rep,
-      joinGateCpuUs: usPerOp(acc.gate, rep.joined),
+      joinGateCpuUs: usPerOp(acc.gate - (framesDuringJoins * (frameGateCpuUs ?? 0)) / 1e6, rep.joined),
+      joinGateCpuUsWithFrames: usPerOp(acc.gate, rep.joined),
+      framesDuringJoins,
       joinRedisCpuUs: usPerOp(acc.redis, rep.joined),
       listenOverflows: acc.overflowsKnown ? acc.overflows : null,
-      frameGateCpuUs: usPerOp(frameCpu, framesDelivered),
+      frameGateCpuUs,
       framesDelivered,
       joinWindowS: rep.joinWindowS,
       joins: rep.joined,

@@ -66,9 +66,14 @@ export interface Headline {
   tickLateP99Ms: number | null;
   tickLateMaxMs: number | null;
   // What a shopper costs the gate (issue 11), over the phase that does the work.
-  /** Gate worker CPU per join over the join windows (µs), and Redis CPU per join. */
+  /**
+   * Gate worker CPU per join over the join windows (µs; the state frames the ticks sent meanwhile
+   * to the sockets already held are left out, see gate/hold.ts), and Redis CPU per join.
+   */
   joinGateCpuUs: number | null;
   joinRedisCpuUs: number | null;
+  /** The floor of a join: raw uWS CPU per join (accept, upgrade, read the join, one welcome), same swarm. */
+  joinFloorCpuUs?: number | null;
   /** Gate CPU per state frame delivered while 'held' sockets wait, and the floor: a raw uWS publish of a frame of the same size to as many sockets. */
   frameGateCpuUs: number | null;
   frameFloorCpuUs: number | null;
