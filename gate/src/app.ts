@@ -59,7 +59,9 @@ export async function startGate(config: GateConfig, opts: StartOptions = {}): Pr
   await checkServedPage(config.servePage);
   const now = opts.now ?? Date.now;
   const log = opts.log ?? createLogger('gate', config.logLevel);
-  const redis = createRedis(config);
+  // Auto-pipelining: the commands of one event-loop turn (a surge's joins, ticks, presence) go
+  // to Redis in one write, and Redis reads them in one read (docs/ARCHITECTURE.md, "Cost of a join").
+  const redis = createRedis(config, { enableAutoPipelining: true });
   const sub = createSubscriber(config);
   const channels = new EventChannels(sub, config.prefix);
   const sockets = new SocketRegistry();

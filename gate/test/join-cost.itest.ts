@@ -19,11 +19,14 @@ beforeEach(async () => {
   // Every join of this test comes from one address: a cap far above what it joins.
   gate = await testGate(fx.prefix, { GATE_MAX_PLACES_PER_IP: '1000', GATE_JOIN_RATE_PER_IP: '1000' });
   sent = [];
-  const redis = gate.ctx.redis as unknown as { sendCommand: (c: { name: string; args: unknown[] }) => unknown };
+  const redis = gate.ctx.redis as unknown as {
+    sendCommand: (c: { name: string; args: unknown[] }, ...rest: unknown[]) => unknown;
+  };
   const orig = redis.sendCommand.bind(redis);
-  redis.sendCommand = (c) => {
+  // Every argument passed on: a pipeline (auto-pipelining) hands its own stream as the second.
+  redis.sendCommand = (c, ...rest) => {
     sent.push({ name: String(c.name).toLowerCase(), args: c.args.map(String) });
-    return orig(c);
+    return orig(c, ...rest);
   };
 });
 afterEach(async () => {
@@ -88,4 +91,27 @@ it('a join is one script call, and the Redis commands it runs do not grow with t
   } finally {
     monitor.kill();
   }
+});
+
+it('joins that arrive together share the writes to Redis (auto-pipelining)', async () => {
+  const evt = (await makeEvent(fx.redis, fx.prefix, { queueAll: true })).config.id;
+  await until(() => gate.ctx.events.get(evt)?.state === 'open', 5000, 'event open');
+  const clients = await Promise.all(Array.from({ length: 40 }, () => connect(gate.ws(evt))));
+  open.push(...clients);
+  // Every write the gate's command connection makes to its socket.
+  const stream = (gate.ctx.redis as unknown as { stream: { write: (...a: unknown[]) => boolean } }).stream;
+  const write = stream.write.bind(stream);
+  let writes = 0;
+  stream.write = (...a: unknown[]) => {
+    writes++;
+    return write(...a);
+  };
+  try {
+    for (const [i, c] of clients.entries()) c.send({ t: 'join', cid: `batch-shopper-${String(i).padStart(4, '0')}` });
+    await Promise.all(clients.map((c) => c.next('welcome', 10_000)));
+  } finally {
+    stream.write = write;
+  }
+  // Before: one write per join script call (40 or more).
+  expect(writes).toBeLessThan(20);
 });

@@ -19,12 +19,15 @@ beforeEach(async () => {
   gate = await testGate(fx.prefix, { GATE_PUBLIC_RATE_PER_IP: '50' });
   sent = [];
   const redis = gate.ctx.redis as unknown as {
-    sendCommand: (c: { name: string; args: unknown[] }) => unknown;
+    sendCommand: (c: { name: string; args: unknown[] }, ...rest: unknown[]) => unknown;
   };
   const orig = redis.sendCommand.bind(redis);
-  redis.sendCommand = (c) => {
+  // Every command the gate sends passes here, auto-pipelined ones too (the pipeline calls
+  // sendCommand per command with its own stream as the second argument, which must be passed on:
+  // dropping it wrote each command on its own and left the pipeline waiting).
+  redis.sendCommand = (c, ...rest) => {
     sent.push({ name: String(c.name).toLowerCase(), args: c.args.map(String) });
-    return orig(c);
+    return orig(c, ...rest);
   };
 });
 afterEach(async () => {

@@ -88,7 +88,7 @@ export function createRedis(target: string | RedisEndpoint, opts: ClientOptions 
 
 function newCluster(url: string, nodes: readonly string[], o: RedisOptions, sharded: boolean): Cluster {
   const u = new URL(url);
-  const { enableOfflineQueue, retryStrategy, lazyConnect, ...nodeOpts } = o;
+  const { enableOfflineQueue, retryStrategy, lazyConnect, enableAutoPipelining, ...nodeOpts } = o;
   const startup = nodes.map((n) => {
     const i = n.lastIndexOf(':');
     return { host: n.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(n.slice(i + 1)) };
@@ -120,6 +120,8 @@ function newCluster(url: string, nodes: readonly string[], o: RedisOptions, shar
     maxRedirections: 64,
     clusterRetryStrategy: (times) => (retryStrategy ? (retryStrategy(times) ?? null) : Math.min(100 + times * 50, 1000)),
     shardedSubscribers: sharded,
+    // Per node set of the first key's slot: each auto-pipeline stays on one node.
+    enableAutoPipelining: enableAutoPipelining ?? false,
   });
 }
 
