@@ -52,14 +52,14 @@ if guarded then
   cap = tonumber(ARGV[10])
   if not window or window < 1 or not limit or not cap then return reply(-11) end
   start = now - (now % window)
-  local w = redis.call('HMGET', KEYS[9], 'w', 'n')
+  local w = redis.call('HMGET', KEYS[9], 'w', 'n', 'pn')
   if tonumber(w[1] or '-1') ~= start then
     if tonumber(w[1] or '-1') == start - window then pn = tonumber(w[2] or '0') end
     redis.call('DEL', KEYS[9])
     redis.call('HSET', KEYS[9], 'w', start, 'pn', pn)
     redis.call('PEXPIREAT', KEYS[9], start + 2 * window)
   else
-    pn = tonumber(redis.call('HGET', KEYS[9], 'pn') or '0')
+    pn = tonumber(w[3] or '0')
   end
   n = redis.call('HINCRBY', KEYS[9], 'n', 1)
   if redis.call('HINCRBY', KEYS[9], 'a:' .. ARGV[5], 1) > limit then return reply(-30) end
