@@ -8,6 +8,7 @@ import { type RedisFixture, redisFixture } from '@sluice/shared/testing/index.ts
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { Admitter } from '../src/admission/admitter.ts';
 import { joinQueue } from '../src/queue/join.ts';
+import { Presence } from '../src/queue/presence.ts';
 import { type Client, connect } from './client.ts';
 import { testGate } from './gate.ts';
 import { fakeClock, makeEvent, quietLog, until } from './helpers.ts';
@@ -80,6 +81,31 @@ it('marks the places of a gate process killed with -9 absent within seconds, dro
   expect((await fx.redis.zmscore(k.absent, ...survivorPlaces)).every((s) => s === null)).toBe(true);
   for (const x of clients) x.c.close();
 }, 90_000);
+
+it('leaves a place alone that reconnected to a live gate before or after the dead one is reaped', async () => {
+  const ev = await makeEvent(fx.redis, fx.prefix, { queueAll: true });
+  const evt = ev.config.id;
+  const k = eventKeys(fx.prefix, evt);
+  const now = Date.now();
+  // Gate "dead" held three places and stopped beating 10 s ago; gate "live" beats now.
+  await fx.redis.zadd(k.presence, now - 10_000, 'dead', now, 'live');
+  await fx.redis.sadd(heldKey(fx.prefix, evt, 'dead'), 'p-gone', 'p-back', 'p-late');
+  // p-back's shopper reconnected to the live gate before the reap (its join un-marked it and the
+  // live gate recorded it); p-gone never came back.
+  await fx.redis.sadd(heldKey(fx.prefix, evt, 'live'), 'p-back');
+  const keys = [k.presence, heldKey(fx.prefix, evt, 'dead'), k.absent, k.admittedAt];
+  expect(await runScript(fx.redis, 'reap', keys, ['dead', now - 3000, 100])).toEqual([2, 0]);
+  expect(await fx.redis.zscore(k.absent, 'p-gone')).toBe(String(now - 10_000));
+  expect(await fx.redis.zscore(k.absent, 'p-back')).toBeNull();
+  // p-late's shopper reconnected to the live gate just before the reap, which ran before that gate
+  // wrote its held set: the gate's next write of what it holds un-marks the place.
+  expect(await fx.redis.zscore(k.absent, 'p-late')).not.toBeNull();
+  const live = new Presence(fx.redis, fx.prefix, 'live');
+  live.held(evt, 'p-late');
+  await live.flush(Date.now(), [evt]);
+  expect(await fx.redis.zscore(k.absent, 'p-late')).toBeNull();
+  expect(await fx.redis.zscore(k.absent, 'p-gone')).not.toBeNull();
+});
 
 it('frees the slot of a place admitted while away if nobody collects the ticket within grace', async () => {
   const clock = fakeClock();

@@ -54,7 +54,12 @@ export class Presence {
         const tx = this.redis.multi();
         const add = [...(adds.get(evt) ?? [])];
         const rem = [...(removes.get(evt) ?? [])];
-        for (let i = 0; i < add.length; i += CHUNK) tx.sadd(held, ...add.slice(i, i + CHUNK));
+        // A place this process now holds is present: if the reaper marked it absent between its
+        // join (which un-marked it) and this write, for a dead gate that held it before, un-mark it.
+        for (let i = 0; i < add.length; i += CHUNK) {
+          tx.sadd(held, ...add.slice(i, i + CHUNK));
+          tx.zrem(k.absent, ...add.slice(i, i + CHUNK));
+        }
         for (let i = 0; i < rem.length; i += CHUNK) tx.srem(held, ...rem.slice(i, i + CHUNK));
         tx.zadd(k.presence, now, this.gate);
         const wasKnown = this.touched.has(evt);
