@@ -92,7 +92,7 @@ export function readConfig(
   const cookieEndpoint = httpUrl(pick('cookieEndpoint'));
   if (mode === 'cookie' && !cookieEndpoint) return { ok: false, problem: 'cookieEndpoint' };
   const lang = pick('lang');
-  const laneRaw = q.get('lane');
+  const laneRaw = q.get(QueueParams.lane);
   const frag = new URLSearchParams(hash.replace(/^#/, ''));
   const code = frag.get('code');
   const invite = frag.get('invite');

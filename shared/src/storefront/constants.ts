@@ -25,6 +25,8 @@ export const QueueParams = {
    * tickets: the queue page joins with it, so the ticket works only where that key lives.
    */
   key: 'key',
+  /** Events with lanes: the lane to join (its code or invite travels in the fragment, `#code=` / `#invite=`). */
+  lane: 'lane',
 } as const;
 
 /**
