@@ -15,7 +15,7 @@ import { type RedisFixture, redisFixture } from '@sluice/shared/testing/index.ts
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fakeClock, makeEvent, quietLog } from '../../test/helpers.ts';
 import { Admitter } from '../admission/admitter.ts';
-import { joinQueue } from '../queue/join.ts';
+import { exactRank, joinQueue } from '../queue/join.ts';
 import { numberAt, verifyShuffle } from '../../scripts/verify-shuffle.ts';
 
 let fx: RedisFixture;
@@ -82,6 +82,9 @@ describe('lanes', () => {
     const a = admitter(clock, evt);
     await a.tickEvent(evt); // scheduled → open
     const [members, pub] = await joinBoth(evt, 300, clock.now());
+    // The exact rank counts the shopper's own lane in shares mode (all earlier lanes in strict).
+    expect(await exactRank(fx.redis, fx.prefix, evt, pub[9]!, 1)).toBe(9);
+    expect(await exactRank(fx.redis, fx.prefix, evt, pub[9]!)).toBe(309);
     const order: string[] = [];
     for (let i = 0; i < 20; i++) {
       clock.advance(250);

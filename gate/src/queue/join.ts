@@ -6,6 +6,7 @@ import {
   joinKeys,
   LuaCode,
   pipeScript,
+  LANE_SPAN,
   runScript,
   type Phase,
   type Redis,
@@ -195,9 +196,13 @@ export async function exactRank(
   prefix: string,
   evt: string,
   placeId: string,
+  /** Events with lanes in shares mode: the place's lane; only its own lane is ahead of it. */
+  lane?: number,
 ): Promise<number | null> {
-  const r = await redis.zrank(eventKeys(prefix, evt).queue, placeId);
-  return r === null ? null : r;
+  const queue = eventKeys(prefix, evt).queue;
+  if (lane === undefined) return redis.zrank(queue, placeId);
+  const score = await redis.zscore(queue, placeId);
+  return score === null ? null : redis.zcount(queue, lane * LANE_SPAN, `(${score}`);
 }
 
 /**

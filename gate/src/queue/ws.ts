@@ -216,7 +216,10 @@ async function rank(g: GateContext, ws: Socket, now: number): Promise<void> {
     return;
   }
   d.lastRank = now;
-  const ahead = await exactRank(g.redis, g.prefix, d.evt, d.placeId).catch(() => null);
+  // Strict lanes: everyone in the lanes before mine is ahead too, as ZRANK counts; shares: my lane only.
+  const cfg = g.events.get(d.evt)?.config;
+  const lane = cfg?.lanes?.length && cfg.laneMode === 'shares' && d.lane >= 0 ? d.lane : undefined;
+  const ahead = await exactRank(g.redis, g.prefix, d.evt, d.placeId, lane).catch(() => null);
   if (d.closed) return;
   ws.cork(() => {
     if (ahead === null) {
