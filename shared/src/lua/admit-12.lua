@@ -140,9 +140,11 @@ local function popLanes(cap)
       local base = (i - 1) * SPAN
       local got = redis.call('ZRANGEBYSCORE', KEYS[4], base, '(' .. (base + SPAN), 'WITHSCORES', 'LIMIT', 0, take[i])
       local lo, hi, nextNo = nil, nil, lserved[i] + 1
+      -- Numbers are unique within a lane, so the members got are exactly the scores from the
+      -- lane's start to the last one got: one range removal instead of a ZREM each.
+      if #got > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[4], base, got[#got]) end
       for j = 1, #got, 2 do
         local pid = got[j]
-        redis.call('ZREM', KEYS[4], pid)
         redis.call('ZADD', KEYS[5], exp, pid)
         redis.call('HSET', KEYS[6], pid, ARGV[4])
         ids[#ids + 1] = pid
