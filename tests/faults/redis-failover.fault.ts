@@ -12,7 +12,7 @@
 // books reconcile, and the event hash says what the guard did.
 import { createEvent, eventKeys, persistEvent, readNode, type Redis, updateEvent } from '@sluice/shared';
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from '@sluice/shared/testing/index.ts';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { type Attempt, startBuyers } from '../support/buyers.ts';
 import { idsOverShards, masterOf, privateCluster } from '../support/cluster.ts';
 import { uniqueId } from '@sluice/shared/testing/index.ts';
@@ -25,8 +25,10 @@ import { sleep, until } from '../support/wait.ts';
 
 const STOCK = 120;
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
-afterAll(async () => {
-  for (const c of cleanups.reverse()) await Promise.resolve(c()).catch((err) => console.warn('cleanup failed', err));
+// After each case: the cluster case's processes, cluster and buyers must not load the machine
+// (or hold ports) while the AOF case runs.
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await Promise.resolve(c()).catch((err) => console.warn('cleanup failed', err));
 });
 
 interface Stack {
@@ -269,7 +271,19 @@ describe('single Redis: killed with -9 and restarted from its AOF mid-sale', () 
       () => buyers[0]!.attempts.find((a) => a.at > killedAt && a.status === 202),
       60_000,
       'a purchase after the restart',
-    ).then((a) => a!);
+    )
+      .then((a) => a!)
+      .catch(async (err: Error) => {
+        const seen = buyers[0]!.attempts.filter((a) => a.at > killedAt).map((a) => `${a.status}${a.code ? ` ${a.code}` : ''}`);
+        const counts = [...new Set(seen)].map((x) => `${x} ×${seen.filter((y) => y === x).length}`);
+        const node = await readNode(s.redis, s.prefix, st.sales[0]!.evt).catch((e: Error) => e.message);
+        const out = (svc: Service) => svc.output().slice(-1500);
+        throw new Error(
+          `${err.message}; answers since the kill: ${counts.join(', ') || 'none'}; node: ${JSON.stringify(node)}; ` +
+            `guard: ${JSON.stringify(await guardRecord(s.redis, s.prefix, st.sales[0]!.evt))}; ` +
+            `worker: ${out(st.worker)}; checkout: ${out(st.checkout)}`,
+        );
+      });
     await Promise.all(buyers.map((b) => b.done));
     const firstOk = Math.min(...buyers[0]!.accepted().filter((a) => a.answeredAt > killedAt).map((a) => a.answeredAt));
     console.log(`[aof] redis killed and restarted; first 202 answered ${firstOk - killedAt} ms after the kill (resumed: ${resumed.status})`);
