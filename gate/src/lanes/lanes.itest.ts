@@ -10,6 +10,7 @@ import {
   type LogLine,
   shuffleOrder,
   splitScore,
+  updateEvent,
 } from '@sluice/shared';
 import { type RedisFixture, redisFixture } from '@sluice/shared/testing/index.ts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -146,6 +147,11 @@ describe('lanes', () => {
     await b.tickEvent(plain.config.id);
     const raw = await fx.redis.lrange(eventKeys(fx.prefix, plain.config.id).log, 0, -1);
     expect(raw.at(-1)).toMatch(/"adm":\[\[1,1\]\],"gone":\[\],"back":0,"hi":1\}$/);
+
+    // Once open, the lane ids and their order are fixed (baked into the scores); a share may change.
+    const [m, p] = LANES.map((l) => ({ ...l, access: 'open' as const, inviteKeys: [] }));
+    await expect(updateEvent(fx.redis, fx.prefix, evt, { lanes: [p!, m!] })).rejects.toThrow(/fixed once the pre-queue has opened/);
+    await updateEvent(fx.redis, fx.prefix, evt, { lanes: [{ ...m!, share: 5 }, p!] });
   });
 
   it('shuffles the pre-queue per lane at the start and numbers each lane from 1', async () => {
