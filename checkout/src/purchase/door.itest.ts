@@ -113,6 +113,15 @@ describe('checkout door', () => {
     expect(await doorRefusals('TICKET_SIGNATURE')).toBe(0);
   });
 
+  it('stops watching an event once it is deleted', async () => {
+    await doorOpen(await sale.ticket('place-first'));
+    await app.issued!.sweep();
+    expect(app.issued!.status()[sale.evt]?.synced).toBe(true);
+    await sale.r.redis.del(sale.k.event);
+    await app.issued!.sweep();
+    expect(app.issued!.status()[sale.evt]).toBeUndefined();
+  });
+
   it('sells to tickets issued before checkout started (the record is read whole first)', async () => {
     await app.close();
     const early = await sale.ticket('place-early');

@@ -53,9 +53,12 @@ export interface IssuedOptions {
 
 type Waiter = (ok: boolean) => void;
 const HSCAN_COUNT = 1000;
+/** How often watched events are checked for deletion (their views then free their memory and slot). */
+const SWEEP_MS = 30_000;
 
 export class IssuedTickets {
   private readonly views = new Map<string, EventView>();
+  private readonly sweeper: NodeJS.Timeout;
   /** Ids found not to be events, until when (bounded: cleared when it grows past maxEvents × 16). */
   private readonly notEvents = new Map<string, number>();
   private waiting: Waiter[] = [];
@@ -75,6 +78,10 @@ export class IssuedTickets {
     this.sub = sub;
     this.prefix = prefix;
     this.log = log;
+    this.sweeper = setInterval(() => {
+      this.sweep().catch((err) => this.log.warn({ err }, 'checking watched events failed'));
+    }, SWEEP_MS);
+    this.sweeper.unref();
     this.opts = { maxEvents: 256, barrierTimeoutMs: 1000, maxWaiting: 20_000, ...opts };
     this.control = globalKeys(prefix).control;
     sub.onMessage((channel, message) => this.onMessage(channel, message));
@@ -235,7 +242,29 @@ export class IssuedTickets {
     return out;
   }
 
+  /**
+   * Stop watching events whose hash is gone (deleted events): their views free their memory and
+   * their place among maxEvents. One pipeline of EXISTS per call; run every 30 s.
+   */
+  async sweep(): Promise<void> {
+    const evts = [...this.views.keys()];
+    if (evts.length === 0 || this.closed) return;
+    const pipe = this.redis.pipeline();
+    for (const evt of evts) pipe.exists(eventKeys(this.prefix, evt).event);
+    const replies = (await pipe.exec()) ?? [];
+    for (let i = 0; i < evts.length; i++) {
+      const [err, n] = replies[i] ?? [new Error('no reply')];
+      if (err || n !== 0) continue; // kept: unknown is not gone
+      const evt = evts[i]!;
+      this.views.delete(evt);
+      this.sub.sunsubscribe(eventKeys(this.prefix, evt).issuedChannel).catch((e) => {
+        this.log.warn({ err: e, evt }, 'unsubscribing a deleted event failed'); // its messages find no view
+      });
+    }
+  }
+
   close(): void {
+    clearInterval(this.sweeper);
     this.closed = true;
     for (const w of this.waiting.splice(0)) w(false);
     this.sub.close();
