@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { uniqueId } from '@sluice/shared/testing/index.ts';
 import { solvePow } from '../gate/page/src/pow.ts';
+import { killLaunchedWith } from '../tests/support/orphans.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -57,8 +58,16 @@ async function portOpen(port: number): Promise<boolean> {
 }
 
 let launcher: ChildProcess | undefined;
-afterAll(() => {
-  if (launcher && launcher.exitCode === null) launcher.kill('SIGKILL');
+const prefix = uniqueId('start');
+afterAll(async () => {
+  // A failed run: ask the launcher to stop its services in order, and if it does not within 20 s,
+  // kill it and whatever it started (its services run in their own process groups).
+  if (launcher && launcher.exitCode === null && launcher.signalCode === null) {
+    const exited = new Promise((r) => launcher!.once('exit', r));
+    launcher.kill('SIGINT');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 20_000))]);
+  }
+  killLaunchedWith(prefix);
 });
 
 describe('npm start', () => {
@@ -72,7 +81,7 @@ describe('npm start', () => {
     };
     const env: NodeJS.ProcessEnv = {
       ...process.env,
-      SLUICE_PREFIX: uniqueId('start'),
+      SLUICE_PREFIX: prefix,
       GATE_WORKERS: '2',
       ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
     };

@@ -7,6 +7,7 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createPool, type Pool, type Redis } from '@sluice/shared';
 import { redisFixture, TEST_DATABASE_URL, uniqueId } from '@sluice/shared/testing/index.ts';
+import { killLaunchedWith } from '../support/orphans.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -90,6 +91,7 @@ export async function launchStack(extraEnv: Record<string, string> = {}): Promis
   const token = out.includes('admin token:') ? env.ADMIN_TOKEN : undefined;
   if (!token) {
     child.kill('SIGKILL');
+    killLaunchedWith(prefix); // its services run in their own process groups
     throw new Error(`npm start did not come up:\n${out}`);
   }
   const pool = createPool(TEST_DATABASE_URL, { schema, max: 2 });
@@ -112,7 +114,10 @@ export async function launchStack(extraEnv: Record<string, string> = {}): Promis
           child.exitCode !== null
             ? child.exitCode
             : await new Promise<number | null>((resolve) => {
-                const kill = setTimeout(() => child.kill('SIGKILL'), 60_000);
+                const kill = setTimeout(() => {
+                  child.kill('SIGKILL');
+                  killLaunchedWith(prefix); // its services run in their own process groups
+                }, 60_000);
                 child.once('exit', (c) => {
                   clearTimeout(kill);
                   resolve(c);
