@@ -21,7 +21,9 @@ import { type HeadSigner, sealLog } from './log-seal.ts';
 import { HEARTBEAT_LAPSE_MS } from '../queue/presence.ts';
 import { openSale } from './open.ts';
 import { reapLapsedGates } from './reaper.ts';
-import { planRelease, SPEED_WINDOW_MS, smoothSpeed } from './plan.ts';
+import { planRelease } from './plan.ts';
+import { lineSpeed } from './speed.ts';
+import { readTickInputs } from './tick-inputs.ts';
 import { frameLanes, laneArgs } from '../lanes/tick.ts';
 
 export interface AdmitterOptions {
@@ -144,7 +146,6 @@ export class Admitter {
     await reapLapsedGates(redis, prefix, evt, now, HEARTBEAT_LAPSE_MS);
     const [stats, stockVals, active, waiting] = await readTickInputs(redis, k, now);
     const cfg = rec.config;
-    const num = (v: string | undefined): number | null => (v === undefined || v === '' ? null : Number(v));
     const plan = planRelease({
       state: rec.state,
       queueAll: cfg.queueAll,
@@ -215,41 +216,13 @@ export class Admitter {
     const laneOut = String(r[6] ?? '');
     const admitted = r.slice(7).map(String);
 
-    const prevSpeed =
-      stats.rate !== undefined ? { rate: Number(stats.rate), adm: Number(stats.adm ?? 0) } : null;
-    // Seed for a line that starts moving: the configured rate, scaled from shoppers to ticket
-    // numbers by how many numbers in the line are still held.
-    const density = tail > served && len > 0 ? Math.min(1, len / (tail - served)) : 1;
     const cfgRate = rec.config.queueAll ? 0 : rec.config.rate;
-    // The speed is measured over windows of SPEED_WINDOW_MS, not per tick: at a few shoppers
-    // per second most ticks admit nobody, and a per-tick average would wobble the wait shown to
-    // every shopper up and down between admissions.
-    const win = { at: num(stats.spdAt), served: num(stats.spdServed), adm: num(stats.spdAdm) };
-    let speed = prevSpeed ?? { rate: 0, adm: 0 };
-    const update: Record<string, number> = {};
-    if (win.at === null || win.served === null || win.adm === null || now < win.at) {
-      Object.assign(update, { spdAt: now, spdServed: served, spdAdm: admittedTotal });
-    } else if (now - win.at >= SPEED_WINDOW_MS) {
-      speed = smoothSpeed(prevSpeed, now - win.at, served - win.served, admittedTotal - win.adm, {
-        rate: cfgRate / density,
-        adm: cfgRate,
-      });
-      Object.assign(update, {
-        rate: speed.rate,
-        adm: speed.adm,
-        spdAt: now,
-        spdServed: served,
-        spdAdm: admittedTotal,
-      });
-    }
-    // While the token bucket is what limits the release, the line moves at the configured rate
-    // by construction: publish that (in ticket numbers), not the noisy measurement, so the wait
-    // a shopper sees falls steadily. When capacity or stock limit it, publish the measured speed.
     // The bucket (in the Lua) limited the release when it released fewer than planned.
     const rateBound = plan.limitedBy !== 'halted' && count < plan.release;
-    const lineRate = rateBound && cfgRate > 0 ? cfgRate / density : speed.rate;
-    const laneStates = frameLanes(cfg, laneOut, rateBound && cfgRate > 0 ? cfgRate : speed.adm);
-    const frame = buildFrame({ rec, served, tail, len, rate: lineRate, adm: speed.adm, tick, now, lanes: laneStates });
+    const sp = lineSpeed({ stats, served, tail, len, admittedTotal, cfgRate, rateBound, now });
+    const update = sp.update;
+    const laneStates = frameLanes(cfg, laneOut, sp.admPerS);
+    const frame = buildFrame({ rec, served, tail, len, rate: sp.lineRate, adm: sp.adm, tick, now, lanes: laneStates });
     const out2 = redis.pipeline();
     if (Object.keys(update).length) out2.hset(k.stats, update);
     // seq = the event's admitted total after this batch: a gate seeing it jump knows it missed one.
@@ -320,22 +293,4 @@ export class Admitter {
     this.o.log.warn({ evt }, 'lost the admitter lease');
     return null;
   }
-}
-
-async function readTickInputs(
-  redis: Redis,
-  k: ReturnType<typeof eventKeys>,
-  now: number,
-): Promise<[Record<string, string>, string[], number, number]> {
-  const res =
-    (await redis
-      .pipeline()
-      .hgetall(k.stats)
-      .hvals(k.stock)
-      .zcount(k.admitted, now, '+inf')
-      .zcard(k.queue)
-      .exec()) ?? [];
-  for (const [err] of res) if (err) throw err;
-  const v = res.map(([, x]) => x);
-  return [v[0] as Record<string, string>, v[1] as string[], Number(v[2]), Number(v[3])];
 }
