@@ -35,30 +35,37 @@ describe('fairness measures', () => {
   });
 
   it('measures the rate error on the bucket clock of the admission log', () => {
-    expect(loggedTick('{"n":3,"at":1000,"t":1007,"adm":[[1,10],[12,14]],"gone":[[11,11]]}')).toEqual({ at: 1000, t: 1007, admitted: 13 });
+    expect(loggedTick('{"n":3,"at":1000,"t":1007,"adm":[[1,10],[12,14]],"gone":[[11,11]],"tok":0.4}')).toEqual({
+      at: 1000,
+      t: 1007,
+      admitted: 13,
+      tokAfter: 0.4,
+    });
     expect(loggedTick('{"n":1,"st":"open"}')).toBeNull();
     // 100/s, 250 ms ticks started on time by the admitter but released 0, 200, 0, 0 ms late on
     // Redis's clock: the admitter's stamps say 25 per 250 ms... except where the release slipped.
     const ticks = [
-      { at: 0, t: 10, admitted: 50 },
-      { at: 250, t: 260, admitted: 25 },
-      { at: 500, t: 710, admitted: 45 }, // late: what accrued since 260
-      { at: 750, t: 760, admitted: 5 },
-      { at: 1000, t: 1010, admitted: 25 },
-      { at: 1250, t: 1260, admitted: 3 }, // the last: dropped
+      { at: 0, t: 10, admitted: 50, tokAfter: 0 },
+      { at: 250, t: 260, admitted: 25, tokAfter: 0 },
+      { at: 500, t: 710, admitted: 45, tokAfter: 0 }, // late: what accrued since 260
+      { at: 750, t: 760, admitted: 5, tokAfter: 0 },
+      { at: 1000, t: 1010, admitted: 25, tokAfter: 0 },
+      { at: 1250, t: 1260, admitted: 3, tokAfter: 22 }, // the queue ran dry: tokens left, not rate-bound
+      { at: 1500, t: 1510, admitted: 2, tokAfter: 45 },
     ];
     const w = logRateError(ticks, 100, 1e9, 250)!;
     expect(w.seconds).toBeCloseTo(1, 6);
     expect(w.admitted).toBe(100);
     expect(w.errorPct).toBeCloseTo(0, 6);
     expect(w.lateMs).toEqual([0, 200, 0, 0]);
-    // The same ticks timed by the admitter's stamps, window ending at the same tick: 100 over 1 s too,
-    // but a window cut after the late tick reads 70 over 0.5 s on the admitter's clock (40% over).
+    // A window that ends right after the late tick still matches on the bucket's clock.
     const cut = ticks.slice(0, 4);
-    expect(logRateError(cut, 100, 1e9, 250)!.errorPct).toBeCloseTo(((70 - 70) / 70) * 100, 6);
-    const at = cut.flatMap((x) => Array.from({ length: x.admitted }, () => x.at));
-    expect(windowRateError(at, 100, 1e9)!.errorPct).toBeCloseTo(40, 6);
-    expect(logRateError(ticks.slice(0, 2), 100, 1e9, 250)).toBeNull();
+    expect(logRateError(cut, 100, 1e9, 250)!.errorPct).toBeCloseTo(0, 6);
+    // A tick later than the bucket holds loses what overflowed: that shows.
+    const lost = logRateError([...ticks.slice(0, 2), { at: 500, t: 1260, admitted: 50, tokAfter: 0 }, { at: 750, t: 1270, admitted: 1, tokAfter: 0 }], 100, 1e9, 250)!;
+    expect(lost.admitted).toBe(76);
+    expect(lost.errorPct).toBeCloseTo(((126 - 76) / 126) * 100, 6);
+    expect(logRateError(ticks.slice(0, 1), 100, 1e9, 250)).toBeNull();
   });
 
   it('computes the wait-estimate error over real waits only', () => {

@@ -111,25 +111,26 @@ export interface LoggedTick {
   t: number;
   /** Shoppers admitted in this tick (sum of its `adm` ranges). */
   admitted: number;
+  /** The bucket after the tick (`tok`): below 1 when the rate was what limited the release. */
+  tokAfter: number;
 }
 
 /** Admitted count of a raw log entry's `adm` ranges (`[[lo, hi], ...]` of ticket numbers). */
 export function loggedTick(raw: string): LoggedTick | null {
-  const e = JSON.parse(raw) as { at?: number; t?: number; adm?: [number, number][] };
+  const e = JSON.parse(raw) as { at?: number; t?: number; adm?: [number, number][]; tok?: number };
   if (typeof e.at !== 'number' || typeof e.t !== 'number') return null;
   const admitted = (e.adm ?? []).reduce((s, [lo, hi]) => s + (hi - lo + 1), 0);
-  return { at: e.at, t: e.t, admitted };
+  return { at: e.at, t: e.t, admitted, tokAfter: typeof e.tok === 'number' ? e.tok : 0 };
 }
 
 /**
- * The admission-rate error on the bucket's own clock: the same window as windowRateError (ticks
- * that admitted, with `at` before `endBefore`; the first tick's batch and the last tick dropped),
- * but each tick timed by `t`, the Redis TIME at which the admit script released it, instead of
+ * The admission-rate error on the bucket's own clock over the steady window (below; the first
+ * tick's batch, the bucket's initial content, is not counted), each tick timed by `t`, the Redis TIME at which the admit script released it, instead of
  * the admitter's clock at the start of the tick (taken before several round trips, so on a busy
  * event loop the two differ by up to hundreds of ms, and a window's two ends by different
  * amounts). Also the gaps between those releases past the tick (`lateMs`): how late releases
  * ran on the bucket's clock.
- * @example logRateError([{at:0,t:5,admitted:50},{at:250,t:255,admitted:25},{at:500,t:505,admitted:25},{at:750,t:755,admitted:25}], 100, 1e9, 250)
+ * @example logRateError([{at:0,t:5,admitted:50,tokAfter:0},{at:250,t:255,admitted:25,tokAfter:0},{at:500,t:505,admitted:25,tokAfter:0}], 100, 1e9, 250)
  *   // → 50 admitted over 0.5 s, error 0%
  */
 export function logRateError(
@@ -137,11 +138,15 @@ export function logRateError(
   rate: number,
   endBefore: number,
   tickMs: number,
-): (RateWindow & { lateMs: number[] }) | null {
-  const inWindow = ticks
-    .filter((x) => x.admitted > 0 && x.at < endBefore)
-    .sort((a, b) => a.t - b.t)
-    .slice(0, -1);
+): (RateWindow & { lateMs: number[]; leftTokens: boolean }) | null {
+  // The steady window: from the first admitting tick, the run of ticks that emptied the bucket
+  // (the rate limited them, not the queue, capacity or stock); it ends at the first tick that
+  // left tokens over, or before `endBefore`. Each such tick released what accrued since the
+  // previous one (less than one token stays behind), so the sum matches rate × time unless a
+  // tick came later than the bucket's size allows.
+  const sorted = ticks.filter((x) => x.admitted > 0 && x.at < endBefore).sort((a, b) => a.t - b.t);
+  const bound = sorted.findIndex((x) => x.tokAfter >= 1);
+  const inWindow = bound < 0 ? sorted : sorted.slice(0, bound);
   if (inWindow.length < 2 || rate <= 0) return null;
   const seconds = (inWindow[inWindow.length - 1]!.t - inWindow[0]!.t) / 1000;
   const admitted = inWindow.slice(1).reduce((s, x) => s + x.admitted, 0);
@@ -155,5 +160,7 @@ export function logRateError(
     achievedRate: seconds > 0 ? admitted / seconds : 0,
     errorPct: expected > 0 ? (Math.abs(admitted - expected) / expected) * 100 : 0,
     lateMs,
+    /** The window ended at a tick that left tokens over (the queue, capacity or stock bound it). */
+    leftTokens: bound >= 0,
   };
 }

@@ -281,7 +281,7 @@ export async function runFlashSale(s: Stores, gate: GateCluster, o: FlashSaleOpt
       admissionErrorPct: logWin ? round(logWin.errorPct, 2) : Number.NaN,
       admissionErrorAdmitterClockPct: win ? round(win.errorPct, 2) : Number.NaN,
       releaseLate,
-      rateWindow: logWin ? { admitted: logWin.admitted, ticks: logWin.ticks, seconds: round(logWin.seconds, 3), expected: round(logWin.expected, 1), achievedRate: round(logWin.achievedRate, 1), errorPct: round(logWin.errorPct, 3), endReason, burst, maxActive, overbook } : win ? { ...win, seconds: round(win.seconds, 3), expected: round(win.expected, 1), achievedRate: round(win.achievedRate, 1), errorPct: round(win.errorPct, 3), endReason, burst, maxActive, overbook } : null,
+      rateWindow: logWin ? { admitted: logWin.admitted, ticks: logWin.ticks, seconds: round(logWin.seconds, 3), expected: round(logWin.expected, 1), achievedRate: round(logWin.achievedRate, 1), errorPct: round(logWin.errorPct, 3), endReason: logWin.leftTokens ? 'a tick left tokens over: the queue, capacity or stock bound it' : endReason, burst, maxActive, overbook } : win ? { ...win, seconds: round(win.seconds, 3), expected: round(win.expected, 1), achievedRate: round(win.achievedRate, 1), errorPct: round(win.errorPct, 3), endReason, burst, maxActive, overbook } : null,
       spanReleaseRate: round(spanRate, 1),
       fifoInversions: countInversions(scored.map((a) => ({ score: a.score!, admittedAt: a.serverAt }))),
       eta: (() => {

@@ -227,7 +227,7 @@ export function markdown(r: BenchResult, charts: string[]): string {
         `(min(stock, buyers) = ${f(Math.min(s.options.stock, s.buyers))}: ${s.confirmedMatches ? 'matches' : '**does not match**'}), oversold ${s.oversold}, reconcile ${s.reconcileOk ? 'passes' : '**fails**'}. ` +
         (s.rateWindow
           ? `Admission rate: the event has burst ${f(s.rateWindow.burst)}, maxActive ${f(s.rateWindow.maxActive)}, overbook ${s.rateWindow.overbook}, so only the rate binds until the stock budget could; ` +
-            `over the ${s.rateWindow.ticks} admitter ticks before that point (${s.rateWindow.endReason}; the first tick's batch is the bucket's initial content and is not counted, the last may be partial and is dropped) ` +
+            `over the steady window, ${s.rateWindow.ticks} consecutive admitter ticks that each emptied the bucket (it ended when ${s.rateWindow.endReason}; the first tick's batch is the bucket's initial content and is not counted; ticks timed on the bucket's clock) ` +
             `${f(s.rateWindow.admitted)} shoppers were admitted in ${s.rateWindow.seconds} s against rate × time = ${f(s.rateWindow.expected, '', 1)}: ${f(s.rateWindow.achievedRate, '/s', 1)}, error ${f(s.rateWindow.errorPct, '%', 2)}. `
           : 'Admission rate: too few rate-bound ticks to measure. ') +
         `(First to last admission before the sell-out, every limit included: ${f(s.spanReleaseRate, '/s', 1)}.) FIFO inversions ${s.fifoInversions}, ` +
