@@ -5,11 +5,14 @@ import { ignoring } from '../observability/ignored.ts';
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
 
-export function createPool(databaseUrl: string, opts: { schema?: string; max?: number } = {}): pg.Pool {
+export function createPool(
+  databaseUrl: string,
+  opts: { schema?: string; max?: number; connectTimeoutMs?: number } = {},
+): pg.Pool {
   const pool = new pg.Pool({
     connectionString: databaseUrl,
     max: opts.max ?? 10,
-    connectionTimeoutMillis: 3000,
+    connectionTimeoutMillis: opts.connectTimeoutMs ?? 3000,
     idleTimeoutMillis: 30_000,
     ...(opts.schema ? { options: `-c search_path=${opts.schema}` } : {}),
   });
