@@ -57,13 +57,20 @@ export async function spawnGate(
   proc.stderr!.on('data', (d) => {
     out += d;
   });
-  await until(
-    () => (out.match(/gate worker listening/g)?.length ?? 0) >= workers,
-    // Generous: on a loaded 2-core machine tsx start-up of several workers takes tens of seconds
-    // (over a minute at load average 34).
-    150_000,
-    `${workers} workers listening`,
-  );
+  try {
+    // A gate that does not come up in time is stopped here: the caller never gets a handle to stop
+    // (its supervisor and workers were left running after such a timeout).
+    await until(
+      () => (out.match(/gate worker listening/g)?.length ?? 0) >= workers,
+      // Generous: on a loaded 2-core machine tsx start-up of several workers takes tens of seconds
+      // (over a minute at load average 34).
+      150_000,
+      `${workers} workers listening`,
+    );
+  } catch (err) {
+    proc.kill('SIGTERM');
+    throw err;
+  }
   return {
     proc,
     port,
