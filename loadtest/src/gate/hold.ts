@@ -4,7 +4,7 @@
 // delay while all sockets are held.
 import { createEvent, eventKeys, wsPath } from '@sluice/shared';
 import { round } from '../lib/hist.ts';
-import { listenOverflows } from '../lib/netstat.ts';
+import { acceptQueues, listenOverflows } from '../lib/netstat.ts';
 import { cpuSeconds, pollUntil, sleep } from '../lib/proc.ts';
 import { redisCpuSeconds, usPerOp } from '../lib/redis-cpu.ts';
 import type { Stores } from '../lib/stores.ts';
@@ -37,6 +37,11 @@ export interface GateHoldResult {
   joinRedisCpuUs: number | null;
   /** Kernel accept-queue overflows (TcpExt ListenOverflows) during the join windows, machine-wide. */
   listenOverflows: number | null;
+  /**
+   * The gate's own accept queues, sampled every 100 ms during the join windows: the fullest any
+   * listener was, and the samples in which one was at uWS's backlog (512: dropping connections).
+   */
+  acceptQueue: { peak: number; fullSamples: number; samples: number };
   /** While every socket is held and only state frames flow: gate CPU per frame delivered (µs). */
   frameGateCpuUs: number | null;
   framesDelivered: number;
@@ -72,7 +77,17 @@ export async function runGateHold(
   const acc = { gate: 0, redis: 0, overflows: 0, overflowsKnown: true };
   let mark = { gate: 0, redis: 0, overflows: 0 as number | null };
   const windows: [number, number][] = [];
+  const acceptQueue = { peak: 0, fullSamples: 0, samples: 0 };
+  let sampler: NodeJS.Timeout | undefined;
   const onJoinWindow = async (edge: 'start' | 'end') => {
+    clearInterval(sampler);
+    if (edge === 'start')
+      sampler = setInterval(() => {
+        const q = acceptQueues(gate.port);
+        acceptQueue.samples++;
+        acceptQueue.peak = Math.max(acceptQueue.peak, ...q);
+        if (q.some((n) => n >= 512)) acceptQueue.fullSamples++;
+      }, 100);
     const now = { gate: gateCpu(), redis: await redisCpuSeconds(s.redis), overflows: listenOverflows() };
     if (edge === 'start') windows.push([Date.now(), Number.POSITIVE_INFINITY]);
     else windows.at(-1)![1] = Date.now();
@@ -129,6 +144,7 @@ export async function runGateHold(
       framesDuringJoins,
       joinRedisCpuUs: usPerOp(acc.redis, rep.joined),
       listenOverflows: acc.overflowsKnown ? acc.overflows : null,
+      acceptQueue,
       frameGateCpuUs,
       framesDelivered,
       joinWindowS: rep.joinWindowS,

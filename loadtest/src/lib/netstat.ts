@@ -17,3 +17,24 @@ export function listenOverflows(): number | null {
     return null;
   }
 }
+
+/**
+ * Connections waiting in the accept queue of each listening socket on `port` (IPv4, from
+ * /proc/net/tcp: rx_queue of a LISTEN socket), one entry per listener (SO_REUSEPORT: one per gate
+ * process). Unlike ListenOverflows this is this server's own queue: a listener at its backlog
+ * (512 under uWS) is dropping connections. Empty where procfs is not readable.
+ */
+export function acceptQueues(port: number): number[] {
+  try {
+    const hexPort = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+    const out: number[] = [];
+    for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n')) {
+      const f = line.trim().split(/\s+/);
+      if (f[3] === '0A' && f[1]?.endsWith(hexPort)) out.push(Number.parseInt(f[4]!.split(':')[1]!, 16));
+    }
+    return out;
+  } catch (err) {
+    void err; // not Linux or no procfs: no reading
+    return [];
+  }
+}
