@@ -76,6 +76,14 @@ export const PROFILES: Record<string, Profile> = {
     drainSeconds: 8, verifySeconds: 2, tickMs: 250, checkoutWorkers: 0, settleMaxMs: 8000, prequeue: 100_000,
     sale: { shoppers: 10_000, joinRate: 4000, releaseRate: 1000, stock: 2000, p: 0.5, maxSaleSeconds: 60 },
   },
+  // The join path's costs at an arrival rate this shared machine sustains even at load 30-40
+  // (the raw uWS floor took 700 joins/s of the costs profile's 4,000/s there): `--only hold`.
+  joins: {
+    name: 'joins', held: 10_000, arrivalRate: 1000, holdSeconds: 5, echoSockets: 100, echoSeconds: 2, helloSeconds: 2,
+    redisRequests: 50_000, firstUseTickets: 20_000, checkoutMaxSeconds: 10, fixedRateSeconds: 5, shortRunSeconds: 3,
+    drainSeconds: 8, verifySeconds: 2, tickMs: 250, checkoutWorkers: 0, settleMaxMs: 8000, prequeue: 100_000,
+    sale: { shoppers: 10_000, joinRate: 1000, releaseRate: 1000, stock: 2000, p: 0.5, maxSaleSeconds: 60 },
+  },
   full: {
     name: 'full', held: 100_000, arrivalRate: 20_000, holdSeconds: 20, echoSockets: 500, echoSeconds: 5, helloSeconds: 10,
     redisRequests: 300_000, firstUseTickets: 400_000, checkoutMaxSeconds: 60, fixedRateSeconds: 30, shortRunSeconds: 10,
