@@ -24,4 +24,10 @@ describe('place tokens', () => {
       expect(verifyPlace(secret, 'e', bad)).toBeNull();
     }
   });
+
+  it('draws place ids from a pool without ever repeating one across refills', () => {
+    const ids = Array.from({ length: 2000 }, () => newPlaceId());
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.every((id) => /^[A-Za-z0-9_-]{16}$/.test(id))).toBe(true);
+  });
 });

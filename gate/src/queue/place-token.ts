@@ -1,15 +1,29 @@
 // Place tokens: `<evt>.<placeId>.<mac>` with an HMAC-SHA256 over `evt.placeId`, keyed by one
 // secret shared by every gate process (created once in Redis with SET NX). A token lets its
 // holder resume the place from any gate process; it is checked in constant time.
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, randomFillSync, timingSafeEqual } from 'node:crypto';
 import { globalKeys, isEventId, type Redis } from '@sluice/shared';
 
 const PLACE_ID = /^[A-Za-z0-9_-]{16,32}$/;
 const MAX_TOKEN = 200;
 
+/**
+ * Random bytes for place ids, drawn from the CSPRNG 512 ids at a time (as node's randomUUID
+ * caches): one randomBytes(12) call per join cost ~7-8 µs of CPU here, a slice of the pool ~0.2 µs.
+ */
+const ID_BYTES = 12;
+const idPool = Buffer.alloc(ID_BYTES * 512);
+let idAt = idPool.length;
+
 /** A new random place id (16 url-safe characters, 96 bits). */
 export function newPlaceId(): string {
-  return randomBytes(12).toString('base64url');
+  if (idAt + ID_BYTES > idPool.length) {
+    randomFillSync(idPool);
+    idAt = 0;
+  }
+  const id = idPool.toString('base64url', idAt, idAt + ID_BYTES);
+  idAt += ID_BYTES;
+  return id;
 }
 
 function mac(secret: Buffer, evt: string, placeId: string): Buffer {
