@@ -1,4 +1,4 @@
-// What a public join must pass, counted over every gate process inside the join Lua (join-13.lua,
+// What a public join must pass, counted over every gate process inside the join Lua (join-14.lua,
 // the same atomic call that joins): the per-address join rate (fixed 10 s window), revocation of
 // the place / client id, single use of the proof-of-work challenge, and the cap of live places per
 // client address (IPv4 address or IPv6 /64). A process also keeps its own rate count first, so a
