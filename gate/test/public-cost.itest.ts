@@ -109,7 +109,7 @@ describe('public endpoints cost no Redis work per request', () => {
       'hincrby',
       'incr',
     ]);
-    expect(mentioning(placeId).filter((c) => c.name === 'evalsha')).toHaveLength(20);
+    expect(mentioning(placeId).filter((c) => c.name === 'evalsha' || c.name === 'eval')).toHaveLength(20);
     // The polls before the admission marked the place absent (no socket holds it); those marks
     // are flushed in batches every 100 ms, so the last one may land in this window.
     const absent = eventKeys(fx.prefix, evt).absent;
@@ -120,6 +120,10 @@ describe('public endpoints cost no Redis work per request', () => {
     expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0);
     const refused = statuses.filter((s) => s === 429).length;
     // Each answered poll is one join-script call; a refused one costs nothing.
-    expect(mentioning(placeId).length).toBe(60 - refused);
+    // (Reads on the gate's own clock, such as the admission recheck, may name the place too.)
+    expect(mentioning(placeId).filter((c) => c.name === 'evalsha' || c.name === 'eval')).toHaveLength(
+      60 - refused,
+    );
+    expect(mentioning(placeId).filter((c) => writes.has(c.name) && c.args[0] !== absent)).toHaveLength(0);
   });
 });
