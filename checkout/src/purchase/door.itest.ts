@@ -32,11 +32,11 @@ async function doorOpen(ticket: string): Promise<void> {
 }
 
 /** A ticket signed with the current key (so it looks valid) that no gate ever issued. */
-async function unissued(placeId: string): Promise<string> {
+async function unissued(placeId: string, evt = sale.evt): Promise<string> {
   const now = Date.now();
   const claims = buildClaims({
     placeId,
-    evt: sale.evt,
+    evt,
     admittedAtMs: now,
     ttlS: 600,
     nowMs: now,
@@ -111,6 +111,18 @@ describe('checkout door', () => {
     const res = await pending;
     expect(res.status).toBe(202);
     expect(await doorRefusals('TICKET_SIGNATURE')).toBe(0);
+  });
+
+  // Attack: junk naming a fresh, made-up event id each time found no view, so it took the full
+  // path (a purchase script call each, or an EXISTS): the door's "no Redis call per junk" was void.
+  it('refuses at the door tickets naming events that do not exist, a new made-up id each time', async () => {
+    await doorOpen(await sale.ticket('place-first'));
+    for (let i = 0; i < 40; i++) {
+      const res = await buy(await unissued(`place-x${i}`, `${sale.evt}x${i}`));
+      expect(res.status).toBe(401);
+    }
+    expect(await doorRefusals('TICKET_SIGNATURE')).toBe(40);
+    expect((await buy(await sale.ticket('place-genuine'))).status).toBe(202);
   });
 
   it('stops watching an event once it is deleted', async () => {

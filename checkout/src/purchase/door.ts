@@ -6,7 +6,7 @@
 // down the full path, where the purchase script decides.
 import { hash } from 'node:crypto';
 import { isEventId, SluiceError, type TicketVerifier } from '@sluice/shared';
-import { type EventView, type IssuedTickets, keyOfSha256 } from './issued.ts';
+import { type IssuedTickets, keyOfSha256 } from './issued.ts';
 import type { Inspected } from './place-order.ts';
 import { bearerToken } from './request.ts';
 
@@ -16,11 +16,14 @@ export interface Door {
   now: () => number;
 }
 
-/** A ticket the view has not seen: refused with `refusal` unless the barrier brings its digest. */
+/**
+ * A ticket the door cannot place yet: `wait` for the barrier (a digest the view has not seen) or
+ * a fresh read of the events (an event id not known); then refused with `refusal` if `refuse()`.
+ */
 export interface Hold {
   hold: true;
-  view: EventView;
-  key: number;
+  wait: (done: (ok: boolean) => void) => void;
+  refuse: () => boolean;
   refusal: SluiceError;
   inspected: Inspected;
 }
@@ -48,10 +51,29 @@ export function judge(door: Door, authorization: string): SluiceError | Hold | I
   }
   const { claims, kid } = seen;
   if (!isEventId(claims.evt)) return null;
-  const view = door.issued.view(claims.evt, door.now());
+  const { issued } = door;
+  const refusal = door.verifier.knowsKey(kid) ? NOT_ISSUED : UNKNOWN_KEY;
+  const evt = claims.evt;
+  // An event id not among the events read last (a made-up one, or an event created since): held
+  // for one fresh read of the events, refused if still unknown. No ticket was issued for it.
+  if (issued.isEvent(evt) !== true) {
+    const refuse = () => {
+      const known = issued.isEvent(evt);
+      if (known) issued.view(evt, door.now()); // a real event: its view starts (the ticket takes the full path now)
+      return known === false;
+    };
+    return { hold: true, wait: (d) => issued.refreshEvents(d), refuse, refusal, inspected: seen };
+  }
+  const view = issued.view(evt, door.now());
   if (!view) return seen;
   if (view.revoked.has(claims.jti) || view.revoked.has(claims.sub)) return REVOKED;
   const key = keyOfSha256(seen.sha256);
   if (view.issued.has(key)) return seen;
-  return { hold: true, view, key, refusal: door.verifier.knowsKey(kid) ? NOT_ISSUED : UNKNOWN_KEY, inspected: seen };
+  return {
+    hold: true,
+    wait: (d) => issued.barrier(d),
+    refuse: () => !view.issued.has(key),
+    refusal,
+    inspected: seen,
+  };
 }

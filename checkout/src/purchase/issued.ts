@@ -12,27 +12,9 @@
 // whole after a (re)subscription, its tickets take the full path.
 import { eventKeys, globalKeys, type Logger, type Redis, type Subscriber } from '@sluice/shared';
 
-/** First 30 bits of a SHA-256 digest (a small integer: no allocation per entry in a Set). */
-export function keyOfSha256(d: Buffer): number {
-  return (d[0]! << 22) | (d[1]! << 14) | (d[2]! << 6) | (d[3]! >> 2);
-}
+export { keyOfDigest, keyOfSha256 } from './issued-keys.ts';
 
-const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-const B64_VALUE = new Int8Array(128).fill(-1);
-for (let i = 0; i < B64URL.length; i++) B64_VALUE[B64URL.charCodeAt(i)] = i;
-
-/** The same 30 bits from a recorded digest (base64url: 5 characters × 6 bits); -1 if not one. */
-export function keyOfDigest(digest: string): number {
-  if (digest.length < 5) return -1;
-  let k = 0;
-  for (let i = 0; i < 5; i++) {
-    const v = B64_VALUE[digest.charCodeAt(i) & 127]!;
-    if (v < 0 || digest.charCodeAt(i) > 127) return -1;
-    k = (k << 6) | v;
-  }
-  return k;
-}
-
+import { keyOfDigest } from './issued-keys.ts';
 
 export class EventView {
   /** 30-bit prefixes of issued digests (a false hit only sends junk down the full path). */
@@ -65,6 +47,10 @@ export class IssuedTickets {
   private pinging = false;
   private epoch = 0;
   private closed = false;
+  /** Ids of all events (the `events` set) as last read; null before the first read. */
+  private events: Set<string> | null = null;
+  private eventsWaiting: Waiter[] = [];
+  private eventsReading = false;
   private readonly opts: Required<IssuedOptions>;
   private readonly control: string;
   private readonly redis: Redis;
@@ -235,10 +221,56 @@ export class IssuedTickets {
     );
   }
 
+  /** Whether `evt` was among the events at the last read of the `events` set (undefined: not read yet). */
+  isEvent(evt: string): boolean | undefined {
+    return this.events ? this.events.has(evt) : undefined;
+  }
+
+  /**
+   * Read the `events` set again, then `done(true)`; `done(false)` when it could not be read. One
+   * SMEMBERS shared by every request waiting meanwhile (a flood of made-up event ids costs one
+   * read per round trip, not one Redis call each); a read started before the call does not count.
+   */
+  refreshEvents(done: Waiter): void {
+    if (this.eventsWaiting.length >= this.opts.maxWaiting || this.closed) {
+      done(false);
+      return;
+    }
+    this.eventsWaiting.push(done);
+    if (!this.eventsReading) this.readEvents();
+  }
+
+  private readEvents(): void {
+    this.eventsReading = true;
+    const batch = this.eventsWaiting;
+    this.eventsWaiting = [];
+    let settled = false;
+    const finish = (ok: boolean) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      this.eventsReading = false;
+      for (const w of batch) w(ok);
+      if (this.eventsWaiting.length) this.readEvents();
+    };
+    const timer = setTimeout(() => finish(false), this.opts.barrierTimeoutMs);
+    this.redis.smembers(globalKeys(this.prefix).events).then(
+      (ids) => {
+        this.events = new Set(ids);
+        finish(true);
+      },
+      (err) => {
+        this.log.warn({ err }, 'reading the events failed'); // the held requests take the full path
+        finish(false);
+      },
+    );
+  }
+
   /** Events watched and whether each is complete (tests, metrics). */
   status(): Record<string, { synced: boolean; issued: number; revoked: number }> {
     const out: Record<string, { synced: boolean; issued: number; revoked: number }> = {};
-    for (const [evt, v] of this.views) out[evt] = { synced: v.synced, issued: v.issued.size, revoked: v.revoked.size };
+    for (const [evt, v] of this.views)
+      out[evt] = { synced: v.synced, issued: v.issued.size, revoked: v.revoked.size };
     return out;
   }
 
@@ -267,6 +299,7 @@ export class IssuedTickets {
     clearInterval(this.sweeper);
     this.closed = true;
     for (const w of this.waiting.splice(0)) w(false);
+    for (const w of this.eventsWaiting.splice(0)) w(false);
     this.sub.close();
   }
 }

@@ -180,8 +180,8 @@ export function registerCheckoutRoute(app: TemplatedApp, deps: UwsCheckoutDeps):
       else void run(x, body, inspected);
     };
     if (hold) {
-      deps.door!.issued.barrier((ok) => {
-        if (ok && !hold.view.issued.has(hold.key)) {
+      hold.wait((ok) => {
+        if (ok && hold.refuse()) {
           refused = hold.refusal;
           deps.metrics.doorRefusals.inc({ code: refused.code });
         }
