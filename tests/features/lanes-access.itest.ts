@@ -117,6 +117,8 @@ describe('invite tokens', () => {
     expect((await join({ lane: 'crm', invite: tampered })).code).toBe(CloseCode.ACCESS_REFUSED);
     expect((await join({ lane: 'crm', invite: 'x'.repeat(900) })).code).toBe(CloseCode.ACCESS_REFUSED);
     expect(await join({ lane: 'crm', invite: inviteFor('crm-invite-0007') })).toMatchObject({ code: 0, lane: 'crm', score: 2 });
-    expect((await counts()).find((l) => l.id === 'crm')).toMatchObject({ invitesUsed: 2, refused: 2 });
+    // Every refusal is counted: the six invites refused in the gate (bad signature, event, lane,
+    // expiry, tampered, junk) went uncounted before (refused: 2 on main), and spent no proof of work.
+    expect((await counts()).find((l) => l.id === 'crm')).toMatchObject({ invitesUsed: 2, refused: 8 });
   });
 });

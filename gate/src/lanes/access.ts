@@ -45,9 +45,9 @@ export class CodeSalts {
 }
 
 /**
- * Resolve the lane of a join. A resume (`resuming`) keeps its place's lane whatever it sends;
- * a credential that is malformed or fails its signature is refused here, one that is unknown or
- * spent is refused by the join script (the same answer).
+ * Resolve the lane of a join. A resume keeps its place's lane whatever it sends; a credential
+ * that is malformed, fails its signature, is unknown or spent is refused by the join script (the
+ * same answer, counted, the proof of work spent).
  */
 export async function resolveLane(
   cfg: EventConfig,
@@ -62,7 +62,11 @@ export async function resolveLane(
   if (!found) return { ok: false, reason: 'UNKNOWN_LANE', detail: 'no such lane, or no lane open to anyone' };
   const { index, lane } = found;
   if (lane.access === 'open') return { ok: true, lane: { index, needs: false, field: '' } };
-  const refused = (detail: string): LaneVerdict => ({ ok: false, reason: 'ACCESS_REFUSED', detail });
+  // A malformed or badly signed credential still goes to the join script as "no credential": it
+  // is refused there with the same answer after the join rate counts it, the proof of work is
+  // spent and the lane's refused counter moves. Refused here, a guess cost no proof of work (one
+  // solution bought unlimited signature checks) and the operator's counter never saw it.
+  const refused = (_detail: string): LaneVerdict => ({ ok: true, lane: { index, needs: true, field: '' } });
   if (lane.access === 'code') {
     if (msg.code === undefined) return { ok: true, lane: { index, needs: true, field: '' } };
     if (typeof msg.code !== 'string' || !ACCESS_CODE_PATTERN.test(msg.code)) return refused('malformed code');
