@@ -210,7 +210,7 @@ export async function startGate(config: GateConfig, opts: StartOptions = {}): Pr
     // Re-asserted every 5 s: one failed write is repeated by the next (counted, logged rate-limited).
     setInterval(() => keepPresent(ctx).catch(ignoring('presence write')), 5000),
     setInterval(() => issuer.reload().catch((err) => log.warn({ err }, 'keyring reload failed')), 60_000),
-    setInterval(() => ctx.recheck.full(), FULL_EVERY_MS),
+    setInterval(() => void ctx.recheck.full(), FULL_EVERY_MS),
   ];
   ctx.ready = true;
   log.info({ port }, 'gate listening');

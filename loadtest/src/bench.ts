@@ -45,6 +45,14 @@ export interface Profile {
   settleMaxMs: number;
   /** Shoppers in the pre-queue of the opening phase. */
   prequeue: number;
+  /** Only these phases (names as logged) unless --only says otherwise; all when absent. */
+  phases?: readonly string[];
+  /** Gate worker processes of the hold phase (default: one per 16,000 sockets). */
+  gateWorkers?: number;
+  /** Arrival rate of the gate hold phase's joins, when lower than `arrivalRate` (the baselines'). */
+  gateArrivalRate?: number;
+  /** Swarm sockets per source address in the gate hold phase (default 1,000). */
+  gateSocketsPerAddress?: number;
 }
 
 /** A state frame of the size the gate sends while a sale waits (the floor publishes this). */
@@ -83,6 +91,16 @@ export const PROFILES: Record<string, Profile> = {
     redisRequests: 50_000, firstUseTickets: 20_000, checkoutMaxSeconds: 10, fixedRateSeconds: 5, shortRunSeconds: 3,
     drainSeconds: 8, verifySeconds: 2, tickMs: 250, checkoutWorkers: 0, settleMaxMs: 8000, prequeue: 100_000,
     sale: { shoppers: 10_000, joinRate: 1000, releaseRate: 1000, stock: 2000, p: 0.5, maxSaleSeconds: 60 },
+  },
+  // 100,000 held WebSockets and what each costs (issue 11 item 4), within 10 minutes on this
+  // 2-core machine: raw uWS and ws holding as many, then the gate (6 processes, ~16,700 sockets
+  // each, under the 20,000 open files a process may have) fed at a join rate it takes.
+  hold: {
+    name: 'hold', held: 100_000, arrivalRate: 2000, gateArrivalRate: 1000, gateWorkers: 6, gateSocketsPerAddress: 16, holdSeconds: 20, echoSockets: 0, echoSeconds: 0,
+    helloSeconds: 0, redisRequests: 0, firstUseTickets: 0, checkoutMaxSeconds: 0, fixedRateSeconds: 0, shortRunSeconds: 0,
+    drainSeconds: 0, verifySeconds: 0, tickMs: 250, checkoutWorkers: 0, settleMaxMs: 8000, prequeue: 0,
+    sale: { shoppers: 0, joinRate: 0, releaseRate: 0, stock: 0, p: 0, maxSaleSeconds: 0 },
+    phases: ['baseline uws hold', 'baseline ws hold', 'gate hold'],
   },
   full: {
     name: 'full', held: 100_000, arrivalRate: 20_000, holdSeconds: 20, echoSockets: 500, echoSeconds: 5, helloSeconds: 10,
@@ -124,10 +142,12 @@ export async function runBench(
     tickLateP99Ms: null, tickLateMaxMs: null, frameworkRefuseCpuUs: null,
     joinGateCpuUs: null, joinRedisCpuUs: null, frameGateCpuUs: null, frameFloorCpuUs: null, listenOverflows: null,
     joinsOfferedPerSecond: null, gateBytesPerConnectionSpread: null, gateMemoryReadingFailed: null, prequeueOpenS: null, prequeueMembers: null,
+    tickToSocketP99Ms: null,
     details: {}, errors: {},
   };
+  const wanted = only.length > 0 ? only : (p.phases ?? []);
   const phase = async (name: string, f: () => Promise<void>) => {
-    if (only.length > 0 && !only.some((o) => name.includes(o))) return;
+    if (wanted.length > 0 && !wanted.some((o) => name.includes(o))) return;
     log(`== ${name}`);
     try {
       await f();
@@ -221,15 +241,19 @@ export async function runBench(
     });
     const gateWorkers = Math.max(2, Math.ceil(Math.max(p.held, p.sale.shoppers) / MAX_SOCKETS_PER_WORKER));
     await phase('gate hold', async () => {
-      const gate = await startGateCluster(stores, { workers: Math.max(2, Math.ceil(p.held / MAX_SOCKETS_PER_WORKER)), tickMs: p.tickMs });
+      const workers = p.gateWorkers ?? Math.max(2, Math.ceil(p.held / MAX_SOCKETS_PER_WORKER));
+      // memoryHook: a full GC before each memory reading, as the baselines do (gate/mem-hook.mjs).
+      const gate = await startGateCluster(stores, { workers, tickMs: p.tickMs, memoryHook: true });
       try {
-        const g = await runGateHold(stores, gate, { evt: 'hold', total: p.held, ratePerS: p.arrivalRate, holdSeconds: p.holdSeconds, joinTimeoutMs: Math.max(120_000, (p.held / p.arrivalRate) * 6000), settleMaxMs: p.settleMaxMs });
+        const rate = p.gateArrivalRate ?? p.arrivalRate;
+        const g = await runGateHold(stores, gate, { evt: 'hold', total: p.held, ratePerS: rate, holdSeconds: p.holdSeconds, joinTimeoutMs: Math.max(120_000, (p.held / rate) * 3000), settleMaxMs: p.settleMaxMs, socketsPerAddress: p.gateSocketsPerAddress });
         r.details.gateHold = g;
         r.heldConnections = g.held;
         r.gateBytesPerConnection = g.bytesPerConnection;
         r.joinsPerSecond = g.swarm.joinsPerSecond;
         r.joinP99Ms = g.swarm.join.p99;
         r.broadcastP99Ms = Number.isFinite(g.swarm.broadcast.p99) ? g.swarm.broadcast.p99 : null;
+        r.tickToSocketP99Ms = Number.isFinite(g.tickToSocket.p99) && g.tickToSocket.deliveries > 0 ? g.tickToSocket.p99 : null;
         r.joinGateCpuUs = g.joinGateCpuUs;
         r.joinRedisCpuUs = g.joinRedisCpuUs;
         r.listenOverflows = g.listenOverflows;

@@ -35,7 +35,11 @@ export class AdmissionRecheck {
   private readonly lastSeq = new Map<string, number>();
   private readonly frameCheckAt = new Map<string, number>();
   private readonly scannedServed = new Map<string, number>();
-  /** placeId → when the served check last found it not admitted. */
+  /**
+   * placeId → when the served check last found it not admitted. Only the served check records
+   * here (it alone consults it): the periodic and gap checks look at every waiting place, and
+   * recording those kept one entry per held socket alive between sweeps (~50 B each).
+   */
   private readonly notYet = new Map<string, number>();
   private readonly running = new Set<string>();
   private lastErrorLog = 0;
@@ -51,7 +55,7 @@ export class AdmissionRecheck {
     if (last !== undefined && seq - count > last) {
       this.d.metrics.admitGaps.inc();
       this.d.log.warn({ evt, expected: last, got: seq - count }, 'admit messages missed; re-checking waiting places');
-      this.run(evt, this.waiting(evt), 'gap');
+      void this.run(evt, this.waiting(evt), 'gap');
     }
     if (last === undefined || seq > last || seq < last - count) this.lastSeq.set(evt, seq);
   }
@@ -70,14 +74,20 @@ export class AdmissionRecheck {
       const at = this.notYet.get(d.placeId);
       return at === undefined || now - at >= RECHECK_AFTER_MS;
     });
-    if (due.length > 0) this.run(evt, due, 'served');
+    if (due.length > 0) void this.run(evt, due, 'served');
   }
 
-  /** The safety net: every waiting place of every event. */
-  full(): void {
-    for (const evt of this.d.sockets.byEvent.keys()) this.run(evt, this.waiting(evt), 'periodic');
+  /** The safety net: every waiting place of every event. Resolves when those checks are done. */
+  full(): Promise<void> {
+    const runs = [...this.d.sockets.byEvent.keys()].map((evt) => this.run(evt, this.waiting(evt), 'periodic'));
     const cutoff = Date.now() - RECHECK_AFTER_MS;
     for (const [id, at] of this.notYet) if (at < cutoff) this.notYet.delete(id);
+    return Promise.all(runs).then(() => undefined);
+  }
+
+  /** Places this process remembers between checks (per-place memory; tests). */
+  get remembered(): number {
+    return this.notYet.size;
   }
 
   private waiting(evt: string): Socket[] {
@@ -89,10 +99,10 @@ export class AdmissionRecheck {
     return out;
   }
 
-  private run(evt: string, sockets: Socket[], why: string): void {
-    if (sockets.length === 0 || this.running.has(evt)) return;
+  private run(evt: string, sockets: Socket[], why: string): Promise<void> {
+    if (sockets.length === 0 || this.running.has(evt)) return Promise.resolve();
     this.running.add(evt);
-    this.check(evt, sockets, why)
+    return this.check(evt, sockets, why)
       .catch((err) => {
         this.d.metrics.recheckErrors.inc();
         // One line per 10 s at most: during a Redis outage every check fails.
@@ -116,7 +126,7 @@ export class AdmissionRecheck {
         const d = ws.getUserData();
         const at = ats[j];
         if (at === null || at === undefined) {
-          this.notYet.set(ids[j]!, now);
+          if (why === 'served') this.notYet.set(ids[j]!, now);
           return;
         }
         this.notYet.delete(ids[j]!);

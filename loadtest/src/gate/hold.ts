@@ -44,6 +44,14 @@ export interface GateHoldResult {
   acceptQueue: { peak: number; fullSamples: number; samples: number };
   /** While every socket is held and only state frames flow: gate CPU per frame delivered (µs). */
   frameGateCpuUs: number | null;
+  /** Tick to socket while every socket is held (hold window only, no forced GC in it): state frame's `now` → receipt, ms. */
+  tickToSocket: { p50: number; p99: number; max: number; deliveries: number; ticks: number };
+  /**
+   * The gate's memory per held socket split by V8's own figures after a full GC (slope over the
+   * second half, B per socket): live JS heap, the heap's physical pages, external memory (Buffers),
+   * V8 global handles (uWS keeps one per socket), and the rest of the RSS (uWS/uSockets, malloc).
+   */
+  split: { heapUsed: number; heapPhysical: number; external: number; globalHandles: number; nonHeapRss: number } | null;
   framesDelivered: number;
   /** Seconds the join windows took, and the joins that happened in them. */
   joinWindowS: number;
@@ -53,7 +61,16 @@ export interface GateHoldResult {
 export async function runGateHold(
   s: Stores,
   gate: GateCluster,
-  o: { evt: string; total: number; ratePerS: number; holdSeconds: number; joinTimeoutMs: number; settleMaxMs?: number },
+  o: {
+    evt: string;
+    total: number;
+    ratePerS: number;
+    holdSeconds: number;
+    joinTimeoutMs: number;
+    settleMaxMs?: number;
+    /** Sockets per swarm source address (see SwarmOptions). */
+    socketsPerAddress?: number;
+  },
 ): Promise<GateHoldResult> {
   const now = Date.now();
   await createEvent(s.redis, s.prefix, {
@@ -108,17 +125,26 @@ export async function runGateHold(
       origin: BENCH_ORIGIN,
       joinTimeoutMs: o.joinTimeoutMs,
       settleMaxMs: o.settleMaxMs,
+      socketsPerAddress: o.socketsPerAddress,
     },
     () => gate.workerPids,
+    async () => {
+      await gate.gc();
+    },
+    async () => {
+      const h = await gate.gc();
+      return { rss: gate.workersRss(), ...(h ?? {}) };
+    },
   );
   try {
     // Frames only: every socket is held and waiting; each tick sends one state frame to each.
     const ticks0 = Number((await s.redis.hget(k.stats, 'tick')) ?? 0);
     const cpu0 = gateCpu();
+    const holdFrom = Date.now();
     await sleep(o.holdSeconds * 1000);
     const frameCpu = gateCpu() - cpu0;
     const ticks = Number((await s.redis.hget(k.stats, 'tick')) ?? 0) - ticks0;
-    const rep = await held.report();
+    const rep = await held.report(holdFrom);
     const holding = rep.joined - rep.closedByServer;
     const framesDelivered = ticks * holding;
     const frameGateCpuUs = usPerOp(frameCpu, framesDelivered);
@@ -127,7 +153,27 @@ export async function runGateHold(
       .filter((t) => windows.some(([a, b]) => t.now >= a && t.now <= b))
       .reduce((sum, t) => sum + t.n, 0);
     const m = held.memory;
+    const [, half, full] = m.probes ?? [];
+    const per = (key: string) => (half && full && m.joinedSecondHalf > 0 ? Math.round(((full[key] ?? 0) - (half[key] ?? 0)) / m.joinedSecondHalf) : 0);
+    const split = half?.heapUsedBytes !== undefined
+      ? {
+          heapUsed: per('heapUsedBytes'),
+          heapPhysical: per('heapPhysicalBytes'),
+          external: per('externalBytes'),
+          globalHandles: per('globalHandlesBytes'),
+          // The settled RSS readings, less the V8 heap pages.
+          nonHeapRss: Math.round((m.rssFullBytes - m.rssHalfBytes) / m.joinedSecondHalf) - per('heapPhysicalBytes'),
+        }
+      : null;
     return {
+      tickToSocket: {
+        p50: rep.broadcast.p50,
+        p99: rep.broadcast.p99,
+        max: rep.broadcast.max,
+        deliveries: rep.broadcast.count,
+        ticks: rep.ticks.filter((t) => t.now >= holdFrom).length,
+      },
+      split,
       requested: o.total,
       held: rep.joined - rep.closedByServer,
       gateWorkers: gate.workerPids.length,

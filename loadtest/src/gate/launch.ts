@@ -1,6 +1,9 @@
 // Starts the real gate (gate/src/main.ts: a supervisor forking GATE_WORKERS uWS processes on one
 // port) against the bench's stores, and finds its worker processes for memory readings.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { childPids, type Child, pollUntil, REPO_DIR, rssBytes, spawnModule } from '../lib/proc.ts';
 import type { Stores } from '../lib/stores.ts';
 
@@ -12,6 +15,11 @@ export interface GateCluster {
   workerPids: number[];
   /** VmRSS summed over the worker processes (the supervisor holds no sockets). */
   workersRss(): number;
+  /**
+   * Full GC in every worker, then V8's heap figures summed over them (used heap, its physical
+   * size, external memory); null when the cluster was started without `memoryHook`.
+   */
+  gc(): Promise<HeapFigures | null>;
   stop(): Promise<void>;
 }
 
@@ -35,16 +43,56 @@ async function healthy(port: number): Promise<boolean> {
   }
 }
 
-/** `admitter`: GATE_ADMITTER ('dedicated': one more process runs only the admitter). */
+export interface HeapFigures {
+  heapUsedBytes: number;
+  heapPhysicalBytes: number;
+  externalBytes: number;
+  globalHandlesBytes: number;
+}
+
+const MEM_HOOK = new URL('./mem-hook.mjs', import.meta.url).pathname;
+
+/** Ask each worker for a GC (SIGPWR, handled by mem-hook.mjs) and read what it wrote. */
+async function gcWorkers(dir: string, pids: number[]): Promise<HeapFigures> {
+  const t0 = Date.now();
+  const read = (pid: number) => {
+    try {
+      return JSON.parse(readFileSync(join(dir, `mem-${pid}.json`), 'utf8')) as Record<string, number>;
+    } catch {
+      return null; // not written yet (or half-written): polled again below
+    }
+  };
+  for (const pid of pids) process.kill(pid, 'SIGPWR');
+  const got = (await pollUntil(() => {
+    const all = pids.map(read);
+    return all.every((m) => m !== null && (m.at ?? 0) >= t0) ? all : null;
+  }, 60_000, 100)) as Record<string, number>[];
+  const sum = (k: string) => got.reduce((a, m) => a + (m[k] ?? 0), 0);
+  return {
+    heapUsedBytes: sum('used_heap_size'),
+    heapPhysicalBytes: sum('total_physical_size'),
+    externalBytes: sum('external_memory'),
+    globalHandlesBytes: sum('used_global_handles_size'),
+  };
+}
+
+/**
+ * `admitter`: GATE_ADMITTER ('dedicated': one more process runs only the admitter).
+ * `memoryHook`: preload mem-hook.mjs in the workers (GC and heap figures on request).
+ */
 export async function startGateCluster(
   s: Stores,
-  o: { workers: number; tickMs: number; admitter?: 'every' | 'dedicated' },
+  o: { workers: number; tickMs: number; admitter?: 'every' | 'dedicated'; memoryHook?: boolean },
 ): Promise<GateCluster> {
   const port = await freePort();
   const expected = o.workers + (o.admitter === 'dedicated' ? 1 : 0);
+  const memDir = o.memoryHook ? mkdtempSync(join(tmpdir(), 'sluice-gate-mem-')) : null;
   const main = spawnModule(`${REPO_DIR}gate/src/main.ts`, [], {
     env: {
       ...s.env,
+      ...(memDir
+        ? { SLUICE_MEM_DIR: memDir, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${MEM_HOOK} --expose-gc`.trim() }
+        : {}),
       GATE_HOST: '127.0.0.1',
       GATE_PORT: String(port),
       GATE_WORKERS: String(o.workers),
@@ -82,6 +130,10 @@ export async function startGateCluster(
     main,
     workerPids,
     workersRss: () => workerPids.reduce((sum, p) => sum + rssBytes(p), 0),
-    stop: () => main.stop(20_000),
+    gc: async () => (memDir ? gcWorkers(memDir, workerPids) : null),
+    stop: async () => {
+      await main.stop(20_000);
+      if (memDir) rmSync(memDir, { recursive: true, force: true });
+    },
   };
 }

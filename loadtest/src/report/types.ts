@@ -85,6 +85,8 @@ export interface Headline {
   gateBytesPerConnectionSpread: number | null;
   /** A memory reading came out ≤ 0: the memory figures of this run are a failed measurement. */
   gateMemoryReadingFailed: boolean | null;
+  /** Tick to socket p99 (ms) over the gate hold window, every socket held and no forced GC in it. */
+  tickToSocketP99Ms: number | null;
   /** Seconds from the start until a pre-queue of `prequeueMembers` is open with the seed revealed. */
   prequeueOpenS: number | null;
   prequeueMembers: number | null;

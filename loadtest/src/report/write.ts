@@ -59,8 +59,9 @@ export function writeCharts(r: BenchResult, dir: string): string[] {
     { label: 'Sluice gate', value: r.gateBytesPerConnection ?? Number.NaN },
     { label: 'raw uWS', value: r.baselineUwsBytesPerConnection ?? Number.NaN },
     { label: 'ws', value: r.baselineWsBytesPerConnection ?? Number.NaN },
-    { label: 'raw uWS, forced GC', value: r.details.uwsHold?.memory.afterGc?.bytesPerConnection ?? Number.NaN },
-    { label: 'ws, forced GC', value: r.details.wsHold?.memory.afterGc?.bytesPerConnection ?? Number.NaN },
+    { label: 'raw uWS, no forced GC', value: r.details.uwsHold?.memory.withoutGc?.bytesPerConnection ?? Number.NaN },
+    { label: 'ws, no forced GC', value: r.details.wsHold?.memory.withoutGc?.bytesPerConnection ?? Number.NaN },
+    { label: 'gate, no forced GC', value: r.details.gateHold?.memory.withoutGc?.bytesPerConnection ?? Number.NaN },
   ];
   files.push(['memory.svg', barChart({ title: 'Server RSS per held WebSocket', unit: 'B', bars: mem })]);
   const thr = [
@@ -97,7 +98,8 @@ export function markdown(r: BenchResult, charts: string[]): string {
   L.push('');
   L.push(...cpuTable(r));
   L.push('## Side by side', '', '| figure | Sluice | baseline | ratio |', '|---|---|---|---|');
-  L.push(`| memory per held WebSocket (settled RSS, slope from half to all held, no forced GC) | ${f(r.gateBytesPerConnection, ' B')} (gate) | ${f(r.baselineWsBytesPerConnection, ' B')} (ws), ${f(r.baselineUwsBytesPerConnection, ' B')} (raw uWS) | ${x(r.gateBytesPerConnection, r.baselineWsBytesPerConnection)} of ws |`);
+  const gcNote = r.details.gateHold?.memory.forcedGc ? 'after a forced full GC in every server' : 'no forced GC';
+  L.push(`| memory per held WebSocket (settled RSS, slope from half to all held, ${gcNote}) | ${f(r.gateBytesPerConnection, ' B')} (gate) | ${f(r.baselineWsBytesPerConnection, ' B')} (ws), ${f(r.baselineUwsBytesPerConnection, ' B')} (raw uWS) | ${x(r.gateBytesPerConnection, r.baselineWsBytesPerConnection)} of ws |`);
   L.push(`| first-use checkouts/s | ${f(r.checkoutPerSecond)} | ${f(r.baselineCheckoutPerSecond)} (Express+jsonwebtoken ES256+ioredis+BullMQ) | ${x(r.checkoutPerSecond, r.baselineCheckoutPerSecond)} |`);
   L.push(`| first-use checkouts / bare Ed25519 verify ceiling | ${f(r.checkoutPerSecond)} | ${f(r.verifyCeilingPerSecond)} (${d.checkout?.verifyCeiling.processes ?? '?'} processes) | ${x(r.checkoutPerSecond, r.verifyCeilingPerSecond)} |`);
   L.push(`| junk tickets rejected/s (known kid, wrong signature${d.checkout?.wrk ? ', wrk' : ''}) | ${f(r.rejectsPerSecond)} | ${f(r.baselineRejectsPerSecond)} | ${x(r.rejectsPerSecond, r.baselineRejectsPerSecond)} |`);
@@ -132,8 +134,17 @@ export function markdown(r: BenchResult, charts: string[]): string {
           `The gate figure leaves out the ${f(g.framesDuringJoins ?? null)} state frames the ticks sent meanwhile to the sockets already held (at the per-frame cost measured below); with them ${f(g.joinGateCpuUsWithFrames ?? null, ' µs', 1)} per join. uWS does not expose its listen backlog (uSockets calls listen(fd, 512)); each gate process has its own accept queue (SO_REUSEPORT), so the queue a surge sees is 512 × gate processes. ` +
           `State frames while ${f(g.held)} sockets waited: ${f(g.framesDelivered)} frames delivered in ${g.holdSeconds} s, gate CPU ${f(r.frameGateCpuUs, ' µs', 2)} per frame; ` +
           `floor (raw uWS publish of a ${d.uwsHold?.publish?.frameBytes ?? '?'}-byte frame to ${f(d.uwsHold?.publish?.sockets ?? null)} sockets at the same tick): ${f(r.frameFloorCpuUs, ' µs', 2)} per frame. ` +
-          `Memory per held socket, three readings at ${f(g.held)} held after a warm-up with half: ${g.memory.perConnectionReadings.map((b) => f(b, ' B')).join(', ')} (spread ${f(g.memory.spreadBytes, ' B')})` +
-          `${g.memory.failed ? ' — a reading ≤ 0: failed measurement, no figure reported' : ''}.`,
+          `Memory per held socket, three readings at ${f(g.held)} held (${f(Math.round(g.held / g.gateWorkers))} per process) after a warm-up with half${g.memory.forcedGc ? ', each after a full GC in every gate process' : ''}: ${g.memory.perConnectionReadings.map((b) => f(b, ' B')).join(', ')} (spread ${f(g.memory.spreadBytes, ' B')})` +
+          `${g.memory.failed ? ' — a reading ≤ 0: failed measurement, no figure reported' : ''}.` +
+          (g.split
+            ? ` Split per socket (V8's figures after the GC): live JS heap ${f(g.split.heapUsed, ' B')}, V8 heap pages ${f(g.split.heapPhysical, ' B')}, external ${f(g.split.external, ' B')}, global handles ${f(g.split.globalHandles, ' B')}, RSS outside the V8 heap (uWS, malloc) ${f(g.split.nonHeapRss, ' B')}.`
+            : '') +
+          (g.memory.withoutGc
+            ? ` Without the GC (garbage of the joins included, moves with V8's timing): ${f(g.memory.withoutGc.bytesPerConnection, ' B')} per socket.`
+            : '') +
+          (g.tickToSocket
+            ? ` Tick to socket over the ${g.holdSeconds} s hold (${g.tickToSocket.ticks} ticks, ${f(g.tickToSocket.deliveries)} deliveries): p50 ${f(g.tickToSocket.p50, ' ms', 1)}, p99 ${f(g.tickToSocket.p99, ' ms', 1)}, max ${f(g.tickToSocket.max, ' ms', 1)}.`
+            : ''),
         '',
       );
     if (o)
@@ -148,8 +159,9 @@ export function markdown(r: BenchResult, charts: string[]): string {
       `Baseline ${h.impl === 'uws' ? 'raw uWS' : '`ws`'} (${h.processes} processes, one welcome per join, nothing else): ${f(h.held)} of ${f(h.requested)} sockets held, joins ${f(h.joinsPerSecond)}/s, p99 ${f(h.joinP99Ms, ' ms', 1)}; ` +
         `settled RSS ${f(h.memory.rssEmptyBytes / 2 ** 20, ' MiB', 1)} → ${f(h.memory.rssHalfBytes / 2 ** 20, ' MiB', 1)} → ${f(h.memory.rssFullBytes / 2 ** 20, ' MiB', 1)}: ${f(h.bytesPerConnection, ' B')} per connection ` +
         `(${f(h.memory.bytesPerConnectionFromEmpty, ' B')} from empty)` +
-        (h.memory.afterGc
-          ? `; after a forced full GC at each step ${f(h.memory.afterGc.rssEmptyBytes / 2 ** 20, ' MiB', 1)} → ${f(h.memory.afterGc.rssHalfBytes / 2 ** 20, ' MiB', 1)} → ${f(h.memory.afterGc.rssFullBytes / 2 ** 20, ' MiB', 1)}: ${f(h.memory.afterGc.bytesPerConnection, ' B')} per connection (${f(h.memory.afterGc.bytesPerConnectionFromEmpty, ' B')} from empty)`
+        (h.memory.forcedGc ? ' (each reading after a forced full GC)' : '') +
+        (h.memory.withoutGc
+          ? `; the same readings just before each GC ${f(h.memory.withoutGc.rssEmptyBytes / 2 ** 20, ' MiB', 1)} → ${f(h.memory.withoutGc.rssHalfBytes / 2 ** 20, ' MiB', 1)} → ${f(h.memory.withoutGc.rssFullBytes / 2 ** 20, ' MiB', 1)}: ${f(h.memory.withoutGc.bytesPerConnection, ' B')} per connection (${f(h.memory.withoutGc.bytesPerConnectionFromEmpty, ' B')} from empty)`
           : '') +
         (h.memory.failed ? ` (readings ${h.memory.perConnectionReadings.map((b) => f(b, ' B')).join(', ')}: one ≤ 0, a failed measurement)` : ` (three readings spread ${f(h.memory.spreadBytes, ' B')})`) +
         (h.echo ? `; echo on ${h.echo.sockets} sockets ${f(h.echo.msgsPerSecond)} msgs/s, RTT p99 ${f(h.echo.rttP99Ms, ' ms', 1)}.` : '.'),

@@ -3,6 +3,10 @@
 // figure is the slope between two steady states — half the sockets held, then all of them —
 // so start-up allocations, JIT and garbage from the first connections do not count, and a GC
 // between two readings cannot make the figure negative the way a single before/after did.
+// When the servers can run a full GC on request (the baselines, and the gate through the bench's
+// preloaded hook), every reading comes after one: what a socket retains, not the garbage its join
+// left until V8 next collects (at ~15,000 joins per gate process that garbage alone read
+// 100+ MB of old space, several KB per socket, and moved with the GC's timing).
 import { round } from '../lib/hist.ts';
 import { settledRss } from '../lib/proc.ts';
 import { mergeReports, startSwarm, type Swarm, type SwarmOptions, type SwarmResult } from './run.ts';
@@ -13,6 +17,8 @@ export interface TwoStepHold {
   rssHalfBytes: number;
   rssFullBytes: number;
   /** Whether each reading settled (false: it kept moving and the median of the last samples is used). */
+  /** Whether the readings above were taken after a forced full GC in every server. */
+  forcedGc: boolean;
   settled: [boolean, boolean, boolean];
   joinedFirstHalf: number;
   joinedSecondHalf: number;
@@ -28,8 +34,10 @@ export interface TwoStepHold {
   failed: boolean;
   /** (rssFull − rssEmpty) / all sockets joined: includes warm-up allocations. */
   bytesPerConnectionFromEmpty: number;
-  /** The same readings taken right after a forced full GC, when the servers allow it. */
-  afterGc: {
+  /** What the server processes report at the empty, half and full readings (after the GC), e.g. V8 heap. */
+  probes: Record<string, number>[] | null;
+  /** With forced GC: the readings taken just before each GC (garbage included). */
+  withoutGc: {
     rssEmptyBytes: number;
     rssHalfBytes: number;
     rssFullBytes: number;
@@ -41,8 +49,9 @@ export interface TwoStepHold {
 export interface HeldSwarm {
   memory: TwoStepHold;
   swarms: Swarm[];
-  /** Merged report of both halves; joins per second over the two join windows only. */
-  report(): Promise<SwarmResult>;
+  /** Merged report of both halves; joins per second over the two join windows only; `broadcast`
+   * over the ticks sent from `ticksFrom` (ms) on. */
+  report(ticksFrom?: number): Promise<SwarmResult>;
   close(): Promise<void>;
 }
 
@@ -54,10 +63,11 @@ export async function holdInTwoSteps(
     onJoinWindow?: (edge: 'start' | 'end') => void | Promise<void>;
   },
   serverPids: () => number[],
-  /** A full GC in the servers: when given, each reading is also taken again after it (the
-   * baselines can; the gate has no such hook, so its figures and the headline ratios use the
-   * readings without forced GC, the same method for all). */
+  /** A full GC in the servers: when given, every reading is taken after one (and a reading
+   * before it is kept in `withoutGc`). The gate and both baselines give it, the same method for all. */
   forceGc?: () => Promise<void>,
+  /** Figures the servers report about themselves, read after each GC (empty, half, full). */
+  probe?: () => Promise<Record<string, number>>,
 ): Promise<HeldSwarm> {
   const half = Math.floor(o.total / 2);
   const rest = o.total - half;
@@ -68,13 +78,14 @@ export async function holdInTwoSteps(
   };
   try {
     const settle = { maxMs: o.settleMaxMs ?? 15_000 };
-    const afterGc: number[] = [];
+    const beforeGc: number[] = [];
+    const probes: Record<string, number>[] = [];
     const reading = async () => {
+      if (!forceGc) return settledRss(serverPids(), settle);
+      beforeGc.push((await settledRss(serverPids(), settle)).bytes);
+      await forceGc();
       const r = await settledRss(serverPids(), settle);
-      if (forceGc) {
-        await forceGc();
-        afterGc.push((await settledRss(serverPids(), settle)).bytes);
-      }
+      if (probe) probes.push(await probe());
       return r;
     };
     const r0 = await reading();
@@ -104,6 +115,7 @@ export async function holdInTwoSteps(
     const fulls = [r2.bytes];
     for (let i = 0; i < 2; i++) {
       await new Promise((r) => setTimeout(r, 2000));
+      if (forceGc) await forceGc();
       fulls.push((await settledRss(serverPids(), settle)).bytes);
     }
     const per = fulls.map((b) => (joinedB > 0 ? Math.round((b - r1.bytes) / joinedB) : 0));
@@ -113,6 +125,7 @@ export async function holdInTwoSteps(
       rssHalfBytes: r1.bytes,
       rssFullBytes: r2.bytes,
       settled: [r0.settled, r1.settled, r2.settled],
+      forcedGc: forceGc !== undefined,
       joinedFirstHalf: joinedA,
       joinedSecondHalf: joinedB,
       bytesPerConnection: sorted[1]!,
@@ -121,23 +134,24 @@ export async function holdInTwoSteps(
       failed: sorted[0]! <= 0,
       bytesPerConnectionFromEmpty:
         joinedA + joinedB > 0 ? Math.round((r2.bytes - r0.bytes) / (joinedA + joinedB)) : 0,
-      afterGc:
-        afterGc.length === 3 && joinedB > 0
+      probes: probes.length === 3 ? probes : null,
+      withoutGc:
+        beforeGc.length === 3 && joinedB > 0
           ? {
-              rssEmptyBytes: afterGc[0]!,
-              rssHalfBytes: afterGc[1]!,
-              rssFullBytes: afterGc[2]!,
-              bytesPerConnection: Math.round((afterGc[2]! - afterGc[1]!) / joinedB),
-              bytesPerConnectionFromEmpty: Math.round((afterGc[2]! - afterGc[0]!) / (joinedA + joinedB)),
+              rssEmptyBytes: beforeGc[0]!,
+              rssHalfBytes: beforeGc[1]!,
+              rssFullBytes: beforeGc[2]!,
+              bytesPerConnection: Math.round((beforeGc[2]! - beforeGc[1]!) / joinedB),
+              bytesPerConnectionFromEmpty: Math.round((beforeGc[2]! - beforeGc[0]!) / (joinedA + joinedB)),
             }
           : null,
     };
     return {
       memory,
       swarms,
-      async report() {
+      async report(ticksFrom = 0) {
         const reps = (await Promise.all(swarms.map((s) => s.workerReports()))).flat();
-        const merged = mergeReports(reps);
+        const merged = mergeReports(reps, ticksFrom);
         const windowS = windows.reduce((a, b) => a + b, 0);
         return {
           ...merged,
