@@ -15,7 +15,8 @@ const clients: Client[] = [];
 
 beforeEach(async () => {
   fx = await redisFixture();
-  gate = await testGate(fx.prefix);
+  // Every test client joins from 127.0.0.1: allow them all.
+  gate = await testGate(fx.prefix, { GATE_JOIN_RATE_PER_IP: '1000' });
 });
 afterEach(async () => {
   for (const c of clients.splice(0)) c.close();

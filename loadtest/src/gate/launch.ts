@@ -1,6 +1,6 @@
 // Starts the real gate (gate/src/main.ts: a supervisor forking GATE_WORKERS uWS processes on one
 // port) against the bench's stores, and finds its worker processes for memory readings.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,7 +66,7 @@ async function gcWorkers(dir: string, pids: number[]): Promise<HeapFigures> {
   const got = (await pollUntil(() => {
     const all = pids.map(read);
     return all.every((m) => m !== null && (m.at ?? 0) >= t0) ? all : null;
-  }, 60_000, 100)) as Record<string, number>[];
+  }, 180_000, 100)) as Record<string, number>[];
   const sum = (k: string) => got.reduce((a, m) => a + (m[k] ?? 0), 0);
   return {
     heapUsedBytes: sum('used_heap_size'),
@@ -120,6 +120,11 @@ export async function startGateCluster(
     );
     // Every worker must be listening before the swarm starts (they share the port).
     await new Promise((r) => setTimeout(r, 1500));
+    // With the memory hook: every worker has installed it (written its file) before any signal.
+    if (memDir) {
+      const pids = childPids(main.pid);
+      await pollUntil(() => pids.every((pid) => existsSync(join(memDir, `mem-${pid}.json`))), 180_000, 250);
+    }
   } catch (err) {
     await main.stop();
     throw err;

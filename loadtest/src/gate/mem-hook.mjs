@@ -23,5 +23,8 @@ if (dir) {
   };
   process.on('SIGWINCH', () => dump(false));
   process.on('SIGPWR', () => dump(true));
+  // Written once at start: the bench signals a worker only after this file exists (SIGPWR's
+  // default action ends a process that has no handler yet).
+  dump(false);
   process.on('exit', () => closeSync(fd));
 }
