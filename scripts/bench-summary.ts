@@ -41,6 +41,11 @@ const ROWS: Array<[key: string, label: string, unit: string, target: string]> = 
 
 const fmt = (v: unknown, unit: string): string =>
   typeof v === 'number' ? `${v.toLocaleString('en-US', { maximumFractionDigits: 2 })}${unit}` : 'not measured';
+/** Memory per connection from RSS readings: a reading at or below zero is a failed measurement. */
+const fmtFigure = (key: string, v: unknown, unit: string): string =>
+  key.endsWith('BytesPerConnection') && typeof v === 'number' && v <= 0
+    ? `failed measurement (${fmt(v, unit)} read)`
+    : fmt(v, unit);
 
 export function benchSummary(path = new URL('../loadtest/results/latest.json', import.meta.url)): string {
   if (!existsSync(path)) return '_No benchmark run is committed yet: run `npm run bench`._';
@@ -54,6 +59,6 @@ export function benchSummary(path = new URL('../loadtest/results/latest.json', i
     '| figure | measured | target |',
     '|---|---|---|',
   ];
-  for (const [key, label, unit, target] of ROWS) lines.push(`| ${label} | ${fmt(r[key], unit)} | ${target} |`);
+  for (const [key, label, unit, target] of ROWS) lines.push(`| ${label} | ${fmtFigure(key, r[key], unit)} | ${target} |`);
   return lines.join('\n');
 }

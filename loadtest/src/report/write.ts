@@ -98,8 +98,10 @@ export function markdown(r: BenchResult, charts: string[]): string {
   L.push('');
   L.push(...cpuTable(r));
   L.push('## Side by side', '', '| figure | Sluice | baseline | ratio |', '|---|---|---|---|');
+  // A memory slope at or below zero is a failed measurement, not a figure.
+  const mem = (v: number | null) => (v !== null && v <= 0 ? `failed measurement (${f(v, ' B')} read)` : f(v, ' B'));
   const gcNote = r.details.gateHold?.memory.forcedGc ? 'after a forced full GC in every server' : 'no forced GC';
-  L.push(`| memory per held WebSocket (settled RSS, slope from half to all held, ${gcNote}) | ${f(r.gateBytesPerConnection, ' B')} (gate) | ${f(r.baselineWsBytesPerConnection, ' B')} (ws), ${f(r.baselineUwsBytesPerConnection, ' B')} (raw uWS) | ${x(r.gateBytesPerConnection, r.baselineWsBytesPerConnection)} of ws |`);
+  L.push(`| memory per held WebSocket (settled RSS, slope from half to all held, ${gcNote}) | ${mem(r.gateBytesPerConnection)} (gate) | ${mem(r.baselineWsBytesPerConnection)} (ws), ${mem(r.baselineUwsBytesPerConnection)} (raw uWS) | ${x(r.gateBytesPerConnection, r.baselineWsBytesPerConnection)} of ws |`);
   L.push(`| first-use checkouts/s | ${f(r.checkoutPerSecond)} | ${f(r.baselineCheckoutPerSecond)} (Express+jsonwebtoken ES256+ioredis+BullMQ) | ${x(r.checkoutPerSecond, r.baselineCheckoutPerSecond)} |`);
   L.push(`| first-use checkouts / bare Ed25519 verify ceiling | ${f(r.checkoutPerSecond)} | ${f(r.verifyCeilingPerSecond)} (${d.checkout?.verifyCeiling.processes ?? '?'} processes) | ${x(r.checkoutPerSecond, r.verifyCeilingPerSecond)} |`);
   L.push(`| junk tickets rejected/s (known kid, wrong signature${d.checkout?.wrk ? ', wrk' : ''}) | ${f(r.rejectsPerSecond)} | ${f(r.baselineRejectsPerSecond)} | ${x(r.rejectsPerSecond, r.baselineRejectsPerSecond)} |`);
