@@ -31,6 +31,9 @@ export interface Hold {
 const REVOKED = new SluiceError('TICKET_REVOKED');
 const NOT_ISSUED = new SluiceError('TICKET_SIGNATURE');
 const UNKNOWN_KEY = new SluiceError('TICKET_UNKNOWN_KEY');
+// The documented answer for a ticket naming an event that does not exist (the full path gave it
+// after the verify; the door gives it from the event list, which is public anyway).
+const NO_EVENT = new SluiceError('UNKNOWN_EVENT');
 
 /**
  * A SluiceError: refuse now. A Hold: wait for the barrier. Inspected: the full path, with the
@@ -62,7 +65,8 @@ export function judge(door: Door, authorization: string): SluiceError | Hold | I
       if (known) issued.view(evt, door.now()); // a real event: its view starts (the ticket takes the full path now)
       return known === false;
     };
-    return { hold: true, wait: (d) => issued.refreshEvents(d), refuse, refusal, inspected: seen };
+    const unknownEvent = refusal === UNKNOWN_KEY ? UNKNOWN_KEY : NO_EVENT;
+    return { hold: true, wait: (d) => issued.refreshEvents(d), refuse, refusal: unknownEvent, inspected: seen };
   }
   const view = issued.view(evt, door.now());
   if (!view) return seen;
