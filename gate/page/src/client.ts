@@ -20,6 +20,7 @@ import { decideClose } from './close-policy.ts';
 import { chooseReturnUrl, type PageConfig, wsBase } from './config.ts';
 import type { Action, ErrorKey } from './model.ts';
 import { ensureKey } from './dpop.ts';
+import { getJson, HttpError } from './http-json.ts';
 import { solvePow } from './pow.ts';
 import { clientId, forgetPlace, loadPlace, savePlace } from './storage.ts';
 
@@ -43,16 +44,6 @@ const WS_FAILURES_BEFORE_POLLING = 2;
 const WS_RETRY_BASE_MS = 5_000;
 const WS_RETRY_MAX_MS = 120_000;
 const PING_MS = 30_000;
-
-class HttpError extends Error {
-  readonly status: number;
-  readonly code: string | null;
-  constructor(status: number, code: string | null) {
-    super(`HTTP ${status}${code ? ` ${code}` : ''}`);
-    this.status = status;
-    this.code = code;
-  }
-}
 
 export class QueueClient {
   private readonly d: ClientDeps;
@@ -386,18 +377,8 @@ export class QueueClient {
 
   // ---- HTTP fallback -------------------------------------------------------------------------
 
-  private async getJson<T>(path: string, init: RequestInit = {}): Promise<T> {
-    const res = await fetch(this.url(path), { cache: 'no-store', ...init });
-    if (!res.ok) {
-      let code: string | null = null;
-      try {
-        code = ((await res.json()) as { error?: { code?: string } }).error?.code ?? null;
-      } catch {
-        // Not a JSON error body (a proxy's HTML page): the status alone is reported.
-      }
-      throw new HttpError(res.status, code);
-    }
-    return (await res.json()) as T;
+  private getJson<T>(path: string, init: RequestInit = {}): Promise<T> {
+    return getJson<T>(this.url(path), init);
   }
 
   /**
