@@ -49,8 +49,8 @@ export interface CheckoutApp {
   routes: { method: string; path: string }[];
   /** This process's metrics (a supervised worker shares them with its fleet). */
   registry: CheckoutMetrics['registry'];
-  /** The in-process record of issued tickets the door judges by (null on a Redis Cluster). */
-  issued: IssuedTickets | null;
+  /** The in-process record of issued tickets the door judges by. */
+  issued: IssuedTickets;
   /** Stop accepting, fail readiness, drain in-flight requests, close Redis, BullMQ, PostgreSQL. */
   close(): Promise<void>;
 }
@@ -106,14 +106,11 @@ export async function startCheckout(
 
   const timeoutMs = config.redisTimeoutMs;
   const waitReplicas = config.waitReplicas >= 0 ? config.waitReplicas : clusterNodesOf(config) ? 1 : 0;
-  // The door needs the `issued` messages and its barrier PING on one connection, which a cluster's
-  // sharded subscribers do not give per event: there every ticket takes the full path.
-  let issued: IssuedTickets | null = null;
-  if (!clusterNodesOf(config)) {
-    issued = new IssuedTickets(redis, subscriberOf(redis), config.prefix, log);
-    issued.start();
-  }
-  const door: Door | null = issued ? { verifier, issued, now } : null;
+  // The door: on a single Redis its barrier is a PING on the subscriber connection, on a Redis
+  // Cluster an echo on the event's own sharded channel (purchase/issued-cluster.ts).
+  const issued = new IssuedTickets(redis, subscriberOf(redis), config.prefix, log);
+  issued.start();
+  const door: Door = { verifier, issued, now };
   // On uWS directly: junk is refused from its headers before hyper-express builds a request.
   const checkoutRoute = registerCheckoutRoute(server.uws_instance, {
       redis,

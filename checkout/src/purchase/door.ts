@@ -75,7 +75,7 @@ export function judge(door: Door, authorization: string): SluiceError | Hold | I
   if (view.issued.has(key)) return seen;
   return {
     hold: true,
-    wait: (d) => issued.barrier(d),
+    wait: (d) => issued.barrier(d, evt),
     refuse: () => !view.issued.has(key),
     refusal,
     inspected: seen,

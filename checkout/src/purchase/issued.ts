@@ -9,8 +9,11 @@
 // the ticket out, so it was published before the request reached us; a miss waits for a PING on
 // the subscriber connection (Redis delivers messages and replies on one connection in order),
 // and only a digest still missing after that reply is junk. Until an event's record is read
-// whole after a (re)subscription, its tickets take the full path.
-import { eventKeys, globalKeys, type Logger, type Redis, type Subscriber } from '@sluice/shared';
+// whole after a (re)subscription, its tickets take the full path. On a Redis Cluster the barrier
+// is an echo on the event's own sharded channel instead (issued-cluster.ts).
+import { Cluster, eventKeys, globalKeys, type Logger, type Redis, type Subscriber } from '@sluice/shared';
+import { ClusterDoor } from './issued-cluster.ts';
+import { EventIds } from './issued-events.ts';
 
 export { keyOfDigest, keyOfSha256 } from './issued-keys.ts';
 
@@ -22,6 +25,8 @@ export class EventView {
   /** Revoked jti / place ids. */
   readonly revoked = new Set<string>();
   synced = false;
+  /** Cluster: ClusterDoor.sync runs for it. */
+  syncing = false;
 }
 
 export interface IssuedOptions {
@@ -47,10 +52,8 @@ export class IssuedTickets {
   private pinging = false;
   private epoch = 0;
   private closed = false;
-  /** Ids of all events (the `events` set) as last read; null before the first read. */
-  private events: Set<string> | null = null;
-  private eventsWaiting: Waiter[] = [];
-  private eventsReading = false;
+  /** Ids of all events (the `events` set). */
+  private readonly eventIds: EventIds;
   private readonly opts: Required<IssuedOptions>;
   private readonly control: string;
   private readonly redis: Redis;
@@ -58,6 +61,8 @@ export class IssuedTickets {
   readonly sub: Subscriber;
   private readonly prefix: string;
   private readonly log: Logger;
+  /** On a Redis Cluster: the echo barrier and resubscription (null: PING on the one connection). */
+  private readonly cluster: ClusterDoor<EventView> | null = null;
 
   constructor(redis: Redis, sub: Subscriber, prefix: string, log: Logger, opts: IssuedOptions = {}) {
     this.redis = redis;
@@ -70,18 +75,30 @@ export class IssuedTickets {
     this.sweeper.unref();
     this.opts = { maxEvents: 256, barrierTimeoutMs: 1000, maxWaiting: 20_000, ...opts };
     this.control = globalKeys(prefix).control;
+    this.eventIds = new EventIds(redis, prefix, log, this.opts.barrierTimeoutMs, this.opts.maxWaiting);
     sub.onMessage((channel, message) => this.onMessage(channel, message));
     // A lost connection may have lost messages: every event is read again once ioredis has
     // re-subscribed (it re-sends the subscriptions before 'ready'; the PING in resync orders us
     // after them).
-    sub.client.on('close', () => {
-      this.epoch++;
-      for (const v of this.views.values()) v.synced = false;
-    });
+    sub.client.on('close', () => this.invalidate());
     sub.client.on('ready', () => {
       this.listenControl();
-      for (const [evt, v] of this.views) this.resync(evt, v);
+      if (this.cluster) this.cluster.changed();
+      else for (const [evt, v] of this.views) this.resync(evt, v);
     });
+    if (sub.client instanceof Cluster) {
+      const { barrierTimeoutMs: timeoutMs, maxWaiting } = this.opts;
+      const [views, epoch, invalidate] = [this.views, () => this.epoch, () => this.invalidate()];
+      const backfill = (evt: string, v: EventView, e: number) => this.backfill(evt, v, e);
+      const host = { redis, sub, log, prefix, timeoutMs, maxWaiting, views, epoch, invalidate, backfill };
+      this.cluster = new ClusterDoor(sub.client, host);
+    }
+  }
+
+  /** Every view incomplete from now (read whole again before the door judges by it). */
+  private invalidate(): void {
+    this.epoch++;
+    for (const v of this.views.values()) v.synced = false;
   }
 
   private controlHeard = false;
@@ -122,6 +139,7 @@ export class IssuedTickets {
         this.notEvents.set(evt, now + 5000);
         return;
       }
+      if (this.cluster) return this.cluster.sync(evt, v, true);
       await this.sub.ssubscribe(k.issuedChannel);
       await this.backfill(evt, v, this.epoch);
     })().catch((err) => {
@@ -171,7 +189,7 @@ export class IssuedTickets {
       }
       return;
     }
-    if (!channel.endsWith(':issued')) return;
+    if (!channel.endsWith(':issued') || this.cluster?.heard(channel, message)) return;
     const open = channel.indexOf(':{');
     const close = channel.lastIndexOf('}:');
     const v = open >= 0 && close > open ? this.views.get(channel.slice(open + 2, close)) : undefined;
@@ -190,9 +208,15 @@ export class IssuedTickets {
    * subscriber connection, shared by all requests waiting meanwhile); `done(false)` when that
    * cannot be known (connection lost, slow, too many waiting): the caller takes the full path.
    */
-  barrier(done: Waiter): void {
+  barrier(done: Waiter, evt?: string): void {
     if (this.waiting.length >= this.opts.maxWaiting || this.closed) {
       done(false);
+      return;
+    }
+    if (this.cluster) {
+      // A PING orders nothing on a cluster: the echo on the event's own channel (issued-cluster.ts).
+      if (evt === undefined) done(false);
+      else this.cluster.barrier(evt, done);
       return;
     }
     this.waiting.push(done);
@@ -223,47 +247,13 @@ export class IssuedTickets {
 
   /** Whether `evt` was among the events at the last read of the `events` set (undefined: not read yet). */
   isEvent(evt: string): boolean | undefined {
-    return this.events ? this.events.has(evt) : undefined;
+    return this.eventIds.has(evt);
   }
 
-  /**
-   * Read the `events` set again, then `done(true)`; `done(false)` when it could not be read. One
-   * SMEMBERS shared by every request waiting meanwhile (a flood of made-up event ids costs one
-   * read per round trip, not one Redis call each); a read started before the call does not count.
-   */
+  /** Read the `events` set again, then `done(true)`; `done(false)` if it could not be (EventIds.refresh). */
   refreshEvents(done: Waiter): void {
-    if (this.eventsWaiting.length >= this.opts.maxWaiting || this.closed) {
-      done(false);
-      return;
-    }
-    this.eventsWaiting.push(done);
-    if (!this.eventsReading) this.readEvents();
-  }
-
-  private readEvents(): void {
-    this.eventsReading = true;
-    const batch = this.eventsWaiting;
-    this.eventsWaiting = [];
-    let settled = false;
-    const finish = (ok: boolean) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      this.eventsReading = false;
-      for (const w of batch) w(ok);
-      if (this.eventsWaiting.length) this.readEvents();
-    };
-    const timer = setTimeout(() => finish(false), this.opts.barrierTimeoutMs);
-    this.redis.smembers(globalKeys(this.prefix).events).then(
-      (ids) => {
-        this.events = new Set(ids);
-        finish(true);
-      },
-      (err) => {
-        this.log.warn({ err }, 'reading the events failed'); // the held requests take the full path
-        finish(false);
-      },
-    );
+    if (this.closed) done(false);
+    else this.eventIds.refresh(done);
   }
 
   /** Events watched and whether each is complete (tests, metrics). */
@@ -298,8 +288,9 @@ export class IssuedTickets {
   close(): void {
     clearInterval(this.sweeper);
     this.closed = true;
+    this.cluster?.close();
     for (const w of this.waiting.splice(0)) w(false);
-    for (const w of this.eventsWaiting.splice(0)) w(false);
+    this.eventIds.close();
     this.sub.close();
   }
 }

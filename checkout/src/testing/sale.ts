@@ -22,14 +22,18 @@ import {
   dbFixture,
   type RedisFixture,
   redisFixture,
+  TEST_CLUSTER_NODES,
   TEST_DATABASE_URL,
   TEST_REDIS_URL,
+  testRedisEndpoint,
   uniqueId,
 } from '@sluice/shared/testing/index.ts';
 
 export interface SaleOptions {
   products?: { sku: string; stock: number; limitPerShopper?: number; priceCents?: number }[];
   env?: Record<string, string>;
+  /** On the local Redis Cluster (TEST_REDIS_CLUSTER_NODES) instead of the single Redis. */
+  cluster?: boolean;
 }
 
 export interface Sale {
@@ -49,11 +53,13 @@ export interface Sale {
     placeId?: string,
     over?: { nowMs?: number; ttlS?: number; evt?: string; aud?: string; iss?: string; jkt?: string },
   ): Promise<string>;
+  /** One more open event `id` with the same products, in both stores (another slot on a cluster). */
+  addEvent(id: string): Promise<void>;
   cleanup(): Promise<void>;
 }
 
 export async function saleFixture(opts: SaleOptions = {}): Promise<Sale> {
-  const r = await redisFixture();
+  const r = await redisFixture(testRedisEndpoint(opts.cluster === true));
   const db = await dbFixture();
   const evt = uniqueId('e');
   const now = Date.now();
@@ -64,14 +70,18 @@ export async function saleFixture(opts: SaleOptions = {}): Promise<Sale> {
     stock: p.stock,
     limitPerShopper: p.limitPerShopper ?? 1,
   }));
-  const rec = await createEvent(
-    r.redis,
-    r.prefix,
-    { id: evt, name: `Sale ${evt}`, startAt: now - 1000, products },
-    now,
-  );
-  await setEventState(r.redis, r.prefix, evt, 'open', now);
-  await persistEvent(db.pool, rec.config);
+  const addEvent = async (id: string) => {
+    const rec = await createEvent(
+      r.redis,
+      r.prefix,
+      { id, name: `Sale ${id}`, startAt: now - 1000, products },
+      now,
+    );
+    await setEventState(r.redis, r.prefix, id, 'open', now);
+    await persistEvent(db.pool, rec.config);
+    return rec;
+  };
+  const rec = await addEvent(evt);
   await ensureKeyring(r.redis, r.prefix, now);
   const keyring = await loadKeyring(r.redis, r.prefix, now);
   const keys = await LocalKeys.from(keyring.jwks);
@@ -81,6 +91,7 @@ export async function saleFixture(opts: SaleOptions = {}): Promise<Sale> {
     DATABASE_URL: TEST_DATABASE_URL,
     SLUICE_PREFIX: r.prefix,
     LOG_LEVEL: 'silent',
+    ...(opts.cluster ? { REDIS_CLUSTER_NODES: TEST_CLUSTER_NODES.join(',') } : {}),
     ...opts.env,
   };
   const checkoutConfig = loadConfig(checkoutSchema, {
@@ -122,6 +133,9 @@ export async function saleFixture(opts: SaleOptions = {}): Promise<Sale> {
       });
       // Recorded like the gate records every ticket it issues (the purchase script checks it).
       return issueTicket(r.redis, r.prefix, keyring.current, claims);
+    },
+    async addEvent(id) {
+      await addEvent(id);
     },
     async cleanup() {
       await r.cleanup();
