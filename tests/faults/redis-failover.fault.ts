@@ -10,14 +10,14 @@
 // from its AOF: the same guarantees.
 // Both: PostgreSQL never holds more confirmed units than stock, every 202 becomes an order, the
 // books reconcile, and the event hash says what the guard did.
-import { createEvent, eventKeys, persistEvent, readNode, type Redis, updateEvent } from '@sluice/shared';
+import { buildClaims, createEvent, eventKeys, persistEvent, readNode, type Redis, signTicket, updateEvent } from '@sluice/shared';
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from '@sluice/shared/testing/index.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Attempt, startBuyers } from '../support/buyers.ts';
 import { idsOverShards, masterOf, privateCluster } from '../support/cluster.ts';
 import { uniqueId } from '@sluice/shared/testing/index.ts';
 import { expectReconciled } from '../support/reconcile.ts';
-import { type OpenSale, openSale, serveJwks } from '../support/sale.ts';
+import { buy, type OpenSale, openSale, serveJwks } from '../support/sale.ts';
 import { type Client, connect } from '../../gate/test/client.ts';
 import { type Service, spawnCheckout, spawnGateCluster, spawnWorker } from '../support/services.ts';
 import { openStores, type PrivateRedis, privateRedis, type Stores } from '../support/stores.ts';
@@ -118,6 +118,36 @@ async function expectWhole(st: Stack, accepted: Attempt[][], confirmed: Map<stri
   }
 }
 
+/** Junk refused by checkout's door (its counter: the full path answers junk with the same 401). */
+async function doorRefusals(st: Stack): Promise<number> {
+  const text = await (await fetch(`${st.checkout.base}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith('sluice_checkout_door_refusals_total{') && l.includes('TICKET_SIGNATURE'));
+  return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
+}
+
+/** A ticket signed with the sale's key that no gate issued, sent once: refused at the door? */
+async function junkRefusedAtDoor(st: Stack, sale: OpenSale, tag: string): Promise<boolean> {
+  const now = Date.now();
+  const claims = buildClaims({
+    placeId: `junk-${tag}`,
+    evt: sale.evt,
+    admittedAtMs: now,
+    ttlS: 600,
+    nowMs: now,
+    iss: 'sluice-gate',
+    aud: 'sluice-checkout',
+  });
+  const before = await doorRefusals(st);
+  const r = await buy(st.checkout.base, await signTicket(sale.keyring.current, claims), '{"sku":"SKU-1","qty":1}', 5000);
+  const after = await doorRefusals(st);
+  const atDoor = r.status === 401 && after === before + 1;
+  if (atDoor) junkAtDoor++;
+  lastJunk = `${r.status} ${r.code ?? ''}, door refusals ${before} → ${after}`;
+  return atDoor;
+}
+let junkAtDoor = 0;
+let lastJunk = '';
+
 interface GuardRecord {
   at: number;
   action: string;
@@ -179,6 +209,14 @@ describe('Redis Cluster: a master killed with -9 mid-sale', () => {
     const buyers = buyersFor(st);
     await until(() => buyers.every((b) => b.accepted().length >= 20), 60_000, 'first purchases on every shard');
 
+    // Checkout's door works on every shard before the kill (its barrier: an echo on the event's channel).
+    for (const [i, sale] of st.sales.entries()) {
+      await until(() => junkRefusedAtDoor(st, sale, `pre${i}`), 30_000, `${sale.evt}: junk refused at the door`).catch(
+        (err: Error) => {
+          throw new Error(`${err.message}; last junk: ${lastJunk}; checkout: ${st.checkout.output().slice(-2000)}`);
+        },
+      );
+    }
     const before = await readNode(s.redis, s.prefix, ids[0]!);
     cluster.kill9(Number(victim.split(':')[1]));
     const killedAt = Date.now();
@@ -247,6 +285,16 @@ describe('Redis Cluster: a master killed with -9 mid-sale', () => {
       buyers.map((b) => b.accepted()),
       confirmed.max,
     );
+    // The door refuses junk on the failed-over shard again (resubscribed, read whole), and it never
+    // refused a genuine ticket, not even one issued and presented while the shard failed over:
+    // its counter holds our junk only.
+    let n = 0;
+    const t0 = Date.now();
+    await until(() => junkRefusedAtDoor(st, st.sales[0]!, `post${n++}`), 30_000, 'junk refused at the door after the failover');
+    console.log(`[failover] door: junk refused at the door again ${Date.now() - t0} ms after the buyers stopped (${n} tries)`);
+    expect(await doorRefusals(st), 'door refusals beyond the junk sent (a genuine ticket refused)').toBe(junkAtDoor);
+    const refused = buyers.flatMap((b) => b.attempts).filter((a) => a.status === 401);
+    expect(refused, 'genuine tickets answered 401').toEqual([]);
     const metrics = await (await fetch(`${st.checkout.base}/metrics`)).text();
     console.log(`[failover] ${metrics.split('\n').find((l) => l.startsWith('sluice_checkout_unreplicated_total')) ?? 'no unreplicated counter'}`);
   }, 300_000);

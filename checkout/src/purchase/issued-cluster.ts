@@ -5,11 +5,13 @@
 // the slot it can answer while the gate's SPUBLISH goes to the slot's new master.
 //
 // The barrier is an echo instead: this process SPUBLISHes a marker on the event's own channel
-// and waits until it comes back. SPUBLISH goes where the gate's do (the slot's current master,
-// MOVED otherwise), one master runs commands one at a time and writes a channel's messages to a
-// subscriber connection in that order, so once the marker is back every digest published on that
-// channel before it has been applied. A marker that does not come back (the subscription is not
-// on the slot's master: failing over, resubscribing) is a failed barrier: the full path.
+// and waits until it comes back. The marker is published on the slot's master (MULTI with an
+// EXISTS, which a replica refuses), where the gate's digests were too (in one pipeline with the
+// `ticket-hash` write, which only the master takes); a master runs commands one at a time and
+// sends a channel's messages, to its own subscribers or over the cluster bus to its replicas, in
+// that order, so once the marker is back every digest published on that channel before it has
+// been applied. A marker that does not come back within the timeout (the subscription is not on
+// the slot's master: failing over, resubscribing) is a failed barrier: the full path.
 //
 // An echo proves the subscription is live now, not that nothing was missed before: every change
 // ioredis reports on its sharded subscribers ('-node', '±subscriber', 'subscribersReady', a
@@ -93,8 +95,8 @@ export class ClusterDoor<V extends ShardView> {
         try {
           if (subscribe) {
             // Drop ioredis's record of the channel first, so retries do not pile up copies of it.
-            if (attempt > 0) await host.sub.sunsubscribe(channel);
-            await host.sub.ssubscribe(channel);
+            if (attempt > 0) await this.within(host.sub.sunsubscribe(channel));
+            await this.within(host.sub.ssubscribe(channel));
           }
           const heard = await new Promise<boolean>((r) => this.echo.echo(channel, r));
           subscribe = !heard;
@@ -108,6 +110,15 @@ export class ClusterDoor<V extends ShardView> {
     } finally {
       v.syncing = false;
     }
+  }
+
+  /** `p`, or a rejection after 5 × the barrier's timeout (a reply that never comes must not stall `sync`). */
+  private within<T>(p: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('no reply to (S)SUBSCRIBE')), this.host.timeoutMs * 5);
+    });
+    return Promise.race([p, late]).finally(() => clearTimeout(timer));
   }
 
   /** The barrier for `evt`: its echo, failed by any change to the subscriptions meanwhile. */
@@ -180,13 +191,21 @@ export class ShardEcho {
     const marker = this.id + ++this.seq;
     const timer = setTimeout(() => this.settle(channel, marker, false), this.timeoutMs);
     this.rounds.set(channel, { marker, batch, timer });
-    this.redis.spublish(channel, marker).then(
-      // Nobody subscribed on the node that took it: ours is elsewhere (moving); no need to wait.
-      (n) => {
-        if (n === 0) this.settle(channel, marker, false);
-      },
-      () => this.settle(channel, marker, false), // the held requests take the full path
-    );
+    // On the slot's master only: a replica of it would take an SPUBLISH too (and pass it on over
+    // the cluster bus, in no order with the master's own messages), but refuses the EXISTS (MOVED,
+    // EXECABORT: the barrier fails). The EXISTS names the channel: same slot, no such key.
+    this.redis
+      .multi()
+      .exists(channel)
+      .spublish(channel, marker)
+      .exec()
+      .then(
+        // Nobody subscribed on the master: ours is elsewhere (moving); no need to wait.
+        (replies) => {
+          if (replies?.[1]?.[1] === 0) this.settle(channel, marker, false);
+        },
+        () => this.settle(channel, marker, false), // the held requests take the full path
+      );
   }
 
   /** A message on an `issued` channel: true if it is a marker (anyone's), false if digests. */
