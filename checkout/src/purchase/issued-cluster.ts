@@ -101,6 +101,8 @@ export class ClusterDoor<V extends ShardView> {
           const heard = await new Promise<boolean>((r) => this.echo.echo(channel, r));
           subscribe = !heard;
           if (heard) await host.backfill(evt, v, epoch);
+          else if (attempt % 10 === 9)
+            host.log.warn({ evt, attempt }, 'no echo on the issued channel (retrying)');
         } catch (err) {
           subscribe = true;
           if (attempt % 10 === 9)
