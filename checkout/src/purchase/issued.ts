@@ -14,6 +14,7 @@
 import { Cluster, eventKeys, globalKeys, type Logger, type Redis, type Subscriber } from '@sluice/shared';
 import { ClusterDoor } from './issued-cluster.ts';
 import { EventIds } from './issued-events.ts';
+import { PingBarrier } from './issued-ping.ts';
 
 export { keyOfDigest, keyOfSha256 } from './issued-keys.ts';
 
@@ -36,6 +37,11 @@ export interface IssuedOptions {
   barrierTimeoutMs?: number;
   /** Most requests waiting for one barrier; past it they take the full path. */
   maxWaiting?: number;
+  /**
+   * Least time between two barrier PINGs: under a junk flood the requests arriving meanwhile
+   * share the next one (a PING per event-loop turn cost more than the rest of a refusal).
+   */
+  barrierSpacingMs?: number;
 }
 
 type Waiter = (ok: boolean) => void;
@@ -48,8 +54,8 @@ export class IssuedTickets {
   private readonly sweeper: NodeJS.Timeout;
   /** Ids found not to be events, until when (bounded: cleared when it grows past maxEvents × 16). */
   private readonly notEvents = new Map<string, number>();
-  private waiting: Waiter[] = [];
-  private pinging = false;
+  /** The barrier on a single Redis (issued-ping.ts). */
+  private readonly pings: PingBarrier;
   private epoch = 0;
   private closed = false;
   /** Ids of all events (the `events` set). */
@@ -73,8 +79,10 @@ export class IssuedTickets {
       this.sweep().catch((err) => this.log.warn({ err }, 'checking watched events failed'));
     }, SWEEP_MS);
     this.sweeper.unref();
-    this.opts = { maxEvents: 256, barrierTimeoutMs: 1000, maxWaiting: 20_000, ...opts };
+    this.opts = { maxEvents: 256, barrierTimeoutMs: 1000, maxWaiting: 20_000, barrierSpacingMs: 2, ...opts };
     this.control = globalKeys(prefix).control;
+    const { barrierTimeoutMs: timeoutMs, maxWaiting, barrierSpacingMs: spacingMs } = this.opts;
+    this.pings = new PingBarrier(sub, { timeoutMs, maxWaiting, spacingMs, epoch: () => this.epoch });
     this.eventIds = new EventIds(redis, prefix, log, this.opts.barrierTimeoutMs, this.opts.maxWaiting);
     sub.onMessage((channel, message) => this.onMessage(channel, message));
     // A lost connection may have lost messages: every event is read again once ioredis has
@@ -205,44 +213,16 @@ export class IssuedTickets {
 
   /**
    * Call `done(true)` once every message published before now has been applied (one PING on the
-   * subscriber connection, shared by all requests waiting meanwhile); `done(false)` when that
+   * subscriber connection, shared by all requests waiting meanwhile: issued-ping.ts); `done(false)` when that
    * cannot be known (connection lost, slow, too many waiting): the caller takes the full path.
    */
   barrier(done: Waiter, evt?: string): void {
-    if (this.waiting.length >= this.opts.maxWaiting || this.closed) {
-      done(false);
-      return;
-    }
-    if (this.cluster) {
-      // A PING orders nothing on a cluster: the echo on the event's own channel (issued-cluster.ts).
+    if (this.closed) done(false);
+    // A PING orders nothing on a cluster: the echo on the event's own channel (issued-cluster.ts).
+    else if (this.cluster) {
       if (evt === undefined) done(false);
       else this.cluster.barrier(evt, done);
-      return;
-    }
-    this.waiting.push(done);
-    if (!this.pinging) this.ping();
-  }
-
-  private ping(): void {
-    this.pinging = true;
-    const batch = this.waiting;
-    this.waiting = [];
-    const epoch = this.epoch;
-    let settled = false;
-    const settle = (ok: boolean) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      const good = ok && epoch === this.epoch;
-      for (const w of batch) w(good);
-      this.pinging = false;
-      if (this.waiting.length) this.ping();
-    };
-    const timer = setTimeout(() => settle(false), this.opts.barrierTimeoutMs);
-    this.sub.client.ping().then(
-      () => settle(true),
-      () => settle(false), // the held requests take the full path
-    );
+    } else this.pings.wait(done);
   }
 
   /** Whether `evt` was among the events at the last read of the `events` set (undefined: not read yet). */
@@ -289,7 +269,7 @@ export class IssuedTickets {
     clearInterval(this.sweeper);
     this.closed = true;
     this.cluster?.close();
-    for (const w of this.waiting.splice(0)) w(false);
+    this.pings.close();
     this.eventIds.close();
     this.sub.close();
   }

@@ -48,11 +48,11 @@ export interface PlaceOrderInput {
   inspected?: Inspected;
 }
 
-/** A ticket that passed every check but the signature, with its SHA-256. */
+/** A ticket that passed every check but the signature, with its SHA-256 (base64url). */
 export interface Inspected {
   claims: TicketClaims;
   kid: string;
-  sha256: Buffer;
+  digest: string;
 }
 
 export interface OrderAccepted {
@@ -78,7 +78,7 @@ async function admissionOf(
   const { claims, kid } = inspected ?? verifier.inspect(token);
   if (!verifier.knowsKey(kid)) await verifier.verify(token);
   if (!isEventId(claims.evt)) throw new SluiceError('TICKET_CLAIMS');
-  return { claims, ticketDigest: inspected ? inspected.sha256.toString('base64url') : ticketDigest(token) };
+  return { claims, ticketDigest: inspected ? inspected.digest : ticketDigest(token) };
 }
 
 export const orderStatusPath = (orderId: string): string => `/v1/orders/${orderId}`;

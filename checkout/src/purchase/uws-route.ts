@@ -8,7 +8,7 @@ import { type Logger, SluiceError, toErrorResponse } from '@sluice/shared';
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import type { CheckoutMetrics } from '../http/metrics.ts';
 import { errorJson } from '../http/respond.ts';
-import { type Door, judge } from './door.ts';
+import { type Door, Hold, judge } from './door.ts';
 import { type Inspected, type PlaceOrderDeps, placeOrder } from './place-order.ts';
 
 export interface UwsCheckoutDeps extends PlaceOrderDeps {
@@ -27,12 +27,15 @@ const PATH = '/v1/checkout';
 const JSON_TYPE = /^application\/json\s*(;.*)?$/i;
 const CONTENT_TYPE = 'application/json; charset=utf-8';
 
+const EMPTY = Buffer.alloc(0);
+
 interface Answer {
   status: string;
   body: string;
   retry: boolean;
 }
 
+const RETRY: Record<string, string> = { 'retry-after': '1' };
 const statusLine = (n: number): string => `${n} ${STATUS_CODES[n] ?? ''}`;
 const answers = new Map<string, Answer>();
 
@@ -98,13 +101,29 @@ export function registerCheckoutRoute(app: TemplatedApp, deps: UwsCheckoutDeps):
     });
   };
 
+  // The door's refusals are a handful of constant errors: answer, code and counters looked up once
+  // per error, so junk costs no error body, JSON or label hashing per request.
+  const doorAnswers = new Map<SluiceError, { answer: Answer; code: string; refused: { inc(): void } }>();
+  const refuse = (x: Exchange, err: SluiceError): void => {
+    let d = doorAnswers.get(err);
+    if (d === undefined) {
+      const { answer, code } = answerOf(err);
+      d = { answer, code, refused: deps.metrics.doorRefusals.labels(code) };
+      if (doorAnswers.size < 64) doorAnswers.set(err, d);
+    }
+    d.refused.inc();
+    write(x, d.answer.status, d.answer.body, d.answer.retry ? RETRY : undefined);
+    countError(d.code);
+    observe(x, d.code);
+  };
+
   const fail = (x: Exchange, err: unknown): void => {
     const { answer, code, known } = answerOf(err);
     if (!known) deps.log.error({ err, method: 'POST', path: PATH }, 'unhandled error');
     else if (answer.status.startsWith('5')) {
       deps.log.warn({ code, cause: (err as Error).cause, path: PATH }, 'dependency unavailable');
     }
-    write(x, answer.status, answer.body, answer.retry ? { 'retry-after': '1' } : undefined);
+    write(x, answer.status, answer.body, answer.retry ? RETRY : undefined);
     countError(code);
     observe(x, code);
   };
@@ -131,6 +150,52 @@ export function registerCheckoutRoute(app: TemplatedApp, deps: UwsCheckoutDeps):
     }
   };
 
+  /** A request past the door: its body arriving, and the barrier its ticket may wait for. */
+  class Held {
+    pending: number;
+    refused: SluiceError | null = null;
+    chunks: Buffer[] = [];
+    size = 0;
+    body: Buffer = EMPTY;
+    readonly x: Exchange;
+    readonly hold: Hold | null;
+    readonly inspected: Inspected | undefined;
+    constructor(x: Exchange, hold: Hold | null, inspected: Inspected | undefined) {
+      this.x = x;
+      this.hold = hold;
+      this.inspected = inspected;
+      this.pending = hold ? 2 : 1;
+    }
+
+    waited(ok: boolean): void {
+      if (ok && this.hold!.refuse()) this.refused = this.hold!.refusal;
+      this.next();
+    }
+
+    next(): void {
+      if (--this.pending > 0) return;
+      if (this.refused === null) void run(this.x, this.body, this.inspected);
+      else if (this.refused === this.hold?.refusal) refuse(this.x, this.refused);
+      else fail(this.x, this.refused);
+    }
+
+    data(chunk: ArrayBuffer, isLast: boolean): void {
+      this.size += chunk.byteLength;
+      if (this.size > deps.maxBodyBytes) {
+        if (this.size - chunk.byteLength <= deps.maxBodyBytes && this.refused === null) {
+          this.refused = new SluiceError('PAYLOAD_TOO_LARGE');
+          this.next();
+        }
+        return;
+      }
+      this.chunks.push(Buffer.from(chunk.slice(0))); // uWS reuses the chunk's memory after this call
+      if (isLast) {
+        this.body = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size);
+        this.next();
+      }
+    }
+  }
+
   app.post(PATH, (res: HttpResponse, req: HttpRequest) => {
     const origin = cors.size > 0 ? req.getHeader('origin') : '';
     const x: Exchange = {
@@ -144,7 +209,8 @@ export function registerCheckoutRoute(app: TemplatedApp, deps: UwsCheckoutDeps):
       url: '',
     };
     if (inFlight >= deps.maxInFlight) return fail(x, new SluiceError('RATE_LIMITED'));
-    if (!JSON_TYPE.test(req.getHeader('content-type'))) return fail(x, new SluiceError('UNSUPPORTED_MEDIA_TYPE'));
+    if (!JSON_TYPE.test(req.getHeader('content-type')))
+      return fail(x, new SluiceError('UNSUPPORTED_MEDIA_TYPE'));
     const declared = req.getHeader('content-length');
     let expected = -1;
     if (declared !== '') {
@@ -155,57 +221,28 @@ export function registerCheckoutRoute(app: TemplatedApp, deps: UwsCheckoutDeps):
       expected = 0;
     }
     const verdict = deps.door ? judge(deps.door, x.authorization) : null;
-    if (verdict instanceof SluiceError) {
-      deps.metrics.doorRefusals.inc({ code: verdict.code });
-      return fail(x, verdict); // junk: no body read, no Redis call
-    }
+    if (verdict instanceof SluiceError) return refuse(x, verdict); // junk: no body read, no Redis call
     // Past the door: the rest of what the use case needs, still before the handler returns.
     x.idempotencyKey = req.getHeader('idempotency-key');
     x.dpop = req.getHeader('dpop');
-    x.url = (deps.publicUrl ? deps.publicUrl.replace(/\/+$/, '') : `http://${req.getHeader('host') || 'localhost'}`) + PATH;
-
+    x.url =
+      (deps.publicUrl
+        ? deps.publicUrl.replace(/\/+$/, '')
+        : `http://${req.getHeader('host') || 'localhost'}`) + PATH;
+    const held = new Held(
+      x,
+      verdict instanceof Hold ? verdict : null,
+      verdict instanceof Hold ? verdict.inspected : (verdict ?? undefined),
+    );
     res.onAborted(() => {
       x.aborted = true;
     });
     // A ticket the door has not seen waits for the barrier (issued a moment ago, or junk) while
     // its body arrives; both must be in before it is judged again.
-    const hold = verdict !== null && 'hold' in verdict ? verdict : null;
-    const inspected = hold ? hold.inspected : verdict !== null && !('hold' in verdict) ? verdict : undefined;
-    let pending = hold ? 2 : 1;
-    let refused: SluiceError | null = null;
-    let body: Buffer = Buffer.alloc(0);
-    const next = () => {
-      if (--pending > 0) return;
-      if (refused) fail(x, refused);
-      else void run(x, body, inspected);
-    };
-    if (hold) {
-      hold.wait((ok) => {
-        if (ok && hold.refuse()) {
-          refused = hold.refusal;
-          deps.metrics.doorRefusals.inc({ code: refused.code });
-        }
-        next();
-      });
-    }
-    if (expected === 0) return next();
-    const chunks: Buffer[] = [];
-    let size = 0;
-    res.onData((chunk, isLast) => {
-      size += chunk.byteLength;
-      if (size > deps.maxBodyBytes) {
-        if (size - chunk.byteLength <= deps.maxBodyBytes) {
-          refused = new SluiceError('PAYLOAD_TOO_LARGE');
-          next();
-        }
-        return;
-      }
-      chunks.push(Buffer.from(chunk.slice(0))); // uWS reuses the chunk's memory after this call
-      if (isLast) {
-        body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
-        next();
-      }
-    });
+    if (held.hold) held.hold.wait((ok) => held.waited(ok));
+    if (expected === 0) return held.next();
+    res.onData((chunk, isLast) => held.data(chunk, isLast));
   });
+
   return { inFlight: () => inFlight };
 }

@@ -50,11 +50,12 @@ async function ready(port: number): Promise<boolean> {
 /** `workers`: CHECKOUT_WORKERS (0 = one per core; 1 = a single process without supervisor). */
 export async function startCheckoutCluster(
   s: Stores,
-  o: { workers: number; jwks: unknown; env?: Record<string, string>; execArgv?: string[] },
+  o: { workers: number; jwks: unknown; env?: Record<string, string>; execArgv?: string[]; repoDir?: string },
 ): Promise<CheckoutCluster> {
   const port = await freePort();
   const jwks = await serveJwks(o.jwks);
-  const main = spawnModule(`${REPO_DIR}checkout/src/main.ts`, [], {
+  // repoDir: another checkout of the repository (A/B probes against a base commit).
+  const main = spawnModule(`${o.repoDir ?? REPO_DIR}checkout/src/main.ts`, [], {
     env: {
       ...s.env,
       CHECKOUT_HOST: '127.0.0.1',
