@@ -11,7 +11,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createEvent, eventKeys, persistEvent, pipeScript, purchaseKeys } from '@sluice/shared';
 import { openStores, type Stores } from '../lib/stores.ts';
-import { measureDrain } from './suite.ts';
+import { measureDrain } from './measure-drain.ts';
 
 const CHUNK = 1000;
 
