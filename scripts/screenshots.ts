@@ -5,7 +5,8 @@
 //                                                docs/console-crowd.png
 import { fileURLToPath } from 'node:url';
 import { chromium, type Page } from 'playwright-core';
-import { describeCrowd, runCrowd } from '../loadtest/src/crowd/crowd.ts';
+import { runCrowd } from '../loadtest/src/crowd/crowd.ts';
+import { describeCrowd } from '../loadtest/src/crowd/summary.ts';
 import { launchStack } from '../tests/journey/launch.ts';
 
 const DOCS = fileURLToPath(new URL('../docs/', import.meta.url));

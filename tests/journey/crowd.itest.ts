@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { eventKeys } from '@sluice/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CrowdSummary } from '../../loadtest/src/crowd/crowd.ts';
+import type { CrowdSummary } from '../../loadtest/src/crowd/summary.ts';
 import { type Launched, launchStack } from './launch.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));

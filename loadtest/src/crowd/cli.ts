@@ -12,7 +12,8 @@
 //   --pow-procs N       helper processes solving proof of work, default 2
 //   --json              print the summary as JSON (for scripts)
 import { parseArgs } from 'node:util';
-import { describeCrowd, runCrowd } from './crowd.ts';
+import { runCrowd } from './crowd.ts';
+import { describeCrowd } from './summary.ts';
 
 const { values: a } = parseArgs({
   options: {
