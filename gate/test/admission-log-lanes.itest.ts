@@ -2,43 +2,22 @@
 // lane (share 3) and a `public` lane (share 1) in which some shoppers leave; `verify-admissions`
 // (a separate process, HTTP only) finds it intact, each lane in order; the number look-up answers
 // per lane. A re-chained, re-signed log that admits a lane's numbers out of order is caught.
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { chainHash, eventKeys, genesisHash, type LogEntry, loadKeyring, signLogHead, updateEvent } from '@sluice/shared';
+import { eventKeys, type LogEntry, updateEvent } from '@sluice/shared';
 import { type RedisFixture, redisFixture } from '@sluice/shared/testing/index.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { joinQueue, leaveQueue } from '../src/queue/join.ts';
+import { rewriteLog, verifyAdmissions } from './admission-log-support.ts';
 import { testGate } from './gate.ts';
 import { makeEvent, until } from './helpers.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 let fx: RedisFixture;
 let reader: Awaited<ReturnType<typeof testGate>>;
 let evt: string;
 let k: ReturnType<typeof eventKeys>;
 let original: string[];
 
-function verify(): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'gate/scripts/verify-admissions.ts', '--event', evt, '--gate', reader.http],
-      { cwd: ROOT, encoding: 'utf8', timeout: 60_000 },
-      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? -1) : 0, out: `${stdout}${stderr}` }),
-    );
-  });
-}
-
-async function rewrite(lines: string[]): Promise<void> {
-  let h = genesisHash(evt);
-  const hashes = lines.map((l) => {
-    h = chainHash(h, l);
-    return h;
-  });
-  const head = { evt, n: lines.length, hash: h, at: Date.now() };
-  const jws = await signLogHead((await loadKeyring(fx.redis, fx.prefix)).current, head);
-  await fx.redis.multi().del(k.log, k.logHash).rpush(k.log, ...lines).rpush(k.logHash, ...hashes).set(k.logHead, JSON.stringify({ ...head, jws })).exec();
-}
+const verify = () => verifyAdmissions(evt, reader.http);
+const rewrite = (lines: string[]) => rewriteLog(fx.redis, fx.prefix, evt, lines);
 
 beforeAll(async () => {
   fx = await redisFixture();

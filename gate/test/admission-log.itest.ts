@@ -2,55 +2,22 @@
 // `verify-admissions`, a separate process with only the gate's HTTP endpoints, finds the log
 // intact. Then the log is altered in Redis: one entry edited (the chain breaks), and a re-chained,
 // re-signed log admitting a number out of order (the signature holds, the order rule catches it).
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import {
-  chainHash,
-  eventKeys,
-  genesisHash,
-  type LogEntry,
-  loadKeyring,
-  runScript,
-  signLogHead,
-  updateEvent,
-  withdrawKey,
-} from '@sluice/shared';
+import { eventKeys, type LogEntry, runScript, updateEvent, withdrawKey } from '@sluice/shared';
 import { type RedisFixture, redisFixture } from '@sluice/shared/testing/index.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { joinQueue, leaveQueue } from '../src/queue/join.ts';
+import { rewriteLog, verifyAdmissions } from './admission-log-support.ts';
 import { testGate } from './gate.ts';
 import { makeEvent, until } from './helpers.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 let fx: RedisFixture;
 let reader: Awaited<ReturnType<typeof testGate>>;
 let evt: string;
 let k: ReturnType<typeof eventKeys>;
 let original: string[];
 
-/** Run the verifier as its own process (asynchronously: the gate serving it lives in this one). */
-function verify(): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'gate/scripts/verify-admissions.ts', '--event', evt, '--gate', reader.http],
-      { cwd: ROOT, encoding: 'utf8', timeout: 60_000 },
-      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? -1) : 0, out: `${stdout}${stderr}` }),
-    );
-  });
-}
-
-/** Replace the whole log with `lines`, re-chained and with a head signed by the gate's key. */
-async function rewrite(lines: string[]): Promise<void> {
-  let h = genesisHash(evt);
-  const hashes = lines.map((l) => {
-    h = chainHash(h, l);
-    return h;
-  });
-  const head = { evt, n: lines.length, hash: h, at: Date.now() };
-  const jws = await signLogHead((await loadKeyring(fx.redis, fx.prefix)).current, head);
-  await fx.redis.multi().del(k.log, k.logHash).rpush(k.log, ...lines).rpush(k.logHash, ...hashes).set(k.logHead, JSON.stringify({ ...head, jws })).exec();
-}
+const verify = () => verifyAdmissions(evt, reader.http);
+const rewrite = (lines: string[]) => rewriteLog(fx.redis, fx.prefix, evt, lines);
 
 beforeAll(async () => {
   fx = await redisFixture();
