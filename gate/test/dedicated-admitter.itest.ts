@@ -4,26 +4,16 @@
 // does not listen on the public port; every shopper is admitted once, in order; after kill -9 of
 // that process the supervisor's replacement takes the lease and admission resumes.
 import { eventKeys, globalKeys, subscriberOf, updateEvent } from '@sluice/shared';
-import { type RedisFixture, redisFixture } from '@sluice/shared/testing/index.ts';
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { connect } from './client.ts';
 import { makeEvent, until } from './helpers.ts';
-import { type SpawnedGate, spawnGate } from './spawn.ts';
+import { spawnedGatePerTest, spawnGate } from './spawn.ts';
 
-let fx: RedisFixture;
-let gate: SpawnedGate | undefined;
-beforeEach(async () => {
-  fx = await redisFixture();
-});
-afterEach(async () => {
-  await gate?.stop();
-  gate = undefined;
-  await fx.cleanup();
-});
+const t = spawnedGatePerTest();
 
 /** pid → sockets, as each gate process reports it in the `gates` hash. */
 async function socketsByPid(): Promise<Map<number, number>> {
-  const h = await fx.redis.hgetall(globalKeys(fx.prefix).gates);
+  const h = await t.fx.redis.hgetall(globalKeys(t.fx.prefix).gates);
   const out = new Map<number, number>();
   for (const [id, v] of Object.entries(h)) {
     if (id === '*') continue;
@@ -40,23 +30,23 @@ async function socketsByPid(): Promise<Map<number, number>> {
 }
 
 it('runs the admitter in a process of its own that holds no socket, and replaces it after kill -9', async () => {
-  gate = await spawnGate(fx.prefix, 3, { GATE_WORKERS: '2', GATE_ADMITTER: 'dedicated', GATE_LEADER_TTL_MS: '1000', GATE_TICK_MS: '100' });
-  const ev = await makeEvent(fx.redis, fx.prefix, { queueAll: true, rate: 20, burst: 1 });
+  t.gate = await spawnGate(t.fx.prefix, 3, { GATE_WORKERS: '2', GATE_ADMITTER: 'dedicated', GATE_LEADER_TTL_MS: '1000', GATE_TICK_MS: '100' });
+  const ev = await makeEvent(t.fx.redis, t.fx.prefix, { queueAll: true, rate: 20, burst: 1 });
   const evt = ev.config.id;
-  const k = eventKeys(fx.prefix, evt);
-  await until(async () => (await fx.redis.get(k.leader)) !== null, 20_000, 'a leader');
+  const k = eventKeys(t.fx.prefix, evt);
+  await until(async () => (await t.fx.redis.get(k.leader)) !== null, 20_000, 'a leader');
   await until(async () => (await socketsByPid()).size === 3, 20_000, 'three processes reporting');
 
   const clients = [];
   const scores = new Map<string, number>();
   for (let i = 0; i < 30; i++) {
-    const c = await connect(`ws://127.0.0.1:${gate.port}/v1/events/${evt}/ws`);
+    const c = await connect(`ws://127.0.0.1:${t.gate.port}/v1/events/${evt}/ws`);
     c.send({ t: 'join' });
     const w = await c.next('welcome');
     scores.set(w.placeId, w.score!);
     clients.push(c);
   }
-  const leader = (await fx.redis.get(k.leader))!;
+  const leader = (await t.fx.redis.get(k.leader))!;
   const leaderPid = Number(leader.split(':')[1]);
   await until(async () => [...(await socketsByPid()).values()].reduce((a, b) => a + b, 0) === 30, 10_000, 'sockets reported');
   const byPid = await socketsByPid();
@@ -66,23 +56,23 @@ it('runs the admitter in a process of its own that holds no socket, and replaces
   expect(byPid.get(leaderPid)).toBe(0);
   expect([...byPid].filter(([pid, n]) => pid !== leaderPid && n > 0).length).toBeGreaterThan(0);
 
-  const sub = subscriberOf(fx.redis);
+  const sub = subscriberOf(t.fx.redis);
   const published: string[] = [];
   await sub.ssubscribe(k.admitChannel);
   sub.onMessage((_c, m) => published.push(...(JSON.parse(m) as { ids: string[] }).ids));
-  await updateEvent(fx.redis, fx.prefix, evt, { queueAll: false });
+  await updateEvent(t.fx.redis, t.fx.prefix, evt, { queueAll: false });
   await until(() => published.length >= 10, 20_000, 'first admissions');
 
   process.kill(leaderPid, 'SIGKILL');
   await until(
     async () => {
-      const l = await fx.redis.get(k.leader);
+      const l = await t.fx.redis.get(k.leader);
       return l !== null && l !== leader;
     },
     60_000,
     'a new leader',
   );
-  const next = Number((await fx.redis.get(k.leader))!.split(':')[1]);
+  const next = Number((await t.fx.redis.get(k.leader))!.split(':')[1]);
   await until(() => published.length === 30, 60_000, 'everyone admitted');
   // The new leader is the supervisor's replacement: a process holding no socket either.
   expect(next).not.toBe(leaderPid);
@@ -90,7 +80,7 @@ it('runs the admitter in a process of its own that holds no socket, and replaces
   expect(new Set(published).size).toBe(30);
   const order = published.map((id) => scores.get(id)!);
   expect(order.every((s, i) => i === 0 || s > order[i - 1]!)).toBe(true);
-  expect(Number(await fx.redis.hget(k.stats, 'admittedTotal'))).toBe(30);
+  expect(Number(await t.fx.redis.hget(k.stats, 'admittedTotal'))).toBe(30);
   sub.close();
   for (const c of clients) c.close();
 }, 180_000);

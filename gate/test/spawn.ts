@@ -2,6 +2,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { type RedisFixture, redisFixture } from '@sluice/shared/testing/index.ts';
+import { afterEach, beforeEach } from 'vitest';
 import { until } from './helpers.ts';
 
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
@@ -82,4 +84,22 @@ export async function spawnGate(
         proc.kill('SIGTERM');
       }),
   };
+}
+
+/**
+ * For files whose tests each spawn a gate: a fresh Redis fixture before each test, and after it
+ * the gate the test spawned (`t.gate = await spawnGate(t.fx.prefix, …)`) stopped and the keys
+ * removed.
+ */
+export function spawnedGatePerTest(): { fx: RedisFixture; gate: SpawnedGate | undefined } {
+  const t = { fx: undefined as unknown as RedisFixture, gate: undefined as SpawnedGate | undefined };
+  beforeEach(async () => {
+    t.fx = await redisFixture();
+  });
+  afterEach(async () => {
+    await t.gate?.stop();
+    t.gate = undefined;
+    await t.fx.cleanup();
+  });
+  return t;
 }
