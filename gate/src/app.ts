@@ -29,6 +29,7 @@ import { admissionLogRoutes } from './http/admissions.ts';
 import { checkServedPage, opsRoutes } from './http/ops.ts';
 import { eventRoutes } from './http/routes.ts';
 import { AbsenceMarker } from './queue/join.ts';
+import { JoinBatcher } from './queue/join-batch.ts';
 import { Presence } from './queue/presence.ts';
 import { loadPlaceSecret } from './queue/place-token.ts';
 import { SocketRegistry } from './queue/sockets.ts';
@@ -99,6 +100,7 @@ export async function startGate(config: GateConfig, opts: StartOptions = {}): Pr
     revokedCache: new RevokedCache(redis, config.prefix),
     proxies: new TrustedProxies(config.trustedProxies),
     absence: new AbsenceMarker(redis, config.prefix),
+    joins: new JoinBatcher(redis, config.prefix),
     frames: new Map(),
     ready: false,
     shuttingDown: false,

@@ -10,6 +10,7 @@ import type { SocketCap } from './abuse/socket-cap.ts';
 import type { EventCache } from './control/events.ts';
 import type { GateMetrics } from './http/metrics.ts';
 import type { AbsenceMarker } from './queue/join.ts';
+import type { JoinBatcher } from './queue/join-batch.ts';
 import type { SocketRegistry } from './queue/sockets.ts';
 import type { TicketIssuer } from './tickets/issuer.ts';
 import type { TicketDelivery } from './tickets/deliver.ts';
@@ -46,6 +47,8 @@ export interface GateContext {
   /** Peers whose forwarding headers give the client address. */
   proxies: TrustedProxies;
   absence: AbsenceMarker;
+  /** Public joins of one event-loop turn, one script call per event (≤ 256 joins each). */
+  joins: JoinBatcher;
   metrics: GateMetrics;
   /** Last state frame per event, serialised as broadcast. */
   frames: Map<string, string>;

@@ -3,8 +3,10 @@
 // commands Redis runs for it, scripts included (MONITOR, filtered to this test's key prefix),
 // which must not grow with the places the client's address already holds.
 import { spawn } from 'node:child_process';
+import { heldKey } from '@sluice/shared';
 import { type RedisFixture, redisFixture, TEST_REDIS_URL } from '@sluice/shared/testing/index.ts';
 import { afterEach, beforeEach, expect, it } from 'vitest';
+import type { Presence } from '../src/queue/presence.ts';
 import { type Client, connect } from './client.ts';
 import { testGate } from './gate.ts';
 import { makeEvent, until } from './helpers.ts';
@@ -57,7 +59,9 @@ it('a join is one script call, and the Redis commands it runs do not grow with t
   // Every command Redis runs for the joins, scripts' commands included. MONITOR lines read
   // `<time> [<db> <client address | lua>] "<command>" "<arg>" ...`; a script's commands follow its
   // EVALSHA line (scripts are atomic), so they are attributed to the call that ran them.
-  const monitor = spawn('redis-cli', ['-u', TEST_REDIS_URL, 'monitor'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const monitor = spawn('redis-cli', ['-u', TEST_REDIS_URL, 'monitor'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const ran: string[] = [];
   let partial = '';
   let inJoin = false;
@@ -107,11 +111,37 @@ it('joins that arrive together share the writes to Redis (auto-pipelining)', asy
     return write(...a);
   };
   try {
-    for (const [i, c] of clients.entries()) c.send({ t: 'join', cid: `batch-shopper-${String(i).padStart(4, '0')}` });
+    for (const [i, c] of clients.entries())
+      c.send({ t: 'join', cid: `batch-shopper-${String(i).padStart(4, '0')}` });
     await Promise.all(clients.map((c) => c.next('welcome', 10_000)));
   } finally {
     stream.write = write;
   }
   // Before: one write per join script call (40 or more).
   expect(writes).toBeLessThan(20);
+});
+
+it('joins that arrive together are one script call, and each place is held in its gate presence set', async () => {
+  const evt = (await makeEvent(fx.redis, fx.prefix, { queueAll: true })).config.id;
+  await until(() => gate.ctx.events.get(evt)?.state === 'open', 5000, 'event open');
+  const clients = await Promise.all(Array.from({ length: 30 }, () => connect(gate.ws(evt))));
+  open.push(...clients);
+  sent = [];
+  const cids = clients.map((_, i) => `together-shopper-${String(i).padStart(4, '0')}`);
+  for (const [i, c] of clients.entries()) c.send({ t: 'join', cid: cids[i] });
+  const welcomes = await Promise.all(clients.map((c) => c.next('welcome', 10_000)));
+  const calls = sent.filter(
+    (c) =>
+      (c.name === 'evalsha' || c.name === 'eval') && c.args.some((a) => a.startsWith('together-shopper-')),
+  );
+  // Before: one join-14 call per join (30).
+  expect(calls.length).toBeLessThan(cids.length / 2);
+  expect(calls.reduce((n, c) => n + c.args.filter((a) => a.startsWith('together-shopper-')).length, 0)).toBe(
+    30,
+  );
+  // Each place is this gate's to keep alive: in its held set once the presence write ran (100 ms).
+  const presence = gate.ctx.sockets.listener as Presence;
+  const held = heldKey(fx.prefix, evt, presence.gate);
+  const placeIds = welcomes.map((w) => (w as unknown as { placeId: string }).placeId);
+  await until(async () => (await fx.redis.smismember(held, ...placeIds)).every((x) => x === 1), 5000, 'held');
 });

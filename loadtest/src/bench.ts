@@ -11,6 +11,7 @@ import { measureRedisCeiling, redisBenchmarkAvailable } from './baseline/redis-b
 import { runCheckoutSuite } from './checkout/suite.ts';
 import { runFlashSale } from './flash-sale/run.ts';
 import { runGateHold } from './gate/hold.ts';
+import { runJoinCost } from './gate/join-cost.ts';
 import { startGateCluster } from './gate/launch.ts';
 import { runPrequeueOpen } from './gate/prequeue-open.ts';
 import { runCannon } from './lib/cannon.ts';
@@ -277,6 +278,25 @@ export async function runBench(
         // and the targets on memory then count as not measured.
         r.gateMemoryReadingFailed = g.memory.failed;
         r.gateBytesPerConnectionSpread = g.memory.spreadBytes;
+      } finally {
+        await gate.stop();
+      }
+    });
+    // `--only hold` includes it; `--only "join cost"` runs it alone.
+    await phase('gate hold: join cost', async () => {
+      const gate = await startGateCluster(stores, { workers: 2, tickMs: p.tickMs });
+      try {
+        const c = await runJoinCost(stores, gate, {
+          evt: 'join-cost',
+          wsJoins: Math.min(p.held, 5000),
+          wsRatePerS: Math.min(p.gateArrivalRate ?? p.arrivalRate, 1000),
+          httpSeconds: Math.max(p.helloSeconds, 5),
+          connections: 50,
+        });
+        r.details.joinCost = c;
+        r.joinHttpGateCpuUs = c.http?.gateCpuUs ?? null;
+        r.joinHttpRedisCpuUs = c.http?.redisCpuUs ?? null;
+        r.joinHttpFloorCpuUs = c.http?.floorCpuUs ?? null;
       } finally {
         await gate.stop();
       }

@@ -1,6 +1,8 @@
 // ioredis clients and the Lua scripts. Every `.lua` file in shared/src/lua is named
-// `<name>-<numberOfKeys>.lua`, opens with a KEYS/ARGV/returns header, and is registered once per
-// client with defineCommand, so calls go by SHA with ioredis's NOSCRIPT fallback.
+// `<name>-<numberOfKeys>.lua` (`<name>-n.lua`: the caller passes any number of keys), opens with a
+// KEYS/ARGV/returns header, and is registered once per client with defineCommand, so calls go by
+// SHA with ioredis's NOSCRIPT fallback. A line `--@include <file>.lua as <fn>` is replaced by that
+// script as a local function `<fn>(KEYS, ARGV)` returning what the script returns.
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type ChainableCommander, Cluster, type ClusterOptions, Redis as SingleRedis, type RedisOptions } from 'ioredis';
@@ -25,9 +27,12 @@ export interface RedisEndpoint {
 const LUA_DIR = fileURLToPath(new URL('./lua/', import.meta.url));
 interface ScriptDef {
   name: string;
-  numberOfKeys: number;
+  /** null: any number of keys (`<name>-n.lua`). */
+  numberOfKeys: number | null;
   lua: string;
 }
+
+const INCLUDE = /^--@include ([a-z0-9-]+\.lua) as ([A-Za-z_][A-Za-z0-9_]*)$/gm;
 
 let scriptDefs: Map<string, ScriptDef> | undefined;
 
@@ -36,10 +41,15 @@ export function scripts(): ReadonlyMap<string, ScriptDef> {
   if (!scriptDefs) {
     scriptDefs = new Map();
     for (const file of readdirSync(LUA_DIR)) {
-      const m = /^([a-z][a-z0-9-]*)-(\d+)\.lua$/.exec(file);
+      const m = /^([a-z][a-z0-9-]*)-(\d+|n)\.lua$/.exec(file);
       if (!m) continue;
       const name = m[1]!;
-      scriptDefs.set(name, { name, numberOfKeys: Number(m[2]), lua: readFileSync(LUA_DIR + file, 'utf8') });
+      const lua = readFileSync(LUA_DIR + file, 'utf8').replace(
+        INCLUDE,
+        (_, inc: string, fn: string) =>
+          `local function ${fn}(KEYS, ARGV)\n${readFileSync(LUA_DIR + inc, 'utf8')}\nend`,
+      );
+      scriptDefs.set(name, { name, numberOfKeys: m[2] === 'n' ? null : Number(m[2]), lua });
     }
   }
   return scriptDefs;
@@ -78,7 +88,7 @@ export function createRedis(target: string | RedisEndpoint, opts: ClientOptions 
   const base: RedisOptions = { maxRetriesPerRequest: 2, connectTimeout: 2000, ...rest };
   const redis: Redis = nodes ? newCluster(ep.redisUrl, nodes, base, sharded === true) : new SingleRedis(ep.redisUrl, base);
   for (const def of scripts().values()) {
-    redis.defineCommand(commandName(def.name), { numberOfKeys: def.numberOfKeys, lua: def.lua });
+    redis.defineCommand(commandName(def.name), { numberOfKeys: def.numberOfKeys ?? undefined, lua: def.lua });
   }
   // Errors surface on commands and readiness; an unhandled 'error' event would crash the process.
   // The client reconnects by itself: count and log (rate-limited) the connection errors.
@@ -224,6 +234,8 @@ type Arg = string | number | Buffer;
 function callArgs(name: string, keys: readonly string[], args: readonly Arg[]): [string, Arg[]] {
   const def = scripts().get(name);
   if (!def) throw new Error(`no Lua script named ${name}`);
+  // Any number of keys: ioredis then takes the key count as the first argument.
+  if (def.numberOfKeys === null) return [commandName(name), [keys.length, ...keys, ...args]];
   if (def.numberOfKeys !== keys.length) {
     throw new Error(`script ${name} takes ${def.numberOfKeys} keys, got ${keys.length}`);
   }

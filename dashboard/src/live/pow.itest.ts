@@ -6,6 +6,7 @@ import { type RedisFixture, redisFixture } from '@sluice/shared/testing/index.ts
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { JoinGuard } from '../../../gate/src/abuse/join-guard.ts';
 import { publicJoin } from '../../../gate/src/queue/join.ts';
+import { JoinBatcher } from '../../../gate/src/queue/join-batch.ts';
 import { sampleEvent } from './sampler.ts';
 
 let fx: RedisFixture;
@@ -31,8 +32,9 @@ it('reports the base difficulty, then the surge difficulty while joins per secon
   const quiet = await sampleEvent(fx.redis, fx.prefix, evt, now, undefined);
   expect(quiet?.sample.pow).toEqual({ joinsPerS: 0, difficulty: 10, surging: false });
   const guard = new JoinGuard({ joinsPerIp: 1000, placesPerIp: 1000 });
+  const joins = new JoinBatcher(fx.redis, fx.prefix);
   for (let i = 0; i < 80; i++) {
-    await publicJoin(fx.redis, fx.prefix, guard, evt, {
+    await publicJoin(joins, guard, evt, {
       address: `192.0.2.${i}`,
       cid: '',
       resumePlaceId: '',

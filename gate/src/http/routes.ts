@@ -140,7 +140,7 @@ export function eventRoutes(g: GateContext, app: TemplatedApp): void {
         // After the proof of work: each guess at a code or invite costs one.
         const lane = pow ? await resolveLane(r.rec.config, body, g.codeSalts, now) : { ok: true as const, lane: null };
         if (!lane.ok) throw new SluiceError(lane.reason);
-        const { verdict, join } = await publicJoin(g.redis, g.prefix, g.joinGuard, r.evt, {
+        const { verdict, join } = await publicJoin(g.joins, g.joinGuard, r.evt, {
           lane: lane.lane,
           address: r.ip,
           cid,

@@ -15,6 +15,7 @@ import {
 } from '@sluice/shared';
 import type { LaneJoin } from '../lanes/access.ts';
 import { GUARD_VERDICTS, type GuardVerdict, type JoinGuard } from '../abuse/join-guard.ts';
+import type { JoinBatcher, JoinReply } from './join-batch.ts';
 import { newPlaceId, signPlace } from './place-token.ts';
 
 export interface JoinResult {
@@ -101,18 +102,19 @@ export interface PublicJoin {
 
 /**
  * A public join: the guard (per-address rate and live places, revocation, single-use proof of
- * work) and the join in one Lua call. Returns the guard's verdict, with the join when it passed
+ * work) and the join in one Lua call (shared with the joins that arrive with it: join-batch.ts).
+ * Returns the guard's verdict, with the join when it passed
  * and joined (none when only counted). Throws JoinRefused when the line refuses it.
  */
 export async function publicJoin(
-  redis: Redis,
-  prefix: string,
+  joins: JoinBatcher,
   guard: JoinGuard,
   evt: string,
   p: PublicJoin,
 ): Promise<{ verdict: GuardVerdict; join: JoinResult | null }> {
   if (!guard.takeLocally(p.address, p.now)) return { verdict: 'RATE_LIMITED', join: null };
-  const r = await runScript<Reply>(redis, 'join', joinKeys(prefix, evt, p.address), [
+  // With the other joins of this event-loop turn: one script call for all (join-batch.ts).
+  const r = await joins.join(evt, p.address, [
     p.placeId,
     p.cid,
     p.resumePlaceId,
@@ -130,17 +132,27 @@ export async function publicJoin(
 /** ARGV 5-13 of join-14.lua: the guard's six (or six blanks), then the lane's three. */
 function laneArgs(lane: LaneJoin | null | undefined, guard: (string | number)[]): (string | number)[] {
   if (!lane) return guard.length && guard[0] !== '' ? guard : [];
-  return [guard[0]!, guard[1]!, guard[2]!, guard[3]!, guard[4]!, guard[5]!, lane.index, lane.needs ? '1' : '', lane.field];
+  return [
+    guard[0]!,
+    guard[1]!,
+    guard[2]!,
+    guard[3]!,
+    guard[4]!,
+    guard[5]!,
+    lane.index,
+    lane.needs ? '1' : '',
+    lane.field,
+  ];
 }
 
 /** {code, placeId, phase, score, resumed, admittedAt, n, pn, w, lane} (join-14.lua). */
-type Reply = [number, string, Phase, string, number, string, number, number, number, string];
+type Reply = JoinReply;
 
 function resultOf(r: Reply): JoinResult {
   const [, placeId, phase, score, resumed, at, , , , lane] = r;
   return {
     placeId,
-    phase,
+    phase: phase as Phase,
     // A laned score carries the lane in its high bits; the shopper sees the number within it.
     score: score === '' ? null : splitScore(Number(score)).number,
     resumed: Number(resumed) === 1,
@@ -180,7 +192,12 @@ export async function leaveQueue(
 }
 
 /** Free many places at once (sold out, closed): the leave script, pipelined 1,000 at a time. */
-export async function leaveMany(redis: Redis, prefix: string, evt: string, placeIds: string[]): Promise<void> {
+export async function leaveMany(
+  redis: Redis,
+  prefix: string,
+  evt: string,
+  placeIds: string[],
+): Promise<void> {
   const k = eventKeys(prefix, evt);
   const keys = [k.event, k.queue, k.prequeue, k.ident, k.owner, k.absent];
   for (let i = 0; i < placeIds.length; i += 1000) {

@@ -75,7 +75,7 @@ export async function handleJoin(g: GateContext, ws: Socket, msg: JoinMsg): Prom
     // After the proof of work: each guess at a code or invite costs one.
     const lane = await resolveLane(rec.config, msg, g.codeSalts, now);
     if (!lane.ok) return end(...REFUSAL_CLOSE[lane.reason]);
-    const r = await publicJoin(g.redis, g.prefix, g.joinGuard, d.evt, {
+    const r = await publicJoin(g.joins, g.joinGuard, d.evt, {
       lane: lane.lane,
       address: d.ip,
       cid,

@@ -4,6 +4,7 @@ import type { RedisCeiling } from '../baseline/redis-bench.ts';
 import type { CheckoutSuiteResult } from '../checkout/suite.ts';
 import type { FlashSaleResult } from '../flash-sale/run.ts';
 import type { GateHoldResult } from '../gate/hold.ts';
+import type { JoinCostResult } from '../gate/join-cost.ts';
 import type { PrequeueOpenResult } from '../gate/prequeue-open.ts';
 import type { CannonResult } from '../lib/cannon.ts';
 import type { MachineInfo } from '../lib/proc.ts';
@@ -74,6 +75,14 @@ export interface Headline {
   joinRedisCpuUs: number | null;
   /** The floor of a join: raw uWS CPU per join (accept, upgrade, read the join, one welcome), same swarm. */
   joinFloorCpuUs?: number | null;
+  /**
+   * The HTTP join (`POST /v1/events/:id/join`, wrk on keep-alive connections, a new place each):
+   * gate CPU and Redis CPU per join, and the floor of an HTTP answer in the same phase (raw uWS
+   * `GET /hello` on as many connections). gate/join-cost.ts.
+   */
+  joinHttpGateCpuUs?: number | null;
+  joinHttpRedisCpuUs?: number | null;
+  joinHttpFloorCpuUs?: number | null;
   /** Gate CPU per state frame delivered while 'held' sockets wait, and the floor: a raw uWS publish of a frame of the same size to as many sockets. */
   frameGateCpuUs: number | null;
   frameFloorCpuUs: number | null;
@@ -106,6 +115,7 @@ export interface BenchResult extends Headline {
     uwsHelloWrk?: WrkResult;
     redis?: RedisCeiling;
     gateHold?: GateHoldResult;
+    joinCost?: JoinCostResult;
     checkout?: CheckoutSuiteResult;
     flashSale?: FlashSaleResult;
     prequeueOpen?: PrequeueOpenResult;

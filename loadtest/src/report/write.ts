@@ -2,6 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { barChart, lineChart, type Series } from './svg.ts';
+import { joinCostRows, joinCostSection } from './join-cost.ts';
 import { checkTargets } from './targets.ts';
 import type { BenchResult } from './types.ts';
 
@@ -155,6 +156,7 @@ export function markdown(r: BenchResult, charts: string[]): string {
         '',
       );
   }
+  L.push(...joinCostSection(r));
   for (const h of [d.uwsHold, d.wsHold]) {
     if (!h) continue;
     L.push(
@@ -351,6 +353,7 @@ function cpuTable(r: BenchResult): string[] {
     `| order persisted, the worker's PostgreSQL backends (\`orderPgCpuUs\`) | ${us(r.orderPgCpuUs ?? null)} | | |`,
     `| conventional stack, first-use checkout (\`baselineCheckoutCpuUs\`) | ${us(r.baselineCheckoutCpuUs)} | Sluice ${us(r.checkoutCpuUs)} (target ≥ 3× less) | ${ratioOf(r.baselineCheckoutCpuUs, r.checkoutCpuUs)} |`,
     `| conventional stack, junk rejection (\`baselineRejectCpuUs\`) | ${us(r.baselineRejectCpuUs)} | Sluice ${us(r.rejectCpuUs)} (target ≥ 20× less) | ${ratioOf(r.baselineRejectCpuUs, r.rejectCpuUs)} |`,
+    ...joinCostRows(r),
     '',
     ...idleNote(r),
   ];

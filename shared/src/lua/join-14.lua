@@ -40,6 +40,10 @@ Bounded: places-of is scanned only when it holds the cap (then pruned to the liv
 never holds more than the cap; spent challenges are pruned 100 at a time. ]]
 local now = tonumber(ARGV[4])
 local guarded = ARGV[5] ~= nil and ARGV[5] ~= ''
+-- Run by join-batch-n.lua, ARGV.ctx is shared by the joins of one call: what they would each read
+-- again and only this script writes (the event's state, the current join window, TTLs already
+-- set) is read once. A separate call has none and reads everything.
+local ctx = ARGV.ctx
 local n, pn, start = 0, 0, 0
 local function reply(code) return {code, '', '', '', 0, '', n, pn, start, ''} end
 if not now then return reply(-11) end
@@ -52,14 +56,19 @@ if guarded then
   cap = tonumber(ARGV[10])
   if not window or window < 1 or not limit or not cap then return reply(-11) end
   start = now - (now % window)
-  local w = redis.call('HMGET', KEYS[9], 'w', 'n', 'pn')
-  if tonumber(w[1] or '-1') ~= start then
-    if tonumber(w[1] or '-1') == start - window then pn = tonumber(w[2] or '0') end
-    redis.call('DEL', KEYS[9])
-    redis.call('HSET', KEYS[9], 'w', start, 'pn', pn)
-    redis.call('PEXPIREAT', KEYS[9], start + 2 * window)
+  if ctx and ctx.w == start then
+    pn = ctx.pn
   else
-    pn = tonumber(w[3] or '0')
+    local w = redis.call('HMGET', KEYS[9], 'w', 'n', 'pn')
+    if tonumber(w[1] or '-1') ~= start then
+      if tonumber(w[1] or '-1') == start - window then pn = tonumber(w[2] or '0') end
+      redis.call('DEL', KEYS[9])
+      redis.call('HSET', KEYS[9], 'w', start, 'pn', pn)
+      redis.call('PEXPIREAT', KEYS[9], start + 2 * window)
+    else
+      pn = tonumber(w[3] or '0')
+    end
+    if ctx then ctx.w, ctx.pn = start, pn end
   end
   n = redis.call('HINCRBY', KEYS[9], 'n', 1)
   if redis.call('HINCRBY', KEYS[9], 'a:' .. ARGV[5], 1) > limit then return reply(-30) end
@@ -72,12 +81,18 @@ if guarded then
   if ARGV[1] == '' and not byToken then return reply(1) end
 end
 
-local state = redis.call('HGET', KEYS[1], 'state')
+local state = ctx and ctx.state or redis.call('HGET', KEYS[1], 'state')
 if not state then return reply(-2) end
 local early = state == 'prequeue' or state == 'scheduled'
 -- While the start is being written (open-begin .. last open-chunk) the pre-queue is frozen and
 -- its numbers reserved: a new shopper gets the next number after them.
-local opening = early and redis.call('HEXISTS', KEYS[1], 'opening') == 1
+local opening
+if ctx and ctx.state then
+  opening = ctx.opening
+else
+  opening = early and redis.call('HEXISTS', KEYS[1], 'opening') == 1
+  if ctx then ctx.state, ctx.opening = state, opening end
+end
 
 local laned = ARGV[11] ~= nil and ARGV[11] ~= ''
 local SPAN, PSPAN = 1099511627776, 4398046511104
@@ -141,6 +156,7 @@ if guarded then
         if exp and tonumber(exp) > now then count = count + 1 else redis.call('ZREM', KEYS[11], p) end
       end
     end
+    if ctx then ctx.ttl[KEYS[11]] = nil end
     if count >= cap then return reply(-32) end
   end
   if ARGV[8] ~= '' then
@@ -195,7 +211,10 @@ if cid ~= '' then
   redis.call('HSET', KEYS[6], pid, cid)
 end
 if guarded then
-  redis.call('ZADD', KEYS[11], 0, pid)
-  redis.call('PEXPIRE', KEYS[11], 86400000)
+  -- A set emptied by the prune above is created again here, without a TTL: set it again.
+  if redis.call('ZADD', KEYS[11], 0, pid) == 1 and not (ctx and ctx.ttl[KEYS[11]]) then
+    redis.call('PEXPIRE', KEYS[11], 86400000)
+    if ctx then ctx.ttl[KEYS[11]] = true end
+  end
 end
 return joined(pid, phase, score, 0, '', laned and tostring(lane) or '')
