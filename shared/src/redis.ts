@@ -132,6 +132,12 @@ function newCluster(url: string, nodes: readonly string[], o: RedisOptions, shar
     shardedSubscribers: sharded,
     // Per node set of the first key's slot: each auto-pipeline stays on one node.
     enableAutoPipelining: enableAutoPipelining ?? false,
+    // ioredis picks an auto-pipeline by the first argument, which for a script taking any number
+    // of keys is the key count, not a key: those calls go on their own, routed by their keys.
+    autoPipeliningIgnoredCommands: [
+      ...(o.autoPipeliningIgnoredCommands ?? []),
+      ...[...scripts().values()].filter((d) => d.numberOfKeys === null).map((d) => commandName(d.name)),
+    ],
   });
 }
 
