@@ -13,4 +13,21 @@ describe('README bench summary', () => {
     expect(text).toContain('| `ws` memory per connection (baseline) | failed measurement (-1,746 B read) |');
     expect(text).toContain('| WebSockets held by the gate | not measured |');
   });
+
+  it('shows a positive median as a failed measurement when one of its readings was ≤ 0', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'bench-summary-')), 'latest.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        profile: 'quick',
+        baselineWsBytesPerConnection: 2829,
+        baselineMemoryReadingFailed: { ws: true, uws: false },
+        baselineUwsBytesPerConnection: 353,
+      }),
+    );
+    const text = benchSummary(pathToFileURL(file));
+    expect(text).toContain(
+      '| `ws` memory per connection (baseline) | failed measurement (2,829 B read, a reading ≤ 0) |',
+    );
+  });
 });

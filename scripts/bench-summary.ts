@@ -41,10 +41,18 @@ const ROWS: Array<[key: string, label: string, unit: string, target: string]> = 
 
 const fmt = (v: unknown, unit: string): string =>
   typeof v === 'number' ? `${v.toLocaleString('en-US', { maximumFractionDigits: 2 })}${unit}` : 'not measured';
+/** The run's flag that one of a memory figure's three readings came out ≤ 0. */
+function memoryFailed(r: Latest, key: string): boolean {
+  const b = r.baselineMemoryReadingFailed as { ws?: boolean | null; uws?: boolean | null } | undefined;
+  if (key === 'gateBytesPerConnection') return r.gateMemoryReadingFailed === true;
+  if (key === 'baselineWsBytesPerConnection') return b?.ws === true;
+  if (key === 'baselineUwsBytesPerConnection') return b?.uws === true;
+  return false;
+}
 /** Memory per connection from RSS readings: a reading at or below zero is a failed measurement. */
-const fmtFigure = (key: string, v: unknown, unit: string): string =>
-  key.endsWith('BytesPerConnection') && typeof v === 'number' && v <= 0
-    ? `failed measurement (${fmt(v, unit)} read)`
+const fmtFigure = (r: Latest, key: string, v: unknown, unit: string): string =>
+  key.endsWith('BytesPerConnection') && typeof v === 'number' && (v <= 0 || memoryFailed(r, key))
+    ? `failed measurement (${fmt(v, unit)} read${v > 0 ? ', a reading ≤ 0' : ''})`
     : fmt(v, unit);
 
 export function benchSummary(path = new URL('../loadtest/results/latest.json', import.meta.url)): string {
@@ -59,6 +67,6 @@ export function benchSummary(path = new URL('../loadtest/results/latest.json', i
     '| figure | measured | target |',
     '|---|---|---|',
   ];
-  for (const [key, label, unit, target] of ROWS) lines.push(`| ${label} | ${fmtFigure(key, r[key], unit)} | ${target} |`);
+  for (const [key, label, unit, target] of ROWS) lines.push(`| ${label} | ${fmtFigure(r, key, r[key], unit)} | ${target} |`);
   return lines.join('\n');
 }

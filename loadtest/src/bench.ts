@@ -56,7 +56,25 @@ export interface Profile {
   gateSocketsPerAddress?: number;
   /** Sockets of the `ws` baseline when fewer than `held` (its memory per socket is a slope). */
   wsHeld?: number;
+  /** Swarm processes per half of the gate hold phase (default: one per 16,000 sockets). */
+  gateSwarmWorkers?: number;
+  /** Attempts per shopper in the gate hold phase before it counts as failed (default 3). */
+  gateMaxAttempts?: number;
+  /** GC rounds at most per memory reading, until the RSS stops falling (default 6; 1 = one GC). */
+  maxGcRounds?: number;
+  /**
+   * GATE_ADMITTER of the gate hold phase. 'every' (default): the admitter runs in the socket
+   * workers, where a busy worker ticks late, so the ticks slow to what the fan-out takes.
+   * 'dedicated': a process of its own ticks every tickMs whatever the workers do; on this 2-core
+   * machine that asks for more than the cores from ~20,000 held sockets (4 ticks/s × 20,000 frames
+   * × ~13 µs in the gate, ~8 µs more in the swarm that reads them, besides the joins): at 20,000
+   * (load 24) the swarm fell minutes behind and the phase failed, where 'every' held all of them.
+   */
+  gateAdmitter?: 'dedicated' | 'every';
 }
+
+/** With retries inside the phase (`gateMaxAttempts`), an attempt with no welcome after this long is retried. */
+const GATE_ATTEMPT_TIMEOUT_MS = 30_000;
 
 /** A state frame of the size the gate sends while a sale waits (the floor publishes this). */
 const FLOOR_FRAME = JSON.stringify({
@@ -68,13 +86,17 @@ export const PROFILES: Record<string, Profile> = {
   smoke: {
     name: 'smoke', held: 50, arrivalRate: 500, holdSeconds: 1, echoSockets: 10, echoSeconds: 1, helloSeconds: 1,
     redisRequests: 2000, firstUseTickets: 400, checkoutMaxSeconds: 2, fixedRateSeconds: 1, shortRunSeconds: 1,
-    drainSeconds: 5, verifySeconds: 0.5, tickMs: 250, checkoutWorkers: 0, settleMaxMs: 1000, prequeue: 1000,
+    drainSeconds: 5, verifySeconds: 0.5, tickMs: 250, checkoutWorkers: 0, settleMaxMs: 1000, prequeue: 1000, maxGcRounds: 1,
     // Stock for more than the first tick's burst (2 s of the rate), so some shoppers wait over a
     // second and the wait estimate has something to be measured against (etaErrorPct).
     sale: { shoppers: 100, joinRate: 500, releaseRate: 20, stock: 60, p: 0.5, maxSaleSeconds: 30 },
   },
+  // The hold phases at a size this shared 2-core machine takes: 20,000 sockets (the gate's 50,000
+  // at 20,000/s never finished here: handshake timeouts, retries, the phase failed after 180 s and
+  // the report had no gate figures), the gate's joined at 1,000/s, a failed handshake retried in
+  // the phase (20,000 at 500/s, load 24: all held, 638 retries, p99 tick to socket 5.9 s).
   quick: {
-    name: 'quick', held: 50_000, arrivalRate: 20_000, holdSeconds: 5, echoSockets: 200, echoSeconds: 3, helloSeconds: 4,
+    name: 'quick', held: 20_000, arrivalRate: 20_000, gateArrivalRate: 1000, gateMaxAttempts: 6, holdSeconds: 5, echoSockets: 200, echoSeconds: 3, helloSeconds: 4,
     redisRequests: 100_000, firstUseTickets: 60_000, checkoutMaxSeconds: 15, fixedRateSeconds: 8, shortRunSeconds: 4,
     drainSeconds: 8, verifySeconds: 3, tickMs: 250, checkoutWorkers: 0, settleMaxMs: 8000, prequeue: 100_000,
     sale: { shoppers: 20_000, joinRate: 10_000, releaseRate: 2000, stock: 5000, p: 0.5, maxSaleSeconds: 60 },
@@ -99,9 +121,13 @@ export const PROFILES: Record<string, Profile> = {
   // holding as many (memory, and the publish floor of a state frame to the same number of
   // sockets), ws holding 30,000 (memory per socket is a slope; ws joins are the slowest here),
   // then the gate (6 processes, ~16,700 sockets each, under the 20,000 open files a process may
-  // have) fed at a join rate a shared machine takes.
+  // have). Its joins are offered at 800/s with at most 3 s of them in flight, and a handshake that
+  // fails or stalls (30 s) is retried after a backoff, up to 8 attempts: the 03:35 run at 400/s
+  // (load 10-27) held 99,839, its last 161 given up after 3 attempts. The admitter runs in the
+  // socket workers (Profile.gateAdmitter): a dedicated one would ask for 100,000 × 4 frames a
+  // second, over 5 cores of gate CPU at 12.8 µs each.
   hold: {
-    name: 'hold', held: 100_000, wsHeld: 30_000, arrivalRate: 2000, gateArrivalRate: 400, gateWorkers: 6, gateSocketsPerAddress: 16, holdSeconds: 20, echoSockets: 0, echoSeconds: 0,
+    name: 'hold', held: 100_000, wsHeld: 30_000, arrivalRate: 2000, gateArrivalRate: 800, gateMaxAttempts: 8, gateAdmitter: 'every', gateWorkers: 6, gateSocketsPerAddress: 16, holdSeconds: 20, echoSockets: 0, echoSeconds: 0,
     helloSeconds: 0, redisRequests: 0, firstUseTickets: 0, checkoutMaxSeconds: 0, fixedRateSeconds: 0, shortRunSeconds: 0,
     drainSeconds: 0, verifySeconds: 0, tickMs: 250, checkoutWorkers: 0, settleMaxMs: 8000, prequeue: 0,
     sale: { shoppers: 0, joinRate: 0, releaseRate: 0, stock: 0, p: 0, maxSaleSeconds: 0 },
@@ -111,7 +137,7 @@ export const PROFILES: Record<string, Profile> = {
   // 03:00): 'hold' collapsed there (handshakes and joins slower than the swarm's 20 s and the
   // gate's 10 s join timeouts, then retries). 2 gate processes at 18,000 sockets each, fed slowly.
   'hold-shared': {
-    name: 'hold-shared', held: 36_000, wsHeld: 30_000, arrivalRate: 1500, gateArrivalRate: 150, gateWorkers: 2, gateSocketsPerAddress: 16, holdSeconds: 20, echoSockets: 0, echoSeconds: 0,
+    name: 'hold-shared', held: 36_000, wsHeld: 30_000, arrivalRate: 1500, gateArrivalRate: 150, gateMaxAttempts: 8, gateWorkers: 2, gateSocketsPerAddress: 16, holdSeconds: 20, echoSockets: 0, echoSeconds: 0,
     helloSeconds: 0, redisRequests: 0, firstUseTickets: 0, checkoutMaxSeconds: 0, fixedRateSeconds: 0, shortRunSeconds: 0,
     drainSeconds: 0, verifySeconds: 0, tickMs: 250, checkoutWorkers: 0, settleMaxMs: 8000, prequeue: 0,
     sale: { shoppers: 0, joinRate: 0, releaseRate: 0, stock: 0, p: 0, maxSaleSeconds: 0 },
@@ -124,6 +150,37 @@ export const PROFILES: Record<string, Profile> = {
     sale: { shoppers: 100_000, joinRate: 10_000, releaseRate: 5000, stock: 20_000, p: 0.5, maxSaleSeconds: 120 },
   },
 };
+
+const OPTIONAL_NUMERIC: readonly (keyof Profile)[] = [
+  'gateWorkers',
+  'gateArrivalRate',
+  'gateSocketsPerAddress',
+  'wsHeld',
+  'gateSwarmWorkers',
+  'gateMaxAttempts',
+  'maxGcRounds',
+];
+
+/** A copy of `p` with numeric top-level fields set from `k=v,k=v`; the name says it was changed. */
+export function withOverrides(p: Profile, spec: string): Profile {
+  const out: Record<string, unknown> = { ...p };
+  const set: string[] = [];
+  for (const kv of spec.split(',').filter(Boolean)) {
+    const [k = '', v] = kv.split('=');
+    if (k === 'gateAdmitter' && (v === 'dedicated' || v === 'every')) {
+      out[k] = v;
+      set.push(`${k}=${v}`);
+      continue;
+    }
+    const numeric =
+      typeof out[k] === 'number' || (out[k] === undefined && OPTIONAL_NUMERIC.includes(k as keyof Profile));
+    if (!numeric || !Number.isFinite(Number(v)))
+      throw new Error(`--set: ${kv} is not a numeric profile field`);
+    out[k] = Number(v);
+    set.push(`${k}=${v}`);
+  }
+  return set.length ? ({ ...out, name: `${p.name} (${set.join(', ')})` } as unknown as Profile) : p;
+}
 
 function version(cmd: string, args: string[], re: RegExp): string {
   try {
@@ -176,17 +233,25 @@ export async function runBench(
     await phase('baseline uws hold', async () => {
       // The floor of a state frame: the same number of sockets, a frame of the gate's size, the gate's tick.
       const publish = { payload: FLOOR_FRAME, everyMs: p.tickMs, count: 8 };
-      const h = await measureHold({ impl: 'uws', total: p.held, ratePerS: p.arrivalRate, echoSockets: p.echoSockets, echoSeconds: p.echoSeconds, settleMaxMs: p.settleMaxMs, publish });
+      const h = await measureHold({ impl: 'uws', total: p.held, ratePerS: p.arrivalRate, echoSockets: p.echoSockets, echoSeconds: p.echoSeconds, settleMaxMs: p.settleMaxMs, maxGcRounds: p.maxGcRounds, publish });
       r.details.uwsHold = h;
       r.frameFloorCpuUs = h.publish?.cpuUsPerFrame ?? null;
+      const floor = h.publish?.tickToSocket;
+      r.tickToSocketFloorP99Ms =
+        floor && floor.deliveries > 0 && Number.isFinite(floor.p99) ? floor.p99 : null;
       r.joinFloorCpuUs = h.joinCpuUs;
       r.baselineUwsBytesPerConnection = h.bytesPerConnection;
+      r.baselineMemoryReadingFailed = { ws: r.baselineMemoryReadingFailed?.ws ?? null, uws: h.memory.failed };
       r.uwsEchoPerSecond = h.echo?.msgsPerSecond ?? null;
     });
     await phase('baseline ws hold', async () => {
-      const h = await measureHold({ impl: 'ws', total: p.wsHeld ?? p.held, ratePerS: p.arrivalRate, echoSockets: p.echoSockets, echoSeconds: p.echoSeconds, settleMaxMs: p.settleMaxMs });
+      const h = await measureHold({ impl: 'ws', total: p.wsHeld ?? p.held, ratePerS: p.arrivalRate, echoSockets: p.echoSockets, echoSeconds: p.echoSeconds, settleMaxMs: p.settleMaxMs, maxGcRounds: p.maxGcRounds });
       r.details.wsHold = h;
       r.baselineWsBytesPerConnection = h.bytesPerConnection;
+      r.baselineMemoryReadingFailed = {
+        uws: r.baselineMemoryReadingFailed?.uws ?? null,
+        ws: h.memory.failed,
+      };
       r.wsEchoPerSecond = h.echo?.msgsPerSecond ?? null;
     });
     await phase('baseline uws hello', async () => {
@@ -258,10 +323,18 @@ export async function runBench(
     await phase('gate hold', async () => {
       const workers = p.gateWorkers ?? Math.max(2, Math.ceil(p.held / MAX_SOCKETS_PER_WORKER));
       // memoryHook: a full GC before each memory reading, as the baselines do (gate/mem-hook.mjs).
-      const gate = await startGateCluster(stores, { workers, tickMs: p.tickMs, memoryHook: true });
+      // The admitter where the profile says (see Profile.gateAdmitter).
+      const gate = await startGateCluster(stores, { workers, tickMs: p.tickMs, memoryHook: true, admitter: p.gateAdmitter ?? 'every' });
       try {
         const rate = p.gateArrivalRate ?? p.arrivalRate;
-        const g = await runGateHold(stores, gate, { evt: 'hold', total: p.held, ratePerS: rate, holdSeconds: p.holdSeconds, joinTimeoutMs: Math.max(120_000, (p.held / rate) * 3000), settleMaxMs: p.settleMaxMs, socketsPerAddress: p.gateSocketsPerAddress });
+        const g = await runGateHold(stores, gate, {
+          evt: 'hold', total: p.held, ratePerS: rate, holdSeconds: p.holdSeconds, joinTimeoutMs: Math.max(120_000, (p.held / rate) * 3000),
+          settleMaxMs: p.settleMaxMs, maxGcRounds: p.maxGcRounds, socketsPerAddress: p.gateSocketsPerAddress, swarmWorkers: p.gateSwarmWorkers,
+          maxAttempts: p.gateMaxAttempts, attemptTimeoutMs: p.gateMaxAttempts ? GATE_ATTEMPT_TIMEOUT_MS : undefined,
+          // With retries: at most 3 s of arrivals in flight, so a gate that falls behind is not buried
+          // (a socket whose join it has not handled 10 s after the upgrade is closed: JOIN_TIMEOUT).
+          maxPending: p.gateMaxAttempts ? Math.max(200, rate * 3) : undefined,
+        });
         r.details.gateHold = g;
         r.heldConnections = g.held;
         r.gateBytesPerConnection = g.bytesPerConnection;
@@ -278,6 +351,10 @@ export async function runBench(
         // and the targets on memory then count as not measured.
         r.gateMemoryReadingFailed = g.memory.failed;
         r.gateBytesPerConnectionSpread = g.memory.spreadBytes;
+        r.joinRetries = g.retries ?? null;
+        r.joinedAfterRetry = g.joinedAfterRetry ?? null;
+        // Partial figures above; the phase still counts as failed.
+        if (g.shortfall) r.errors['gate hold'] = g.shortfall;
       } finally {
         await gate.stop();
       }
@@ -371,11 +448,13 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     const i = process.argv.indexOf(name);
     return i >= 0 ? process.argv[i + 1] : undefined;
   };
-  const profile = PROFILES[arg('--profile') ?? 'quick'];
-  if (!profile) {
+  const base = PROFILES[arg('--profile') ?? 'quick'];
+  if (!base) {
     console.error(`unknown profile; one of ${Object.keys(PROFILES).join(', ')}`);
     process.exit(2);
   }
+  // `--set held=20000,gateArrivalRate=300`: a smaller variant of a profile (numeric fields only).
+  const profile = withOverrides(base, arg('--set') ?? '');
   const out = arg('--out') ?? fileURLToPath(new URL('../results/', import.meta.url));
   if (process.argv.includes('--render')) {
     // Re-render REPORT.md and the charts from <out>/latest.json (no measuring).

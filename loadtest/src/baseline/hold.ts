@@ -21,8 +21,25 @@ export interface HoldResult {
   /** CPU of the server processes per join over the join windows (accept, upgrade, one welcome): the floor of a join. */
   joinCpuUs: number | null;
   echo?: { sockets: number; seconds: number; msgsPerSecond: number; rttP50Ms: number; rttP99Ms: number };
-  /** uWS only: raw `publish` of a state-sized frame to every held socket, CPU per frame delivered. */
-  publish?: { frames: number; sockets: number; cpuUsPerFrame: number | null; frameBytes: number };
+  /**
+   * uWS only: raw `publish` of a state-sized frame to every held socket, CPU per frame delivered,
+   * and the floor of tick to socket (frame's `now` → receipt, over the frames that reached ≥ 99 %
+   * of the sockets within 30 s; `ticksShort` did not).
+   */
+  publish?: {
+    frames: number;
+    sockets: number;
+    cpuUsPerFrame: number | null;
+    frameBytes: number;
+    tickToSocket?: {
+      p50: number;
+      p99: number;
+      max: number;
+      deliveries: number;
+      ticks: number;
+      ticksShort: number;
+    };
+  };
   errors: Record<string, number>;
 }
 
@@ -44,6 +61,7 @@ export async function measureHold(o: {
   echoSeconds?: number;
   joinTimeoutMs?: number;
   settleMaxMs?: number;
+  maxGcRounds?: number;
   /** Publish this frame to all held sockets `count` times, one per `everyMs` (uWS only). */
   publish?: { payload: string; everyMs: number; count: number };
 }): Promise<HoldResult> {
@@ -65,6 +83,7 @@ export async function measureHold(o: {
         ratePerS: o.ratePerS,
         joinTimeoutMs: o.joinTimeoutMs ?? 120_000,
         settleMaxMs: o.settleMaxMs,
+        maxGcRounds: o.maxGcRounds,
       },
       () => servers.map((c) => c.pid),
       async () => {
@@ -81,6 +100,7 @@ export async function measureHold(o: {
     try {
       rep = await held.report();
       if (o.publish && o.impl === 'uws') {
+        const publishFrom = Date.now();
         const cpu0 = servers.reduce((sum, c) => sum + cpuSeconds(c.pid), 0);
         const done = await Promise.all(
           servers.map((c) => {
@@ -95,7 +115,23 @@ export async function measureHold(o: {
         );
         const cpu = servers.reduce((sum, c) => sum + cpuSeconds(c.pid), 0) - cpu0;
         const frames = done.reduce((sum, d) => sum + d.published * d.sockets, 0);
+        // The last frames may still be on their way to the swarm: up to 30 s for them to arrive.
+        const drainFrom = Date.now();
+        let after = await held.report(publishFrom);
+        while (after.ticksShort > 0 && Date.now() - drainFrom < 30_000) {
+          await sleep(1000);
+          after = await held.report(publishFrom);
+        }
+        const b = after.broadcast;
         publish = {
+          tickToSocket: {
+            p50: b.p50,
+            p99: b.p99,
+            max: b.max,
+            deliveries: b.count,
+            ticks: after.ticks.filter((t) => t.now >= publishFrom).length,
+            ticksShort: after.ticksShort,
+          },
           frames,
           sockets: done.reduce((sum, d) => sum + d.sockets, 0),
           cpuUsPerFrame: usPerOp(cpu, frames),

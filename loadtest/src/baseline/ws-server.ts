@@ -78,8 +78,11 @@ if (impl === 'uws') {
 process.on('message', (m: { t?: string; payload?: string; everyMs?: number; count?: number }) => {
   if (m.t === 'count') process.send?.({ t: 'count', sockets });
   // `count` publishes of `payload`, one every `everyMs` (the gate's tick), then report.
+  // Each frame carries its send time and a tick number as the gate's do (`now`, `tick`), so the
+  // swarm measures the floor of tick to socket the same way.
   if (m.t === 'publish' && publishAll && m.payload) {
     let left = m.count ?? 0;
+    let tick = 0;
     const publish = publishAll;
     const payload = m.payload;
     const timer = setInterval(() => {
@@ -88,14 +91,26 @@ process.on('message', (m: { t?: string; payload?: string; everyMs?: number; coun
         process.send?.({ t: 'publish-done', published: m.count, sockets });
         return;
       }
-      publish(payload);
+      publish(payload.replace(/"now":\d+/, `"now":${Date.now()}`).replace(/"tick":\d+/, `"tick":${++tick}`));
     }, m.everyMs ?? 250);
   }
   // Memory readings ask for a full GC first (started with --expose-gc), so they see live memory.
   if (m.t === 'gc') {
-    (globalThis as { gc?: () => void }).gc?.();
-    process.send?.({ t: 'gc-done' });
+    void fullGc().then(() => process.send?.({ t: 'gc-done' }));
   }
 });
+/**
+ * Three full GCs 100 ms apart: a socket's native half (its TCP wrap, buffers) is freed by a weak
+ * callback that the first GC only schedules, so one GC alone leaves memory that later readings
+ * see go (ws read 249 → 222 → 198 MiB over GCs seconds apart). The gate's mem-hook does the same.
+ */
+async function fullGc(): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  for (let i = 0; i < 3; i++) {
+    gc?.();
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 process.on('SIGTERM', () => process.exit(0));
 process.on('disconnect', () => process.exit(0));

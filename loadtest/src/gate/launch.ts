@@ -12,7 +12,10 @@ export const BENCH_ORIGIN = 'http://bench.sluice.test';
 export interface GateCluster {
   port: number;
   main: Child;
+  /** The socket workers (with GATE_ADMITTER=dedicated the admitter process is not among them). */
   workerPids: number[];
+  /** The dedicated admitter process (GATE_ADMITTER=dedicated), or null. */
+  admitterPid: number | null;
   /** VmRSS summed over the worker processes (the supervisor holds no sockets). */
   workersRss(): number;
   /**
@@ -76,6 +79,15 @@ async function gcWorkers(dir: string, pids: number[]): Promise<HeapFigures> {
   };
 }
 
+/** The supervisor forks the dedicated admitter with GATE_ADMITTER=dedicated in its environment. */
+function isDedicatedAdmitter(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes('GATE_ADMITTER=dedicated');
+  } catch {
+    return false; // gone or unreadable: treated as a socket worker
+  }
+}
+
 /**
  * `admitter`: GATE_ADMITTER ('dedicated': one more process runs only the admitter).
  * `memoryHook`: preload mem-hook.mjs in the workers (GC and heap figures on request).
@@ -129,11 +141,14 @@ export async function startGateCluster(
     await main.stop();
     throw err;
   }
-  const workerPids = childPids(main.pid);
+  const all = childPids(main.pid);
+  const admitterPid = o.admitter === 'dedicated' ? (all.find(isDedicatedAdmitter) ?? null) : null;
+  const workerPids = all.filter((pid) => pid !== admitterPid);
   return {
     port,
     main,
     workerPids,
+    admitterPid,
     workersRss: () => workerPids.reduce((sum, p) => sum + rssBytes(p), 0),
     gc: async () => (memDir ? gcWorkers(memDir, workerPids) : null),
     stop: async () => {

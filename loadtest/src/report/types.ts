@@ -96,6 +96,13 @@ export interface Headline {
   gateMemoryReadingFailed: boolean | null;
   /** Tick to socket p99 (ms) over the gate hold window, every socket held and no forced GC in it. */
   tickToSocketP99Ms: number | null;
+  /** The floor of tick to socket: raw uWS publishing a state-sized frame stamped with its time to as many sockets, same swarm, p99 ms. */
+  tickToSocketFloorP99Ms?: number | null;
+  /** Gate hold phase: handshakes retried with a new socket, and shoppers held only thanks to a retry. */
+  joinRetries?: number | null;
+  joinedAfterRetry?: number | null;
+  /** Memory readings of the `ws` / raw uWS baselines that came out ≤ 0 (failed measurements). */
+  baselineMemoryReadingFailed?: { ws: boolean | null; uws: boolean | null };
   /** Seconds from the start until a pre-queue of `prequeueMembers` is open with the seed revealed. */
   prequeueOpenS: number | null;
   prequeueMembers: number | null;

@@ -1,6 +1,7 @@
 // Writes a run's JSON, the Markdown report and the SVG charts.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gateHoldNotes, memCell, memoryMethod, tickBound } from './hold-notes.ts';
 import { barChart, lineChart, type Series } from './svg.ts';
 import { joinCostRows, joinCostSection } from './join-cost.ts';
 import { checkTargets } from './targets.ts';
@@ -99,10 +100,13 @@ export function markdown(r: BenchResult, charts: string[]): string {
   L.push('');
   L.push(...cpuTable(r));
   L.push('## Side by side', '', '| figure | Sluice | baseline | ratio |', '|---|---|---|---|');
-  // A memory slope at or below zero is a failed measurement, not a figure.
-  const mem = (v: number | null) => (v !== null && v <= 0 ? `failed measurement (${f(v, ' B')} read)` : f(v, ' B'));
+  // A memory slope at or below zero, or any of its three readings, is a failed measurement, not a figure.
   const gcNote = r.details.gateHold?.memory.forcedGc ? 'after a forced full GC in every server' : 'no forced GC';
-  L.push(`| memory per held WebSocket (settled RSS, slope from half to all held, ${gcNote}) | ${mem(r.gateBytesPerConnection)} (gate) | ${mem(r.baselineWsBytesPerConnection)} (ws), ${mem(r.baselineUwsBytesPerConnection)} (raw uWS) | ${x(r.gateBytesPerConnection, r.baselineWsBytesPerConnection)} of ws |`);
+  const gateFailed = r.gateMemoryReadingFailed ?? d.gateHold?.memory.failed;
+  const wsFailed = r.baselineMemoryReadingFailed?.ws ?? d.wsHold?.memory.failed;
+  const uwsFailed = r.baselineMemoryReadingFailed?.uws ?? d.uwsHold?.memory.failed;
+  const ofWs = gateFailed || wsFailed ? 'n/a (a failed measurement)' : `${x(r.gateBytesPerConnection, r.baselineWsBytesPerConnection)} of ws`;
+  L.push(`| memory per held WebSocket (settled RSS, slope from half to all held, ${gcNote}) | ${memCell(r.gateBytesPerConnection, gateFailed)} (gate) | ${memCell(r.baselineWsBytesPerConnection, wsFailed)} (ws), ${memCell(r.baselineUwsBytesPerConnection, uwsFailed)} (raw uWS) | ${ofWs} |`);
   L.push(`| first-use checkouts/s | ${f(r.checkoutPerSecond)} | ${f(r.baselineCheckoutPerSecond)} (Express+jsonwebtoken ES256+ioredis+BullMQ) | ${x(r.checkoutPerSecond, r.baselineCheckoutPerSecond)} |`);
   L.push(`| first-use checkouts / bare Ed25519 verify ceiling | ${f(r.checkoutPerSecond)} | ${f(r.verifyCeilingPerSecond)} (${d.checkout?.verifyCeiling.processes ?? '?'} processes) | ${x(r.checkoutPerSecond, r.verifyCeilingPerSecond)} |`);
   L.push(`| junk tickets rejected/s (known kid, wrong signature${d.checkout?.wrk ? ', wrk' : ''}) | ${f(r.rejectsPerSecond)} | ${f(r.baselineRejectsPerSecond)} | ${x(r.rejectsPerSecond, r.baselineRejectsPerSecond)} |`);
@@ -147,7 +151,9 @@ export function markdown(r: BenchResult, charts: string[]): string {
             : '') +
           (g.tickToSocket
             ? ` Tick to socket over the ${g.holdSeconds} s hold (${g.tickToSocket.ticks} ticks, ${f(g.tickToSocket.deliveries)} deliveries): p50 ${f(g.tickToSocket.p50, ' ms', 1)}, p99 ${f(g.tickToSocket.p99, ' ms', 1)}, max ${f(g.tickToSocket.max, ' ms', 1)}.`
-            : ''),
+            : '') +
+          gateHoldNotes(g, d.uwsHold?.publish) +
+          memoryMethod(g.memory),
         '',
       );
     if (o)
@@ -161,13 +167,14 @@ export function markdown(r: BenchResult, charts: string[]): string {
     if (!h) continue;
     L.push(
       `Baseline ${h.impl === 'uws' ? 'raw uWS' : '`ws`'} (${h.processes} processes, one welcome per join, nothing else): ${f(h.held)} of ${f(h.requested)} sockets held, joins ${f(h.joinsPerSecond)}/s, p99 ${f(h.joinP99Ms, ' ms', 1)}; ` +
-        `settled RSS ${f(h.memory.rssEmptyBytes / 2 ** 20, ' MiB', 1)} → ${f(h.memory.rssHalfBytes / 2 ** 20, ' MiB', 1)} → ${f(h.memory.rssFullBytes / 2 ** 20, ' MiB', 1)}: ${f(h.bytesPerConnection, ' B')} per connection ` +
+        `settled RSS ${f(h.memory.rssEmptyBytes / 2 ** 20, ' MiB', 1)} → ${f(h.memory.rssHalfBytes / 2 ** 20, ' MiB', 1)} → ${f(h.memory.rssFullBytes / 2 ** 20, ' MiB', 1)}: ${memCell(h.bytesPerConnection, h.memory.failed)} per connection ` +
         `(${f(h.memory.bytesPerConnectionFromEmpty, ' B')} from empty)` +
         (h.memory.forcedGc ? ' (each reading after a forced full GC)' : '') +
         (h.memory.withoutGc
           ? `; the same readings just before each GC ${f(h.memory.withoutGc.rssEmptyBytes / 2 ** 20, ' MiB', 1)} → ${f(h.memory.withoutGc.rssHalfBytes / 2 ** 20, ' MiB', 1)} → ${f(h.memory.withoutGc.rssFullBytes / 2 ** 20, ' MiB', 1)}: ${f(h.memory.withoutGc.bytesPerConnection, ' B')} per connection (${f(h.memory.withoutGc.bytesPerConnectionFromEmpty, ' B')} from empty)`
           : '') +
         (h.memory.failed ? ` (readings ${h.memory.perConnectionReadings.map((b) => f(b, ' B')).join(', ')}: one ≤ 0, a failed measurement)` : ` (three readings spread ${f(h.memory.spreadBytes, ' B')})`) +
+        (h.memory.forcedGc ? `.${memoryMethod(h.memory)}` : '') +
         (h.echo ? `; echo on ${h.echo.sockets} sockets ${f(h.echo.msgsPerSecond)} msgs/s, RTT p99 ${f(h.echo.rttP99Ms, ' ms', 1)}.` : '.'),
       '',
     );
@@ -324,7 +331,7 @@ function bounds(r: BenchResult): string[] {
     L.push(
       `- Joins and broadcast: the gate took ${f(g.swarm.joinsPerSecond)}/s joins (raw uWS with the same swarm: ${f(d.uwsHold?.joinsPerSecond)}/s, \`ws\`: ${f(d.wsHold?.joinsPerSecond)}/s) ` +
         `and delivered a tick to all ${f(g.held)} sockets with p99 ${f(g.swarm.broadcast.p99, ' ms')}; the swarm's ${g.swarmWorkers} processes read every frame on the same ${r.machine.cores} cores as the ${g.gateWorkers} gate processes. ` +
-        `Held connections: the quick profile holds ${f(g.requested)}; 100,000 is the full profile's size (\`--profile full\`).`,
+        tickBound(g, r.frameGateCpuUs, r.frameFloorCpuUs, r.machine.cores, r.profile),
     );
   }
   return L;

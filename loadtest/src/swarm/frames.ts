@@ -78,3 +78,8 @@ export function upgradeAnswer(buf: Buffer): { headerLen: number; status: number 
   const m = /^HTTP\/1\.1 (\d{3})/.exec(line);
   return { headerLen: end + 4, status: m ? Number(m[1]) : 0 };
 }
+
+/** Backoff before attempt n + 1 of a handshake: 1 s × 2^(n − 1), at most 10 s, times a random 0.5–1.5 (no retry storm). */
+export function retryDelayMs(attempts: number, rnd = Math.random()): number {
+  return Math.round(Math.min(10_000, 1000 * 2 ** Math.max(0, attempts - 1)) * (0.5 + rnd));
+}

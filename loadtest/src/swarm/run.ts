@@ -35,6 +35,11 @@ export interface SwarmOptions {
    * places of the joining address, so against the gate a realistic few per address keep the
    * bench from measuring 1,000 places per address that no real address has. */
   socketsPerAddress?: number;
+  /** Attempts per shopper before it counts as failed (worker default 3), and the stall limit of one attempt (ms). */
+  maxAttempts?: number;
+  attemptTimeoutMs?: number;
+  /** Handshakes in flight at most over all workers (split evenly); no limit by default. */
+  maxPending?: number;
 }
 
 export interface TickDelay {
@@ -53,6 +58,8 @@ export interface SwarmResult {
   failed: number;
   /** Handshakes retried with a new socket (stalled over 20 s, refused or reset); join latency counts from the first attempt. */
   retries: number;
+  /** Shoppers whose welcome came on a retried attempt. */
+  joinedAfterRetry: number;
   closedByServer: number;
   errors: Record<string, number>;
   closeCodes: Record<string, number>;
@@ -62,6 +69,8 @@ export interface SwarmResult {
   joinCdf: [number, number][];
   /** Deliveries of ticks that reached (nearly) every held socket. */
   broadcast: LatencySummary;
+  /** Ticks of the window that reached fewer than 99 % of the held sockets (not in `broadcast`). */
+  ticksShort: number;
   broadcastCdf: [number, number][];
   /** Per tick, across sockets: p50/p99/max delay from the frame's timestamp to receipt. */
   ticks: TickDelay[];
@@ -115,6 +124,9 @@ export async function startSwarm(o: SwarmOptions): Promise<Swarm> {
       cidPrefix: o.cidPrefix ?? `s${Date.now().toString(36)}`,
       echo: o.echo ?? false,
       forwardAdmissions: o.onAdmissions !== undefined,
+      maxAttempts: o.maxAttempts,
+      attemptTimeoutMs: o.attemptTimeoutMs,
+      maxPending: o.maxPending === undefined ? undefined : Math.max(1, Math.ceil(o.maxPending / n)),
     });
   });
   const progress = () => {
@@ -167,8 +179,15 @@ function addCounts(into: Record<string, number>, from: Record<string, number>): 
   for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
 }
 
-/** `ticksFrom`: only ticks sent at or after this time (ms) count in `broadcast` (e.g. a hold window). */
-export function mergeReports(reps: WorkerReport[], ticksFrom = 0): SwarmResult {
+/**
+ * `ticksFrom` / `ticksTo`: only ticks sent in this window (ms) count in `broadcast` (e.g. a hold
+ * window); `ticksShort` counts the window's ticks that reached fewer than 99 % of the sockets.
+ */
+export function mergeReports(
+  reps: WorkerReport[],
+  ticksFrom = 0,
+  ticksTo = Number.POSITIVE_INFINITY,
+): SwarmResult {
   const join = new Hist();
   const echoRtt = new Hist();
   const errors: Record<string, number> = {};
@@ -179,6 +198,7 @@ export function mergeReports(reps: WorkerReport[], ticksFrom = 0): SwarmResult {
   let failed = 0;
   let closedByServer = 0;
   let retries = 0;
+  let joinedAfterRetry = 0;
   let echoMsgs = 0;
   let admittedCount = 0;
   let first = Number.POSITIVE_INFINITY;
@@ -190,6 +210,7 @@ export function mergeReports(reps: WorkerReport[], ticksFrom = 0): SwarmResult {
     failed += r.failed;
     closedByServer += r.closedByServer;
     retries += r.retries;
+    joinedAfterRetry += r.joinedAfterRetry ?? 0;
     echoMsgs += r.echoMsgs;
     admittedCount += r.admittedCount;
     if (r.firstOpenAt > 0) first = Math.min(first, r.firstOpenAt);
@@ -217,7 +238,12 @@ export function mergeReports(reps: WorkerReport[], ticksFrom = 0): SwarmResult {
     }));
   // Only ticks delivered to (nearly) every held socket describe the steady state.
   const full = new Hist();
-  for (const [, e] of byTick) if (joined > 0 && e.now >= ticksFrom && e.hist.n >= joined * 0.99) full.merge(e.hist);
+  let ticksShort = 0;
+  for (const [, e] of byTick) {
+    if (e.now < ticksFrom || e.now > ticksTo) continue;
+    if (joined > 0 && e.hist.n >= joined * 0.99) full.merge(e.hist);
+    else ticksShort++;
+  }
   const windowS = last > first ? (last - first) / 1000 : 0;
   return {
     workers: reps.length,
@@ -225,6 +251,7 @@ export function mergeReports(reps: WorkerReport[], ticksFrom = 0): SwarmResult {
     joined,
     failed,
     retries,
+    joinedAfterRetry,
     closedByServer,
     errors,
     closeCodes,
@@ -233,6 +260,7 @@ export function mergeReports(reps: WorkerReport[], ticksFrom = 0): SwarmResult {
     join: join.summary(),
     joinCdf: join.cdf(),
     broadcast: full.summary(),
+    ticksShort,
     broadcastCdf: full.cdf(),
     ticks,
     samples: [...samples.values()].sort((a, b) => a.tick - b.tick),

@@ -24,6 +24,12 @@ export interface WorkerConfig {
   echo?: boolean;
   /** Forward admissions (ticket, score, timings) to the coordinator. */
   forwardAdmissions?: boolean;
+  /** Attempts per shopper (first one included) before it counts as failed; default 3. */
+  maxAttempts?: number;
+  /** An attempt with no welcome after this long is abandoned and retried (ms); default 20,000. */
+  attemptTimeoutMs?: number;
+  /** Handshakes in flight at most (opened or retrying, not yet welcomed); no limit by default. */
+  maxPending?: number;
 }
 
 export interface TickSample {
@@ -61,6 +67,8 @@ export interface WorkerReport {
   failed: number;
   /** Handshakes abandoned (stalled or refused) and tried again with a new socket. */
   retries: number;
+  /** Shoppers whose welcome came on a retried attempt (0 when absent: older reports). */
+  joinedAfterRetry?: number;
   closedByServer: number;
   errors: Record<string, number>;
   closeCodes: Record<string, number>;

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { Hist } from '../lib/hist.ts';
-import { clientFrame, type Frame, OP, parseFrames, upgradeAnswer } from './frames.ts';
+import { clientFrame, type Frame, OP, parseFrames, retryDelayMs, upgradeAnswer } from './frames.ts';
 import type { Admission, Progress, TickSample, WorkerConfig, WorkerReport } from './types.ts';
 
 interface Conn {
@@ -22,6 +22,8 @@ interface Conn {
   placeId: string;
   predictedWaitMs: number | null;
   upgraded: boolean;
+  /** Between a failed attempt and the next one (backing off): its old socket's events are ignored. */
+  backingOff: boolean;
   rest: Buffer | null;
   echoSentAt: number;
 }
@@ -49,12 +51,15 @@ let echoMsgs = 0;
 let admittedCount = 0;
 let stopping = false;
 let retries = 0;
+/** Shoppers whose welcome came on a retried attempt. */
+let joinedAfterRetry = 0;
 /** Sockets opened and not yet welcomed: checked each second for a stalled handshake. */
 const pendingConns = new Set<Conn>();
 /** A handshake with no welcome after this long is abandoned and retried (a loaded server's
  * full accept queue drops the client's ACK; the kernel's own retries then take minutes). */
 const ATTEMPT_TIMEOUT_MS = 20_000;
 const MAX_ATTEMPTS = 3;
+
 let lastFrame: { served: number; rate: number; cfg: number } | null = null;
 let pendingAdmissions: Admission[] = [];
 const frameCache = { raw: Buffer.alloc(0), msg: null as Record<string, unknown> | null };
@@ -90,6 +95,7 @@ function onMessage(c: Conn, payload: Buffer, now: number): void {
         pendingConns.delete(c);
         c.placeId = String(msg.placeId ?? '');
         joined++;
+        if (c.attempts > 1) joinedAfterRetry++;
         lastWelcomeAt = now;
         join.record(now - c.openedAt);
         if (typeof msg.score === 'number') setScore(c, msg.score, now);
@@ -232,6 +238,7 @@ function open(i: number): void {
     placeId: '',
     predictedWaitMs: null,
     upgraded: false,
+    backingOff: false,
     rest: null,
     echoSentAt: 0,
   } as unknown as Conn;
@@ -246,6 +253,7 @@ function attempt(c: Conn): void {
   const localAddress = cfg.localAddresses[(c.i + c.attempts) % cfg.localAddresses.length];
   c.attempts++;
   c.attemptAt = Date.now();
+  c.backingOff = false;
   c.upgraded = false;
   c.rest = null;
   pendingConns.add(c);
@@ -260,27 +268,33 @@ function attempt(c: Conn): void {
     );
   });
   sock.on('data', (d: Buffer) => {
-    if (c.sock === sock) onData(c, d);
+    if (c.sock === sock && !c.backingOff) onData(c, d);
   });
   sock.on('error', (err: NodeJS.ErrnoException) => {
-    if (c.sock !== sock) return;
+    if (c.sock !== sock || c.backingOff) return;
     bump(errors, err.code ?? err.message);
     if (c.welcomeAt === 0) giveUpOrRetry(c);
   });
   sock.on('close', () => {
-    if (c.sock !== sock) return;
+    if (c.sock !== sock || c.backingOff) return;
     if (!stopping && c.welcomeAt > 0) closedByServer++;
     else if (!stopping && c.welcomeAt === 0 && pendingConns.has(c)) giveUpOrRetry(c);
   });
 }
 
-/** A handshake failed or stalled: retry with a new socket, or count it failed after MAX_ATTEMPTS. */
+/**
+ * A handshake failed or stalled: retry with a new socket after a backoff, or count it failed
+ * after `maxAttempts` (WorkerConfig, default MAX_ATTEMPTS).
+ */
 function giveUpOrRetry(c: Conn): void {
-  if (!pendingConns.has(c) || stopping) return;
+  if (!pendingConns.has(c) || stopping || c.backingOff) return;
   const old = c.sock;
-  if (c.attempts < MAX_ATTEMPTS) {
+  if (c.attempts < (cfg.maxAttempts ?? MAX_ATTEMPTS)) {
     retries++;
-    attempt(c);
+    c.backingOff = true;
+    setTimeout(() => {
+      if (!stopping) attempt(c);
+    }, retryDelayMs(c.attempts));
   } else {
     pendingConns.delete(c);
     failed++;
@@ -292,7 +306,7 @@ setInterval(() => {
   if (stopping || pendingConns.size === 0) return;
   const now = Date.now();
   for (const c of [...pendingConns]) {
-    if (now - c.attemptAt > ATTEMPT_TIMEOUT_MS) {
+    if (!c.backingOff && now - c.attemptAt > (cfg.attemptTimeoutMs ?? ATTEMPT_TIMEOUT_MS)) {
       bump(errors, 'handshake-timeout');
       giveUpOrRetry(c);
     }
@@ -308,8 +322,11 @@ function startOpening(): void {
       return;
     }
     const due = Math.min(cfg.count, Math.floor(((Date.now() - t0) / 1000) * cfg.ratePerS) + 1);
-    // At most 2,000 per 5 ms slice, so a late timer does not open a burst of thousands at once.
-    for (let n = 0; next < due && n < 2000; n++) open(next++);
+    // At most 2,000 per 5 ms slice, so a late timer does not open a burst of thousands at once;
+    // and no more than `maxPending` handshakes in flight (a server that falls behind is not
+    // buried under new sockets that then time out and retry).
+    const cap = cfg.maxPending ?? Number.POSITIVE_INFINITY;
+    for (let n = 0; next < due && n < 2000 && pendingConns.size < cap; n++) open(next++);
     if (next >= cfg.count) clearInterval(timer);
   }, 5);
 }
@@ -323,6 +340,7 @@ function report(): WorkerReport {
     joined,
     failed,
     retries,
+    joinedAfterRetry,
     closedByServer,
     errors,
     closeCodes,
