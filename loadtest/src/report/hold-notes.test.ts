@@ -89,7 +89,7 @@ describe('memory per held socket in the report', () => {
     expect(md).toMatch(/\| memory per connection vs ws \| ≤ 1\/3 \| not measured \|/);
     // The method is stated with the readings.
     expect(md).toContain(
-      'repeated a few seconds apart until it stopped falling (rounds for the empty, half and full readings: 2, 3, 2)',
+      'repeated a few seconds apart until two rounds in a row no longer fell (rounds for the empty, half and full readings: 2, 3, 2)',
     );
   });
 });

@@ -23,7 +23,7 @@ export function memoryMethod(m: TwoStepHold): string {
   const rounds = m.gcRounds?.length
     ? ` (rounds for the empty, half and full readings: ${m.gcRounds.join(', ')})`
     : '';
-  return ` Each reading: a full GC in every server, then the settled RSS, repeated a few seconds apart until it stopped falling${rounds}; the three readings with all held: ${m.perConnectionReadings.map((b) => f(b, ' B')).join(', ')} per socket.`;
+  return ` Each reading: a full GC in every server, then the settled RSS, repeated a few seconds apart until two rounds in a row no longer fell${rounds}; the three readings with all held: ${m.perConnectionReadings.map((b) => f(b, ' B')).join(', ')} per socket.`;
 }
 
 /** Retries, admitter, shortfall and the tick-to-socket window of the gate hold phase. */
@@ -77,6 +77,6 @@ export function tickBound(
   const cores_ = (us: number | null) => (us ? f((framesPerS * us) / 1e6, ' cores', 2) : 'n/a');
   return (
     `One tick to ${f(g.held)} sockets is ${f(g.held)} frames: ${f((g.held * frameGateCpuUs) / 1000, ' ms', 0)} of gate CPU at ${f(frameGateCpuUs, ' µs', 2)} per frame (raw uWS publish: ${f(frameFloorCpuUs === null ? null : (g.held * frameFloorCpuUs) / 1000, ' ms', 0)}). ` +
-    `At the ${f(perS, '', 1)} ticks per second seen in the hold, the frames alone ask for ${cores_(frameGateCpuUs)} of gate CPU (raw uWS: ${cores_(frameFloorCpuUs)}) of the machine's ${cores}, before the swarm reads them on the same cores; past 1 core a tick waits for the previous ones.${held}`
+    `At the ${f(perS, '', 1)} ticks per second seen in the hold, the frames alone ask for ${cores_(frameGateCpuUs)} of gate CPU (raw uWS: ${cores_(frameFloorCpuUs)}) of the machine's ${cores}, before the swarm reads them on the same cores; a tick that finds the cores busy with the previous ones waits${g.admitter === 'every' ? ' (with the admitter in the socket workers the ticks themselves slow down to this)' : ''}.${held}`
   );
 }

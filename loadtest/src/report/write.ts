@@ -174,7 +174,7 @@ export function markdown(r: BenchResult, charts: string[]): string {
           ? `; the same readings just before each GC ${f(h.memory.withoutGc.rssEmptyBytes / 2 ** 20, ' MiB', 1)} → ${f(h.memory.withoutGc.rssHalfBytes / 2 ** 20, ' MiB', 1)} → ${f(h.memory.withoutGc.rssFullBytes / 2 ** 20, ' MiB', 1)}: ${f(h.memory.withoutGc.bytesPerConnection, ' B')} per connection (${f(h.memory.withoutGc.bytesPerConnectionFromEmpty, ' B')} from empty)`
           : '') +
         (h.memory.failed ? ` (readings ${h.memory.perConnectionReadings.map((b) => f(b, ' B')).join(', ')}: one ≤ 0, a failed measurement)` : ` (three readings spread ${f(h.memory.spreadBytes, ' B')})`) +
-        (h.memory.forcedGc ? `.${memoryMethod(h.memory)}` : '') +
+        (h.memory.forcedGc ? `.${memoryMethod(h.memory).replace(/\.$/, '')}` : '') +
         (h.echo ? `; echo on ${h.echo.sockets} sockets ${f(h.echo.msgsPerSecond)} msgs/s, RTT p99 ${f(h.echo.rttP99Ms, ' ms', 1)}.` : '.'),
       '',
     );

@@ -68,9 +68,10 @@ export interface HeldSwarm {
 }
 
 /**
- * Read `read()` (a full GC then the settled RSS) every `pauseMs` until it stops falling: a round
- * at or above the previous one less `tolerance` (0.5 %) ends it. At most `maxRounds` (6); `stable`
- * false when it was still falling then. Returns the last round's bytes.
+ * Read `read()` (a full GC then the settled RSS) every `pauseMs` until it stops falling: two
+ * rounds in a row each at or above the one before less `tolerance` (0.5 %) end it (one round that
+ * holds is not enough: `ws` held once at 304 MB after its joins, then fell to 250 MB). At most
+ * `maxRounds` (6); `stable` false when it was still falling then. Returns the last round's bytes.
  */
 export async function untilStable(
   read: () => Promise<number>,
@@ -80,11 +81,13 @@ export async function untilStable(
   const tol = o.tolerance ?? 0.005;
   let prev = await read();
   if (max <= 1) return { bytes: prev, rounds: 1, stable: true };
+  let held = 0;
   for (let rounds = 2; rounds <= max; rounds++) {
     await new Promise((r) => setTimeout(r, o.pauseMs));
     const next = await read();
-    if (next >= prev * (1 - tol)) return { bytes: next, rounds, stable: true };
+    held = next >= prev * (1 - tol) ? held + 1 : 0;
     prev = next;
+    if (held >= 2) return { bytes: next, rounds, stable: true };
   }
   return { bytes: prev, rounds: max, stable: false };
 }
