@@ -98,6 +98,34 @@ describe('checkout door', () => {
     expect(await sale.r.redis.hget(sale.k.stock, 'SKU-1')).toBe('5');
   });
 
+  it('answers junk held at the barrier whose chunked body then grows past the limit', async () => {
+    await doorOpen(await sale.ticket('place-first'));
+    const enc = new TextEncoder();
+    // The barrier refuses the ticket while the body is still coming; the chunk that crosses
+    // CHECKOUT_MAX_BODY (2,048) comes after that refusal and must not leave the request unanswered.
+    const body = new ReadableStream({
+      async start(c) {
+        c.enqueue(enc.encode('{"sku":"SKU-1","qty":1,"pad":"'));
+        await new Promise((r) => setTimeout(r, 300));
+        c.enqueue(enc.encode('x'.repeat(4000)));
+        c.enqueue(enc.encode('"}'));
+        c.close();
+      },
+    });
+    const res = await fetch(`${base}/v1/checkout`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${await unissued('place-never')}`,
+      },
+      body,
+      duplex: 'half',
+      signal: AbortSignal.timeout(10_000),
+    } as RequestInit);
+    expect(res.status).toBe(401);
+    expect(await codeOf(res)).toBe('TICKET_SIGNATURE');
+  });
+
   it('sells to a ticket issued a moment ago, whose digest has not reached checkout yet', async () => {
     await doorOpen(await sale.ticket('place-first'));
     // Hold back what Redis sends the checkout's subscriber: the `issued` message of the next

@@ -67,6 +67,7 @@ interface Exchange {
 export function registerCheckoutRoute(app: TemplatedApp, deps: UwsCheckoutDeps): { inFlight(): number } {
   let inFlight = 0;
   const cors = new Set(deps.corsOrigins);
+  const publicPath = deps.publicUrl ? deps.publicUrl.replace(/\/+$/, '') + PATH : '';
   // Label children looked up once per code: a junk flood pays no label hashing per request.
   const timers = new Map<string, { observe(v: number): void }>();
   const errors = new Map<string, { inc(): void }>();
@@ -182,8 +183,9 @@ export function registerCheckoutRoute(app: TemplatedApp, deps: UwsCheckoutDeps):
     data(chunk: ArrayBuffer, isLast: boolean): void {
       this.size += chunk.byteLength;
       if (this.size > deps.maxBodyBytes) {
-        if (this.size - chunk.byteLength <= deps.maxBodyBytes && this.refused === null) {
-          this.refused = new SluiceError('PAYLOAD_TOO_LARGE');
+        // Once, on the chunk that crosses the limit (a refusal already decided stands).
+        if (this.size - chunk.byteLength <= deps.maxBodyBytes) {
+          this.refused ??= new SluiceError('PAYLOAD_TOO_LARGE');
           this.next();
         }
         return;
@@ -225,10 +227,7 @@ export function registerCheckoutRoute(app: TemplatedApp, deps: UwsCheckoutDeps):
     // Past the door: the rest of what the use case needs, still before the handler returns.
     x.idempotencyKey = req.getHeader('idempotency-key');
     x.dpop = req.getHeader('dpop');
-    x.url =
-      (deps.publicUrl
-        ? deps.publicUrl.replace(/\/+$/, '')
-        : `http://${req.getHeader('host') || 'localhost'}`) + PATH;
+    x.url = publicPath || `http://${req.getHeader('host') || 'localhost'}${PATH}`;
     const held = new Held(
       x,
       verdict instanceof Hold ? verdict : null,

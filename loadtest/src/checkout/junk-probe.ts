@@ -3,7 +3,8 @@
 // beside raw uWS answering hello in the same run, as CPU µs per request from /proc.
 //   REDIS_URL=redis://127.0.0.1:6502 node --import tsx loadtest/src/checkout/junk-probe.ts [seconds] [rounds]
 // PROBE_WORKERS (default 2), PROBE_PROF=dir: --cpu-prof into dir (one worker process),
-// PROBE_BASE=/path/to/other/checkout/: the same runs against that copy too, alternating (A/B).
+// PROBE_BASE=/path/to/other/checkout/: the same runs against that copy too, alternating (A/B);
+// PROBE_ENV_A / PROBE_ENV_B: JSON of extra environment for one side (e.g. NODE_OPTIONS).
 import { loadavg } from 'node:os';
 import { createEvent, eventKeys, persistEvent } from '@sluice/shared';
 import { startServers } from '../baseline/hold.ts';
@@ -56,11 +57,12 @@ const [real, junk] = await Promise.all([
   }),
 ]);
 const hello = await startServers('uws', 1);
+const envOf = (side: string): Record<string, string> => JSON.parse(process.env[`PROBE_ENV_${side}`] ?? '{}');
 const start = (repoDir?: string) =>
   startCheckoutCluster(s, {
     workers,
     jwks: { keys: [ed.publicJwk] },
-    env: { RESERVATION_TTL_S: '3600', CHECKOUT_MAX_INFLIGHT: '100000' },
+    env: { RESERVATION_TTL_S: '3600', CHECKOUT_MAX_INFLIGHT: '100000', ...envOf(repoDir ? 'A' : 'B') },
     ...(prof ? { execArgv: ['--cpu-prof', `--cpu-prof-dir=${prof}`] } : {}),
     ...(repoDir ? { repoDir } : {}),
   });
