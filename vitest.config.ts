@@ -14,6 +14,11 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'default',
+          // Two files at a time on the 2-core machine (Vitest's default there is cores - 1 = 1):
+          // most files spend their time waiting (services starting, ticks, timeouts), not on CPU,
+          // and every file already runs beside others safely (its own Redis prefix, PostgreSQL
+          // schema and ports), as it must when several developers share the machine.
+          maxWorkers: 2,
           include: ['{shared,gate,checkout,dashboard,loadtest,scripts,deploy,tests}/**/*.{test,itest,browser}.ts'],
           exclude: ['**/node_modules/**', '**/dist/**', '*/build/**'],
         },
