@@ -111,7 +111,7 @@ function newCluster(url: string, nodes: readonly string[], o: RedisOptions, shar
   };
   if (o.username) redisOptions.username = o.username;
   if (o.password) redisOptions.password = o.password;
-  return new Cluster(startup, {
+  const cluster = new Cluster(startup, {
     redisOptions,
     enableOfflineQueue: enableOfflineQueue ?? true,
     lazyConnect: lazyConnect ?? false,
@@ -139,6 +139,34 @@ function newCluster(url: string, nodes: readonly string[], o: RedisOptions, shar
       ...[...scripts().values()].filter((d) => d.numberOfKeys === null).map((d) => commandName(d.name)),
     ],
   });
+  if (sharded) rebuildShardedAfterReconnect(cluster);
+  return cluster;
+}
+
+interface ShardedGroup {
+  stop(): void;
+  clusterSlots: unknown;
+}
+
+/**
+ * Works around ioredis 5.9.2: a Cluster that reconnects whole (`disconnect(true)`: after its
+ * ready check failed, or when a sharded subscriber's node ended and no node answered the slot
+ * refresh, which a loaded machine's 1 s timeout allows) stops every sharded subscriber and
+ * empties their slot index but keeps the slot map it compares with, so the reset after the
+ * reconnect sees "no topology change" and never creates them again: every SSUBSCRIBE then fails
+ * with "No sharded subscriber for slot" and no sharded message arrives until the slot map
+ * changes (tests/cluster/door.itest.ts, 'works again after its subscriber Cluster reconnects
+ * whole'). Forgetting the compared map when the group stops makes that reset rebuild the
+ * subscribers and re-send every SSUBSCRIBE (ioredis keeps the channel list across a stop for it).
+ */
+function rebuildShardedAfterReconnect(cluster: Cluster): void {
+  const group = (cluster as unknown as { shardedSubscribers?: ShardedGroup }).shardedSubscribers;
+  if (!group || typeof group.stop !== 'function') return; // another ioredis: nothing to patch
+  const stop = group.stop.bind(group);
+  group.stop = () => {
+    stop();
+    group.clusterSlots = undefined;
+  };
 }
 
 /**
@@ -201,6 +229,7 @@ export function createSubscriber(target: string | RedisEndpoint, opts: ClientOpt
 export function subscriberOf(redis: Redis): Subscriber {
   const dup =
     redis instanceof Cluster ? redis.duplicate([], { shardedSubscribers: true }) : (redis as SingleRedis).duplicate();
+  if (dup instanceof Cluster) rebuildShardedAfterReconnect(dup);
   // Errors surface on subscribe calls; an unhandled 'error' would crash. Counted and logged.
   dup.on('error', ignoring('redis subscriber connection'));
   return new Subscriber(dup);

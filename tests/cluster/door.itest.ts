@@ -163,4 +163,19 @@ describe.runIf(HAVE_CLUSTER)('checkout door on a Redis Cluster', () => {
     }
     expect(await doorRefusals('TICKET_SIGNATURE')).toBe(before + 1 + ids.length - 1);
   });
+
+  // ioredis 5.9.2 emptied its sharded subscribers on a whole reconnect and never created them
+  // again (shared/src/redis.ts, rebuildShardedAfterReconnect): the door stayed off for good.
+  it('works again after its subscriber Cluster reconnects whole', async () => {
+    const ready = new Promise((r) => sub().once('ready', r));
+    sub().disconnect(true);
+    await ready;
+    const before = await doorRefusals('TICKET_SIGNATURE');
+    for (const evt of ids) {
+      await synced(evt);
+      expect((await buy(await unissued('junk-reconnect', evt))).status).toBe(401);
+      expect((await buy(await sale.ticket(undefined, { evt }))).status).toBe(202);
+    }
+    expect(await doorRefusals('TICKET_SIGNATURE')).toBe(before + ids.length);
+  }, 60_000);
 });

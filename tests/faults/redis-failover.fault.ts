@@ -213,7 +213,7 @@ describe('Redis Cluster: a master killed with -9 mid-sale', () => {
     for (const [i, sale] of st.sales.entries()) {
       await until(() => junkRefusedAtDoor(st, sale, `pre${i}`), 30_000, `${sale.evt}: junk refused at the door`).catch(
         (err: Error) => {
-          throw new Error(`${err.message}; last junk: ${lastJunk}; checkout: ${st.checkout.output().slice(-2000)}`);
+          throw new Error(`${err.message}; last junk: ${lastJunk}; checkout: ${st.checkout.output().slice(-8000)}`);
         },
       );
     }

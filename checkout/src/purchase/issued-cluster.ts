@@ -10,8 +10,8 @@
 // `ticket-hash` write, which only the master takes); a master runs commands one at a time and
 // sends a channel's messages, to its own subscribers or over the cluster bus to its replicas, in
 // that order, so once the marker is back every digest published on that channel before it has
-// been applied. A marker that does not come back within the timeout (the subscription is not on
-// the slot's master: failing over, resubscribing) is a failed barrier: the full path.
+// been applied. A marker that does not come back within the timeout (the subscription is not in
+// the slot's shard: failing over, resubscribing) is a failed barrier: the full path.
 //
 // An echo proves the subscription is live now, not that nothing was missed before: every change
 // ioredis reports on its sharded subscribers ('-node', '±subscriber', 'subscribersReady', a
