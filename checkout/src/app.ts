@@ -7,7 +7,6 @@ import {
   createLogger,
   createPool,
   clusterNodesOf,
-  createRedis,
   type KeySource,
   type Logger,
   type Pool,
@@ -17,14 +16,12 @@ import {
   TicketVerifier,
 } from '@sluice/shared';
 import HyperExpress from 'hyper-express';
-import { failFastRedis, settle } from './connections.ts';
+import { failFastRedis, replicated, settle } from './connections.ts';
 import { corsMiddleware } from './http/cors.ts';
 import { type CheckoutMetrics, createCheckoutMetrics } from './http/metrics.ts';
 import { handBackHandler } from './handback/route.ts';
 import { registerOps } from './http/ops.ts';
 import { sendError } from './http/respond.ts';
-import { OrderEnqueuer } from './orders/enqueue.ts';
-import { OrderStreams } from './orders/queue.ts';
 import { orderStatusHandler } from './orders/route.ts';
 import { catalogueHandler } from './products/route.ts';
 import type { Door } from './purchase/door.ts';
@@ -65,15 +62,6 @@ export async function startCheckout(
   const log = opts.log ?? createLogger('checkout', config.logLevel);
   const now = opts.now ?? Date.now;
   const redis = failFastRedis(config, config.redisTimeoutMs);
-  const queueRedis = createRedis(config, {
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    commandTimeout: config.redisTimeoutMs * 2,
-    connectTimeout: 1000,
-    retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
-  });
-  const queue = new OrderStreams(queueRedis, config.prefix);
-  const enqueuer = new OrderEnqueuer((evt, orders) => queue.addMany(evt, orders));
   const pool = opts.pool ?? createPool(config.databaseUrl);
   let keys = opts.keys;
   let jwksTimer: NodeJS.Timeout | undefined;
@@ -113,28 +101,28 @@ export async function startCheckout(
   const door: Door = { verifier, issued, now };
   // On uWS directly: junk is refused from its headers before hyper-express builds a request.
   const checkoutRoute = registerCheckoutRoute(server.uws_instance, {
-      redis,
-      queue: enqueuer,
-      verifier,
-      prefix: config.prefix,
-      reservationTtlS: config.reservationTtlS,
-      redisTimeoutMs: timeoutMs,
-      now,
-      onAnnounceError: (err) => log.warn({ err }, 'state announcement failed'),
-      ...(waitReplicas > 0
-        ? {
-            durable: async (evt: string) => {
-              if ((await queue.replicate(evt, waitReplicas, config.waitMs)) < waitReplicas) metrics.unreplicated.inc();
-            },
-          }
-        : {}),
-      maxBodyBytes: config.maxBodyBytes,
-      maxInFlight: config.maxInFlight,
-      publicUrl: config.publicUrl,
-      corsOrigins: config.corsOrigins,
-      door,
-      metrics,
-      log,
+    redis,
+    verifier,
+    prefix: config.prefix,
+    reservationTtlS: config.reservationTtlS,
+    redisTimeoutMs: timeoutMs,
+    now,
+    onAnnounceError: (err) => log.warn({ err }, 'state announcement failed'),
+    ...(waitReplicas > 0
+      ? {
+          durable: async (evt: string) => {
+            if ((await replicated(redis, config.prefix, evt, waitReplicas, config.waitMs)) < waitReplicas)
+              metrics.unreplicated.inc();
+          },
+        }
+      : {}),
+    maxBodyBytes: config.maxBodyBytes,
+    maxInFlight: config.maxInFlight,
+    publicUrl: config.publicUrl,
+    corsOrigins: config.corsOrigins,
+    door,
+    metrics,
+    log,
   });
   server.post(
     '/v1/handback',
@@ -151,7 +139,15 @@ export async function startCheckout(
   );
   server.get(
     '/v1/orders/:id',
-    orderStatusHandler({ redis, pool, prefix: config.prefix, verifier: lookupVerifier, timeoutMs, log, publicUrl: config.publicUrl }),
+    orderStatusHandler({
+      redis,
+      pool,
+      prefix: config.prefix,
+      verifier: lookupVerifier,
+      timeoutMs,
+      log,
+      publicUrl: config.publicUrl,
+    }),
   );
   server.get('/v1/events/:id/products', catalogueHandler({ redis, prefix: config.prefix, timeoutMs, log }));
   registerOps(server, {
@@ -190,7 +186,6 @@ export async function startCheckout(
         await Promise.race([drained(), new Promise((r) => setTimeout(r, 5000))]);
         server.close();
         issued?.close();
-        queueRedis.disconnect();
         redis.disconnect();
         if (!opts.pool) await pool.end().catch(ignoring('postgres pool close at shutdown'));
         log.info('checkout closed');

@@ -1,7 +1,7 @@
 // Redis connections of the checkout tier. The request path uses a fail-fast client (no offline
 // queue, no retries, a short command timeout), so an unreachable Redis becomes a 503 within a
-// second instead of a hung request. The order stream gets its own connection.
-import { createRedis, type Redis, type RedisEndpoint, SluiceError } from '@sluice/shared';
+// second instead of a hung request.
+import { createRedis, eventKeys, type Redis, type RedisEndpoint, SluiceError } from '@sluice/shared';
 
 /** A client for request handlers: every command fails fast while Redis is away. */
 export function failFastRedis(target: string | RedisEndpoint, commandTimeoutMs: number): Redis {
@@ -53,4 +53,23 @@ export async function guarded<T>(work: Promise<T>, timeoutMs: number, what: stri
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * WAIT until `replicas` replicas hold every write `redis` made on `evt`'s shard (the purchase
+ * script's reservation and order entry), at most `timeoutMs`; returns how many did. The pipeline's
+ * keyed command routes the keyless WAIT to the event's master on a cluster, on the connection the
+ * purchase script used.
+ */
+export async function replicated(
+  redis: Redis,
+  prefix: string,
+  evt: string,
+  replicas: number,
+  timeoutMs: number,
+): Promise<number> {
+  const res = await redis.pipeline().exists(eventKeys(prefix, evt).event).wait(replicas, timeoutMs).exec();
+  const [err, n] = res?.[1] ?? [new Error('no WAIT reply'), 0];
+  if (err) throw err;
+  return Number(n);
 }

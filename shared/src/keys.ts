@@ -150,7 +150,7 @@ export function proofJtiKey(prefix: string, evt: string, jti: string): string {
 
 export type EventKeys = ReturnType<typeof eventKeys>;
 
-/** KEYS of purchase-10.lua, in order (checkout and the bench's baseline run the same script). */
+/** KEYS of purchase-11.lua, in order (checkout and the bench's baseline run the same script). */
 export function purchaseKeys(k: EventKeys): string[] {
   return [
     k.event,
@@ -163,6 +163,7 @@ export function purchaseKeys(k: EventKeys): string[] {
     k.revoked,
     k.ticketHash,
     k.products,
+    k.orders,
   ];
 }
 

@@ -2,7 +2,7 @@
 // out) must let a retry of the same ticket recover the same order, with no Idempotency-Key.
 // A private Redis is held busy by a long Lua script (as a slow or overloaded Redis would be): the
 // purchase command is already on the wire when checkout's 500 ms timeout answers 503; Redis then
-// runs it and the units are reserved with no job added. The shopper retries exactly as sluice.js
+// runs it: the units are reserved and the order entry appended (one script). The shopper retries exactly as sluice.js
 // does (same ticket, same body, no key). Real Redis, real PostgreSQL, the real checkout app and
 // order worker; ends with the reconciliation check.
 import { checkoutSchema, LocalKeys, loadConfig, workerSchema } from '@sluice/shared';
@@ -59,7 +59,7 @@ it('recovers the order of a checkout that answered 503 after reserving, on a ret
   expect(first).toMatchObject({ status: 503, code: 'UNAVAILABLE' });
   await busy;
 
-  // The purchase ran after all: the unit is reserved and the ticket used, but no job exists.
+  // The purchase ran after all: the unit is reserved, the ticket used, the order entry appended.
   const orderId = await until(() => s.redis.hget(sale.k.used, 'shopper-503'), 5000, 'the late purchase to run');
   expect(await s.redis.hget(sale.k.stock, 'SKU-1')).toBe('4');
 
@@ -68,8 +68,9 @@ it('recovers the order of a checkout that answered 503 after reserving, on a ret
   const again = await buy(base, ticket);
   expect(again).toMatchObject({ status: 202, orderId });
   expect(await s.redis.hget(sale.k.stock, 'SKU-1')).toBe('4');
+  expect(await s.redis.xlen(sale.k.orders)).toBe(1); // the retries appended no second entry
 
-  // The retry added the job: the worker confirms the very order the shopper holds.
+  // The worker confirms the very order the shopper holds.
   const workerConfig = loadConfig(workerSchema, { ...s.env, LOG_LEVEL: 'silent', WORKER_METRICS_PORT: '0', WORKER_RETRY_MS: '200' });
   worker = await startWorker(workerConfig, { pool: s.pool });
   await until(

@@ -43,7 +43,7 @@ async function stack(s: Stores, ids: string[]): Promise<Stack> {
   for (const id of ids) sales.push(await openSale(s, [{ sku: 'SKU-1', stock: STOCK }], { id }));
   const jwks = await serveJwks(sales[0]!.keyring.jwks);
   cleanups.push(() => jwks.close());
-  // A reservation whose job add failed while Redis was away is swept after 5 s, not 2 minutes.
+  // A reservation whose order is not written in time is swept after 5 s, not 2 minutes.
   const checkout = await spawnCheckout(s, { JWKS_URL: jwks.url, RESERVATION_TTL_S: '5' });
   cleanups.push(() => checkout.kill());
   const worker = await spawnWorker(s, { GUARD_INTERVAL_MS: '200', PAYMENT_LATENCY_MS: '5' });

@@ -1,7 +1,6 @@
-// The reservation record written by the purchase script and the job built from it.
-import type { OrderJobData } from './queue.ts';
+// The reservation record written by the purchase script.
 
-/** JSON stored in the event's `reservation` hash by purchase-10.lua. */
+/** JSON stored in the event's `reservation` hash by purchase-11.lua. */
 export interface ReservationRecord {
   sku: string;
   qty: number;
@@ -17,23 +16,4 @@ export function parseReservation(json: string): ReservationRecord {
     throw new Error(`malformed reservation record ${json.slice(0, 200)}`);
   }
   return r;
-}
-
-export function jobFromReservation(
-  evt: string,
-  orderId: string,
-  r: ReservationRecord,
-  idempotencyKey: string | null,
-): OrderJobData {
-  return {
-    orderId,
-    evt,
-    sku: r.sku,
-    qty: r.qty,
-    jti: r.jti,
-    sub: r.sub,
-    unitPriceCents: r.price,
-    idempotencyKey,
-    at: r.at,
-  };
 }

@@ -1,6 +1,6 @@
-// POST /v1/checkout as one story: parse the request, verify the ticket, reserve the units
-// atomically, enqueue the order job, answer 202. If the process dies between the reservation
-// and the job, the reservation expires and the worker's sweeper returns the units.
+// POST /v1/checkout as one story: parse the request, verify the ticket, reserve the units and
+// append the order to the event's order stream in one atomic script call, answer 202. A process
+// that dies after the call leaves a reservation whose order entry is already in the stream.
 import { randomUUID } from 'node:crypto';
 import {
   isEventId,
@@ -12,24 +12,21 @@ import {
 } from '@sluice/shared';
 import { guarded } from '../connections.ts';
 import { announceState } from '../events/announce.ts';
-import type { OrderSink } from '../orders/queue.ts';
-import { jobFromReservation } from '../orders/reservation.ts';
 import { requireProof } from './proof.ts';
 import { bearerToken, parseCheckoutBody, parseIdempotencyKey } from './request.ts';
 import { reserve } from './reserve.ts';
 
 export interface PlaceOrderDeps {
   redis: Redis;
-  /** The event's order stream (one per event, on the event's shard). */
-  queue: OrderSink;
   verifier: TicketVerifier;
   prefix: string;
   reservationTtlS: number;
   redisTimeoutMs: number;
   now: () => number;
   /**
-   * Waits until the reservation and the order job are on a replica (WAIT), so a failover does not
-   * lose an acknowledged purchase; absent on a Redis without replicas.
+   * Waits until the reservation and its order entry are on a replica (WAIT on the connection that
+   * ran the purchase script), so a failover does not lose an acknowledged purchase; absent on a
+   * Redis without replicas.
    */
   durable?: (evt: string) => Promise<void>;
   /** Called when publishing a state change failed (the gates' 1 s re-read catches up). */
@@ -125,20 +122,8 @@ export async function placeOrder(deps: PlaceOrderDeps, input: PlaceOrderInput): 
       deps.onAnnounceError,
     );
   }
-  // A replay re-adds the order's entry while the reservation is open: the first answer may have
-  // been a 503 after the reservation (reply timed out, entry add failed); a second entry for an
-  // order already written is harmless (the worker is idempotent). The purchase script replays a retry of the same ticket for the same sku and
-  // qty whether or not the client sent an Idempotency-Key.
-  if (reserved.reservation) {
-    const job = jobFromReservation(claims.evt, reserved.orderId, reserved.reservation, idempotencyKey);
-    await guarded(
-      deps.queue.add(job),
-      deps.redisTimeoutMs * 2,
-      'order enqueue',
-    );
-  }
-  // The reservation and the job were written on the event's shard, in that order: one WAIT after
-  // the job covers both (replication is one ordered stream per master).
+  // The script wrote the reservation and the order's entry (or, for a replay, rewrote the ticket's
+  // order id) on the event's shard: one WAIT covers them (replication is one ordered stream per master).
   if (deps.durable) await guarded(deps.durable(claims.evt), deps.redisTimeoutMs * 2, 'replication');
   return {
     orderId: reserved.orderId,

@@ -1,5 +1,6 @@
-// The atomic step of a purchase: one call of purchase-10.lua (ticket issued by the gate and
-// unused, not revoked, per-shopper limit, stock, reservation with expiry).
+// The atomic step of a purchase: one call of purchase-11.lua (ticket issued by the gate and
+// unused, not revoked, per-shopper limit, stock, reservation with expiry, and the order's entry in
+// the event's order stream): a checkout is one round trip to Redis.
 import {
   eventKeys,
   purchaseKeys,
@@ -9,7 +10,6 @@ import {
   runScript,
   SluiceError,
 } from '@sluice/shared';
-import { parseReservation, type ReservationRecord } from '../orders/reservation.ts';
 
 export interface ReserveInput {
   evt: string;
@@ -31,15 +31,27 @@ export interface Reserved {
   replay: boolean;
   /** > 0 when this purchase sold the last unit and moved the event to soldout at this version. */
   soldOutVersion: number;
-  /** The open reservation, or null when a replayed order's reservation is already closed. */
-  reservation: ReservationRecord | null;
 }
 
-type LuaReply = number | [string, number, number, string];
+type LuaReply = number | [string, number, number];
+
+/** The script's KEYS per event, built once (eventKeys builds every key name of the event). */
+const keysOf = new Map<string, string[]>();
+const MAX_CACHED_EVENTS = 1024;
+
+function keysFor(prefix: string, evt: string): string[] {
+  const id = `${prefix}\n${evt}`;
+  let keys = keysOf.get(id);
+  if (!keys) {
+    if (keysOf.size >= MAX_CACHED_EVENTS) keysOf.clear(); // bounded: event ids come from tickets
+    keys = purchaseKeys(eventKeys(prefix, evt));
+    keysOf.set(id, keys);
+  }
+  return keys;
+}
 
 export async function reserve(redis: Redis, prefix: string, p: ReserveInput): Promise<Reserved> {
-  const k = eventKeys(prefix, p.evt);
-  const reply = await runScript<LuaReply>(redis, 'purchase', purchaseKeys(k), [
+  const reply = await runScript<LuaReply>(redis, 'purchase', keysFor(prefix, p.evt), [
     p.jti,
     p.sub,
     p.sku,
@@ -49,6 +61,7 @@ export async function reserve(redis: Redis, prefix: string, p: ReserveInput): Pr
     p.now,
     p.expiresAt,
     p.ticketDigest,
+    p.evt,
   ]);
   if (typeof reply === 'number') {
     const code = luaCodeToError[reply];
@@ -56,11 +69,6 @@ export async function reserve(redis: Redis, prefix: string, p: ReserveInput): Pr
     if (reply === LuaCode.BAD_ARGS) throw new Error('purchase script refused its arguments');
     throw new SluiceError(code);
   }
-  const [orderId, replay, soldOutVersion, rec] = reply;
-  return {
-    orderId,
-    replay: replay === 1,
-    soldOutVersion,
-    reservation: rec ? parseReservation(rec) : null,
-  };
+  const [orderId, replay, soldOutVersion] = reply;
+  return { orderId, replay: replay === 1, soldOutVersion };
 }

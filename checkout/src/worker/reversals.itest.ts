@@ -4,8 +4,6 @@
 import { randomUUID } from 'node:crypto';
 import { ticketDigest } from '@sluice/shared';
 import { afterEach, expect, it } from 'vitest';
-import { OrderStreams } from '../orders/queue.ts';
-import { jobFromReservation } from '../orders/reservation.ts';
 import { reserve } from '../purchase/reserve.ts';
 import { reconcileEvent } from '../reconcile/check.ts';
 import { type Sale, saleFixture, until } from '../testing/sale.ts';
@@ -26,16 +24,14 @@ async function setup(sim: SimulatedPayments, attempts?: number) {
   worker = await startWorker(sale.workerConfig, { pool: sale.db.pool, payments: sim, ...(attempts ? { attempts } : {}) });
 }
 
-/** What checkout does: the purchase script, then the order entry; `ttlMs` is the reservation's life. */
+/** What checkout does: the purchase script (reservation and order entry); `ttlMs` is the reservation's life. */
 async function order(jti: string, ttlMs = 60_000): Promise<string> {
   const orderId = randomUUID();
   const now = Date.now();
-  const r = await reserve(sale.r.redis, sale.r.prefix, {
+  await reserve(sale.r.redis, sale.r.prefix, {
     evt: sale.evt, jti, sub: jti, ticketDigest: ticketDigest(await sale.ticket(jti)), sku: 'SKU-1', qty: 1, orderId,
     idempotencyKey: null, now, expiresAt: now + ttlMs,
   });
-  const job = jobFromReservation(sale.evt, orderId, r.reservation!, null);
-  await new OrderStreams(sale.r.redis, sale.r.prefix).add(job);
   return orderId;
 }
 

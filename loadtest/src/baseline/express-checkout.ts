@@ -2,9 +2,10 @@
 // + BullMQ. jsonwebtoken 9 has no EdDSA, so its tickets are ES256 (on this kind of machine
 // node:crypto verifies ES256 faster than Ed25519, which favours the baseline). No verified-ticket
 // cache and no pre-checks before the signature: what a typical service does. The reservation
-// runs the very same purchase-10.lua (given the ticket's SHA-256, which the script requires:
+// runs the very same purchase-11.lua (given the ticket's SHA-256, which the script requires:
 // about a microsecond, and its tickets are recorded like Sluice's); the job goes to a BullMQ
-// queue with the checkout's options, one `add` per order.
+// queue with the checkout's options, one `add` per order. (The script also appends Sluice's
+// order-stream entry, which nothing here reads: Redis work, not the baseline processes' CPU.)
 // Env: REDIS_URL, SLUICE_PREFIX, BASELINE_PUBLIC_JWK (JSON), TICKET_ISSUER, TICKET_AUDIENCE.
 import cluster from 'node:cluster';
 import { createPublicKey, randomUUID } from 'node:crypto';
@@ -68,11 +69,11 @@ if (cluster.isPrimary && processes > 1) {
       const k = eventKeys(prefix, String(claims.evt));
       const orderId = randomUUID();
       const now = Date.now();
-      const reply = await runScript<number | [string, number, number, string]>(
+      const reply = await runScript<number | [string, number, number]>(
         redis,
         'purchase',
         purchaseKeys(k),
-        [String(claims.jti), String(claims.sub), sku, qty, orderId, '', now, now + 120_000, ticketDigest(m[1]!)],
+        [String(claims.jti), String(claims.sub), sku, qty, orderId, '', now, now + 120_000, ticketDigest(m[1]!), String(claims.evt)],
       );
       if (typeof reply === 'number') {
         res.status(reply === LuaCode.BAD_ARGS ? 400 : 409).json({ error: { code: luaCodeToError[reply] ?? 'CONFLICT' } });

@@ -1,5 +1,5 @@
 // Redis ceiling: `redis-benchmark` running EVALSHA of the checkout's own purchase script
-// (shared/src/lua/purchase-10.lua) against an open event with ample stock. Every call gets a
+// (shared/src/lua/purchase-11.lua) against an open event with ample stock. Every call gets a
 // random jti/sub/order id (`__rand_int__`) from a keyspace of recorded tickets twice the request
 // count, so most take the full reserve path (a repeated jti is refused as used).
 import { execFile } from 'node:child_process';
@@ -101,6 +101,7 @@ export async function measureRedisCeiling(
     String(now),
     exp,
     digest,
+    evt,
   ];
   const cpu0 = await redisCpuSeconds(redis);
   const { stdout } = await run('redis-benchmark', args, { timeout: 300_000, maxBuffer: 1 << 20 });

@@ -41,17 +41,24 @@ export async function seedOrders(s: Stores, evt: string, n: number): Promise<voi
     const pipe = s.redis.pipeline();
     for (const jti of ids) pipe.hset(k.ticketHash, jti, `digest-${jti}`);
     for (const jti of ids) {
-      pipeScript(pipe, 'purchase', purchaseKeys(k), [jti, jti, 'SKU-1', 1, randomUUID(), '', now, now + 3_600_000, `digest-${jti}`]);
+      pipeScript(pipe, 'purchase', purchaseKeys(k), [
+        jti,
+        jti,
+        'SKU-1',
+        1,
+        randomUUID(),
+        '',
+        now,
+        now + 3_600_000,
+        `digest-${jti}`,
+        evt,
+      ]);
     }
+    // The purchase script appends each order's entry to the stream with its reservation.
     const res = (await pipe.exec()) ?? [];
-    const xadd = s.redis.pipeline();
     for (const [err, reply] of res.slice(ids.length)) {
       if (err || !Array.isArray(reply)) throw new Error(`purchase failed: ${String(err ?? reply)}`);
-      const r = JSON.parse(String(reply[3])) as { sku: string; qty: number; jti: string; sub: string; at: number; price: number };
-      const order = { orderId: String(reply[0]), evt, sku: r.sku, qty: r.qty, jti: r.jti, sub: r.sub, unitPriceCents: r.price, idempotencyKey: null, at: r.at };
-      xadd.xadd(k.orders, '*', 'j', JSON.stringify(order));
     }
-    await xadd.exec();
   }
 }
 

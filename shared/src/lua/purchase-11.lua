@@ -1,4 +1,6 @@
---[[ purchase: reserve stock for one admission ticket, all or nothing.
+--[[ purchase: reserve stock for one admission ticket and append its order to the event's order
+stream, all or nothing: a checkout is one round trip to Redis, and no reservation exists without
+its order entry (docs/adr/002-order-stream.md).
 KEYS[1] event         hash: config (JSON EventConfig), state, version
 KEYS[2] stock         hash: sku -> units left
 KEYS[3] used          hash: jti -> orderId
@@ -10,21 +12,25 @@ KEYS[8] revoked       hash: jti / sub -> time
 KEYS[9] ticket-hash   hash: jti -> SHA-256 of the ticket the gate issued (shared/src/tickets/record.ts)
 KEYS[10] products     hash: sku -> "limitPerShopper priceCents" (written with the config; when
                       absent, an event written before it: the config JSON is decoded instead)
+KEYS[11] orders       stream: one entry per accepted order, field `j` = JSON OrderJobData
+                      (checkout/src/orders/queue.ts), read by the order worker's consumer group
 ARGV[1] jti  ARGV[2] sub  ARGV[3] sku  ARGV[4] qty (integer >= 1)  ARGV[5] orderId
 ARGV[6] Idempotency-Key ('' = none)  ARGV[7] now (ms)  ARGV[8] reservation expiry (ms)
 ARGV[9] SHA-256 of the presented ticket (base64url): a ticket the gate never issued is -22
+ARGV[10] event id (the entry's `evt`)
 Returns a negative code (shared/src/lua/codes.ts) when refused (-13: the stock on this Redis
 incarnation is not verified yet, see node-1.lua), else
-  {orderId, replay, soldOutVersion, reservationJson}
-  replay 1: the ticket was already used with the same Idempotency-Key (reservationJson is ''
-  when that reservation is already closed), or is retried for the same sku and qty while the
-  first order's reservation is open (no key, or no key the first time); orderId is the first.
+  {orderId, replay, soldOutVersion}
+  replay 1: the ticket was already used with the same Idempotency-Key, or is retried for the same
+  sku and qty while the first order's reservation is open (no key, or no key the first time);
+  orderId is the first. No second entry: the first one was appended with the reservation.
   soldOutVersion > 0: this purchase took the last unit and set state = soldout at that version.
-All checks run before the first write (a Lua error after a write keeps the write). ]]
+All checks run before the first write, and the XADD is the first write (a Lua error after a write
+keeps the write: a stream key of another type fails the call before anything changed). ]]
 local jti, sub, sku, orderId, idemKey = ARGV[1], ARGV[2], ARGV[3], ARGV[5], ARGV[6]
 local qty, now, expiry = tonumber(ARGV[4]), tonumber(ARGV[7]), tonumber(ARGV[8])
 if jti == '' or sub == '' or sku == '' or orderId == '' or not qty or qty < 1 or qty % 1 ~= 0
-  or not now or not expiry or ARGV[9] == '' then
+  or not now or not expiry or ARGV[9] == '' or ARGV[10] == '' then
   return -11
 end
 if redis.call('HGET', KEYS[9], jti) ~= ARGV[9] then return -22 end
@@ -32,17 +38,23 @@ if redis.call('HGET', KEYS[9], jti) ~= ARGV[9] then return -22 end
 local prev = redis.call('HGET', KEYS[3], jti)
 if prev then
   local firstKey = redis.call('HGET', KEYS[4], jti)
+  -- A replay rewrites the ticket's order id (the same value): a write, so the caller's WAIT on
+  -- this connection covers the first purchase's writes even when another connection made them.
   if idemKey ~= '' and firstKey == idemKey then
-    return {prev, 1, 0, redis.call('HGET', KEYS[7], prev) or ''}
+    redis.call('HSET', KEYS[3], jti, prev)
+    return {prev, 1, 0}
   end
   -- A retry of the same ticket whose first answer was lost (a 503 after the reservation: reply
-  -- timed out, job add failed) gets the same order while its reservation is open, with or
-  -- without an Idempotency-Key, as long as it asks for the same thing. Two different keys, or a
-  -- different sku/qty, are a second purchase: refused.
+  -- timed out, replication not confirmed) gets the same order while its reservation is open,
+  -- with or without an Idempotency-Key, as long as it asks for the same thing. Two different
+  -- keys, or a different sku/qty, are a second purchase: refused.
   local open = redis.call('HGET', KEYS[7], prev)
   if open and (idemKey == '' or not firstKey) then
     local r = cjson.decode(open)
-    if r.sku == sku and tonumber(r.qty) == qty then return {prev, 1, 0, open} end
+    if r.sku == sku and tonumber(r.qty) == qty then
+      redis.call('HSET', KEYS[3], jti, prev)
+      return {prev, 1, 0}
+    end
   end
   return -6
 end
@@ -73,6 +85,11 @@ if tonumber(redis.call('HGET', KEYS[5], sub) or '0') + qty > limit then return -
 local left = tonumber(redis.call('HGET', KEYS[2], sku) or '0')
 if left < qty then return -5 end
 
+-- The order's entry first (see the header); the worker reads these fields (OrderJobData).
+redis.call('XADD', KEYS[11], '*', 'j', cjson.encode({
+  orderId = orderId, evt = ARGV[10], sku = sku, qty = qty, jti = jti, sub = sub, unitPriceCents = price,
+  idempotencyKey = idemKey ~= '' and idemKey or cjson.null, at = now,
+}))
 redis.call('HINCRBY', KEYS[2], sku, -qty)
 redis.call('HINCRBY', KEYS[5], sub, qty)
 redis.call('HSET', KEYS[3], jti, orderId)
@@ -90,4 +107,4 @@ if left - qty <= 0 then
     soldOutVersion = redis.call('HINCRBY', KEYS[1], 'version', 1)
   end
 end
-return {orderId, 0, soldOutVersion, rec}
+return {orderId, 0, soldOutVersion}
