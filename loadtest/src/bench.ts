@@ -367,7 +367,8 @@ export async function runBench(
           evt: 'join-cost',
           wsJoins: Math.min(p.held, 5000),
           wsRatePerS: Math.min(p.gateArrivalRate ?? p.arrivalRate, 1000),
-          httpSeconds: Math.max(p.helloSeconds, 5),
+          // As long as the hello floor runs in the profile (2 s at least); 5 s where it does not run.
+          httpSeconds: p.helloSeconds > 0 ? Math.max(p.helloSeconds, 2) : 5,
           connections: 50,
         });
         r.details.joinCost = c;
