@@ -334,6 +334,7 @@ export async function runBench(
           // With retries: at most 3 s of arrivals in flight, so a gate that falls behind is not buried
           // (a socket whose join it has not handled 10 s after the upgrade is closed: JOIN_TIMEOUT).
           maxPending: p.gateMaxAttempts ? Math.max(200, rate * 3) : undefined,
+          tickMs: p.tickMs,
         });
         r.details.gateHold = g;
         r.heldConnections = g.held;

@@ -58,6 +58,8 @@ export interface GateHoldResult {
     ticksShort?: number;
     drainS?: number;
   };
+  /** GATE_TICK_MS of the gate (the tick the admitter aims at). */
+  tickMs?: number;
   /** The dedicated admitter's process (GATE_ADMITTER=dedicated): not in the gate CPU figures, which count the socket workers. */
   admitter?: 'dedicated' | 'every';
   /** Handshakes retried with a new socket, and shoppers held only thanks to a retry. */
@@ -100,6 +102,8 @@ export async function runGateHold(
     attemptTimeoutMs?: number;
     /** Handshakes in flight at most (see SwarmOptions.maxPending). */
     maxPending?: number;
+    /** GATE_TICK_MS the gate was started with (reported). */
+    tickMs?: number;
   },
 ): Promise<GateHoldResult> {
   const now = Date.now();
@@ -220,6 +224,7 @@ export async function runGateHold(
         drainS,
       },
       admitter: gate.admitterPid === null ? 'every' : 'dedicated',
+      tickMs: o.tickMs,
       retries: rep.retries,
       joinedAfterRetry: rep.joinedAfterRetry,
       shortfall: m.shortfall,

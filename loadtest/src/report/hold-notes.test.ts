@@ -99,6 +99,7 @@ describe('gate hold notes', () => {
     requested: 100_000,
     held: 100_000,
     holdSeconds: 20,
+    tickMs: 250,
     admitter: 'dedicated',
     retries: 812,
     joinedAfterRetry: 640,
@@ -143,6 +144,7 @@ describe('gate hold notes', () => {
     const s = tickBound(g, 12.8, 11.5, 2, 'hold');
     expect(s).toContain('1,280 ms of gate CPU');
     expect(s).toContain('5.12 cores of gate CPU (raw uWS: 4.6 cores) of the machine');
+    expect(s).toContain('At one tick every 250 ms (GATE_TICK_MS) that would be 5.12 cores of gate CPU');
     expect(tickBound({ ...g, requested: 20_000, held: 20_000 }, null, null, 2, 'quick')).toContain(
       "100,000 is the `hold` profile's size",
     );

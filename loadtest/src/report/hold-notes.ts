@@ -18,12 +18,12 @@ export function memCell(v: number | null, failed: boolean | null | undefined): s
 }
 
 /** How a memory reading was taken (forced GC rounds until the RSS stopped falling). */
-export function memoryMethod(m: TwoStepHold): string {
+export function memoryMethod(m: TwoStepHold, withReadings = true): string {
   if (!m.forcedGc) return '';
   const rounds = m.gcRounds?.length
     ? ` (rounds for the empty, half and full readings: ${m.gcRounds.join(', ')})`
     : '';
-  return ` Each reading: a full GC in every server, then the settled RSS, repeated a few seconds apart until two rounds in a row no longer fell${rounds}; the three readings with all held: ${m.perConnectionReadings.map((b) => f(b, ' B')).join(', ')} per socket.`;
+  return ` Each reading: a full GC in every server, then the settled RSS, repeated a few seconds apart until two rounds in a row no longer fell${rounds}${withReadings ? `; the three readings with all held: ${m.perConnectionReadings.map((b) => f(b, ' B')).join(', ')} per socket` : ''}.`;
 }
 
 /** Retries, admitter, shortfall and the tick-to-socket window of the gate hold phase. */
@@ -74,9 +74,12 @@ export function tickBound(
       ? ` The ${profile} profile asks for ${f(g.requested)} sockets; 100,000 is the \`hold\` profile's size (\`--profile hold\`).`
       : '';
   if (!frameGateCpuUs || !framesPerS) return held.trim();
-  const cores_ = (us: number | null) => (us ? f((framesPerS * us) / 1e6, ' cores', 2) : 'n/a');
+  const cores_ = (us: number | null, fps = framesPerS) => (us ? f((fps * us) / 1e6, ' cores', 2) : 'n/a');
+  const configured = g.tickMs
+    ? ` At one tick every ${g.tickMs} ms (GATE_TICK_MS) that would be ${cores_(frameGateCpuUs, (1000 / g.tickMs) * g.held)} of gate CPU (raw uWS: ${cores_(frameFloorCpuUs, (1000 / g.tickMs) * g.held)}).`
+    : '';
   return (
-    `One tick to ${f(g.held)} sockets is ${f(g.held)} frames: ${f((g.held * frameGateCpuUs) / 1000, ' ms', 0)} of gate CPU at ${f(frameGateCpuUs, ' µs', 2)} per frame (raw uWS publish: ${f(frameFloorCpuUs === null ? null : (g.held * frameFloorCpuUs) / 1000, ' ms', 0)}). ` +
+    `One tick to ${f(g.held)} sockets is ${f(g.held)} frames: ${f((g.held * frameGateCpuUs) / 1000, ' ms', 0)} of gate CPU at ${f(frameGateCpuUs, ' µs', 2)} per frame (raw uWS publish: ${f(frameFloorCpuUs === null ? null : (g.held * frameFloorCpuUs) / 1000, ' ms', 0)}).${configured} ` +
     `At the ${f(perS, '', 1)} ticks per second seen in the hold, the frames alone ask for ${cores_(frameGateCpuUs)} of gate CPU (raw uWS: ${cores_(frameFloorCpuUs)}) of the machine's ${cores}, before the swarm reads them on the same cores; a tick that finds the cores busy with the previous ones waits${g.admitter === 'every' ? ' (with the admitter in the socket workers the ticks themselves slow down to this)' : ''}.${held}`
   );
 }

@@ -153,7 +153,7 @@ export function markdown(r: BenchResult, charts: string[]): string {
             ? ` Tick to socket over the ${g.holdSeconds} s hold (${g.tickToSocket.ticks} ticks, ${f(g.tickToSocket.deliveries)} deliveries): p50 ${f(g.tickToSocket.p50, ' ms', 1)}, p99 ${f(g.tickToSocket.p99, ' ms', 1)}, max ${f(g.tickToSocket.max, ' ms', 1)}.`
             : '') +
           gateHoldNotes(g, d.uwsHold?.publish) +
-          memoryMethod(g.memory),
+          memoryMethod(g.memory, false),
         '',
       );
     if (o)
