@@ -79,6 +79,24 @@ async function gcWorkers(dir: string, pids: number[]): Promise<HeapFigures> {
   };
 }
 
+/**
+ * The gate supervisor's worker processes: its node children. Under tsx the supervisor may also
+ * have an `esbuild --service` child (spawned on a transform-cache miss, e.g. after files changed),
+ * which holds no sockets and never answers the memory hook: counted as a worker it made the bench
+ * wait 180 s for its mem file and fail the phase ("condition not met within 180000 ms").
+ */
+export function workerChildPids(pid: number): number[] {
+  return childPids(pid).filter(isNodeProcess);
+}
+
+export function isNodeProcess(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'node';
+  } catch {
+    return false; // gone
+  }
+}
+
 /** The supervisor forks the dedicated admitter with GATE_ADMITTER=dedicated in its environment. */
 function isDedicatedAdmitter(pid: number): boolean {
   try {
@@ -124,24 +142,24 @@ export async function startGateCluster(
     // Generous: on a loaded 2-core machine tsx start-up of several workers takes a while.
     await pollUntil(async () => {
       if (main.exited() !== null) throw new Error(`gate exited (${main.exited()}): ${main.stderr()}`);
-      return childPids(main.pid).length >= expected && (await healthy(port));
+      return workerChildPids(main.pid).length >= expected && (await healthy(port));
     }, 180_000, 250).catch(
       (err: Error) => {
-        throw new Error(`gate on port ${port} not ready (${childPids(main.pid).length}/${expected} workers): ${err.message}`);
+        throw new Error(`gate on port ${port} not ready (${workerChildPids(main.pid).length}/${expected} workers): ${err.message}`);
       },
     );
     // Every worker must be listening before the swarm starts (they share the port).
     await new Promise((r) => setTimeout(r, 1500));
     // With the memory hook: every worker has installed it (written its file) before any signal.
     if (memDir) {
-      const pids = childPids(main.pid);
+      const pids = workerChildPids(main.pid);
       await pollUntil(() => pids.every((pid) => existsSync(join(memDir, `mem-${pid}.json`))), 180_000, 250);
     }
   } catch (err) {
     await main.stop();
     throw err;
   }
-  const all = childPids(main.pid);
+  const all = workerChildPids(main.pid);
   const admitterPid = o.admitter === 'dedicated' ? (all.find(isDedicatedAdmitter) ?? null) : null;
   const workerPids = all.filter((pid) => pid !== admitterPid);
   return {
