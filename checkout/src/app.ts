@@ -61,7 +61,7 @@ export async function startCheckout(
 ): Promise<CheckoutApp> {
   const log = opts.log ?? createLogger('checkout', config.logLevel);
   const now = opts.now ?? Date.now;
-  const redis = failFastRedis(config, config.redisTimeoutMs);
+  const redis = failFastRedis(config, config.redisTimeoutMs, config.redisAutoPipeline);
   const pool = opts.pool ?? createPool(config.databaseUrl);
   let keys = opts.keys;
   let jwksTimer: NodeJS.Timeout | undefined;

@@ -227,8 +227,11 @@ export function createSubscriber(target: string | RedisEndpoint, opts: ClientOpt
 
 /** A subscriber with the connection settings of an existing client (tests, tools). */
 export function subscriberOf(redis: Redis): Subscriber {
+  // Never auto-pipelined (the command client may be): subscriptions and barrier PINGs go out when issued.
   const dup =
-    redis instanceof Cluster ? redis.duplicate([], { shardedSubscribers: true }) : (redis as SingleRedis).duplicate();
+    redis instanceof Cluster
+      ? redis.duplicate([], { shardedSubscribers: true, enableAutoPipelining: false })
+      : (redis as SingleRedis).duplicate({ enableAutoPipelining: false });
   if (dup instanceof Cluster) rebuildShardedAfterReconnect(dup);
   // Errors surface on subscribe calls; an unhandled 'error' would crash. Counted and logged.
   dup.on('error', ignoring('redis subscriber connection'));

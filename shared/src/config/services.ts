@@ -120,6 +120,11 @@ export const checkoutSchema = {
     min: 50,
     max: 10_000,
   }),
+  redisAutoPipeline: bool(
+    'CHECKOUT_REDIS_AUTOPIPELINE',
+    true,
+    'Send the Redis commands of one event-loop turn in one write (ioredis auto-pipelining): fewer syscalls per checkout',
+  ),
   waitReplicas: int(
     'CHECKOUT_WAIT_REPLICAS',
     -1,
