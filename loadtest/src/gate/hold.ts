@@ -8,6 +8,7 @@ import { acceptQueues, listenOverflows } from '../lib/netstat.ts';
 import { cpuSeconds, pollUntil, sleep } from '../lib/proc.ts';
 import { redisCpuSeconds, usPerOp } from '../lib/redis-cpu.ts';
 import type { Stores } from '../lib/stores.ts';
+import { joinNetOfFrames } from '../report/join-net.ts';
 import type { SwarmResult } from '../swarm/run.ts';
 import { holdInTwoSteps, type TwoStepHold } from '../swarm/two-step.ts';
 import { BENCH_ORIGIN, type GateCluster } from './launch.ts';
@@ -240,7 +241,7 @@ export async function runGateHold(
       memory: m,
       holdSeconds: round(o.holdSeconds),
       swarm: rep,
-      joinGateCpuUs: usPerOp(acc.gate - (framesDuringJoins * (frameGateCpuUs ?? 0)) / 1e6, rep.joined),
+      joinGateCpuUs: joinNetOfFrames(acc.gate, framesDuringJoins, frameGateCpuUs, rep.joined),
       joinGateCpuUsWithFrames: usPerOp(acc.gate, rep.joined),
       framesDuringJoins,
       joinRedisCpuUs: usPerOp(acc.redis, rep.joined),

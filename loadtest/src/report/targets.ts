@@ -1,4 +1,5 @@
 // The issue's targets for a 2-core machine, checked against a run's headline figures.
+import { joinReadingFailed } from './join-net.ts';
 import type { Headline } from './types.ts';
 
 export interface TargetCheck {
@@ -19,6 +20,8 @@ type Rule = {
   gap: (v: number) => string;
   /** The floor measured in the same run, shown beside the figure (same unit as `fmt`). */
   floor?: (h: Headline) => number | null | undefined;
+  /** The reading is no measurement (e.g. a CPU figure ≤ 0): shown as failed, never as a figure. */
+  failed?: (v: number) => boolean;
 };
 
 const pct = (v: number, t: number) => `${Math.round((v / t) * 100)}% of target`;
@@ -47,7 +50,7 @@ export const RULES: Rule[] = [
   { what: 'CPU per first-use checkout, conventional / Sluice', target: '≥ 3×', get: (h) => ratio(h.baselineCheckoutCpuUs, h.checkoutCpuUs), ok: (v) => v >= 3, fmt: (v) => `${v.toFixed(2)}×`, gap: (v) => `${(3 - v).toFixed(2)}× short` },
   { what: 'CPU per junk rejection, conventional / Sluice', target: '≥ 20×', get: (h) => ratio(h.baselineRejectCpuUs, h.rejectCpuUs), ok: (v) => v >= 20, fmt: (v) => `${v.toFixed(2)}×`, gap: (v) => `${(20 - v).toFixed(2)}× short` },
   // What a shopper costs (issue 11).
-  { what: 'gate CPU per join', target: '≤ 50 µs', get: (h) => h.joinGateCpuUs, ok: (v) => v <= 50, fmt: (v) => `${v.toFixed(1)} µs`, gap: (v) => `${(v - 50).toFixed(1)} µs over`, floor: (h) => h.joinFloorCpuUs },
+  { what: 'gate CPU per join', target: '≤ 50 µs', get: (h) => h.joinGateCpuUs, ok: (v) => v <= 50, fmt: (v) => `${v.toFixed(1)} µs`, gap: (v) => `${(v - 50).toFixed(1)} µs over`, floor: (h) => h.joinFloorCpuUs, failed: joinReadingFailed },
   { what: 'Redis CPU per join', target: '≤ 20 µs', get: (h) => h.joinRedisCpuUs, ok: (v) => v <= 20, fmt: (v) => `${v.toFixed(1)} µs`, gap: (v) => `${(v - 20).toFixed(1)} µs over` },
   // The same targets for the HTTP join on keep-alive connections (no TCP accept, no upgrade).
   { what: 'gate CPU per HTTP join (keep-alive)', target: '≤ 50 µs', get: (h) => h.joinHttpGateCpuUs ?? null, ok: (v) => v <= 50, fmt: (v) => `${v.toFixed(1)} µs`, gap: (v) => `${(v - 50).toFixed(1)} µs over`, floor: (h) => h.joinHttpFloorCpuUs },
@@ -63,6 +66,7 @@ export function checkTargets(h: Headline): TargetCheck[] {
   return RULES.map((r) => {
     const v = r.get(h);
     if (v === null || !Number.isFinite(v)) return { what: r.what, target: r.target, measured: 'not measured', met: null, gap: '' };
+    if (r.failed?.(v)) return { what: r.what, target: r.target, measured: `failed measurement (${r.fmt(v)} read)`, met: null, gap: '' };
     const met = r.ok(v);
     const floor = r.floor?.(h);
     const beside = floor === undefined ? '' : ` (floor ${floor === null || !Number.isFinite(floor) ? 'not measured' : r.fmt(floor)})`;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { gateHoldNotes, memCell, memoryMethod, tickBound } from './hold-notes.ts';
 import { barChart, lineChart, type Series } from './svg.ts';
 import { joinCostRows, joinCostSection } from './join-cost.ts';
+import { joinReadingFailed } from './join-net.ts';
 import { checkTargets } from './targets.ts';
 import type { BenchResult } from './types.ts';
 
@@ -134,7 +135,7 @@ export function markdown(r: BenchResult, charts: string[]): string {
     L.push('## What a shopper costs the gate', '');
     if (g)
       L.push(
-        `Join windows (${f(g.joins)} joins in ${g.joinWindowS} s at ${f(g.arrivalRatePerS)}/s offered, ${f(g.swarm.joinsPerSecond)}/s done): gate workers ${f(r.joinGateCpuUs, ' µs', 1)} of CPU per join (target ≤ 50), ` +
+        `Join windows (${f(g.joins)} joins in ${g.joinWindowS} s at ${f(g.arrivalRatePerS)}/s offered, ${f(g.swarm.joinsPerSecond)}/s done): gate workers ${joinReadingFailed(r.joinGateCpuUs) ? `a failed measurement (${f(r.joinGateCpuUs, ' µs', 1)} read: the state frames sent meanwhile, estimated at their measured cost, took all the gate's CPU of the windows)` : `${f(r.joinGateCpuUs, ' µs', 1)} of CPU per join`} (target ≤ 50), ` +
           `Redis ${f(r.joinRedisCpuUs, ' µs', 1)} per join (target ≤ 20; Redis INFO cpu, which includes any other client of this shared Redis), ` +
           `listen-queue overflows ${r.listenOverflows === null ? 'not measured' : f(r.listenOverflows)} (TcpExt ListenOverflows delta, machine-wide: other programs' listeners count too); the gate's own accept queues, sampled every 100 ms: fullest ${f(g.acceptQueue?.peak ?? null)} of 512, at the backlog in ${f(g.acceptQueue?.fullSamples ?? null)} of ${f(g.acceptQueue?.samples ?? null)} samples. ` +
           `Floor of a join (raw uWS, same swarm: accept, upgrade, one welcome): ${f(r.joinFloorCpuUs ?? null, ' µs', 1)}. ` +
