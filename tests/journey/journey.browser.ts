@@ -237,7 +237,13 @@ describe('the demo journey on `npm start`', () => {
 
     // The shop may already have refreshed "units left" and disabled Buy; if not, the click meets
     // checkout's SOLD_OUT. Either way the shopper reads that it is sold out and buys nothing.
-    if (await page.isEnabled('#buy')) await page.click('#buy');
+    // Checked and clicked in one step inside the page: a check from here and a click after it
+    // raced the shop's 3-second refresh, which could disable Buy in between (the click then
+    // waited 30 s for a button that stays disabled; seen once at load ~28).
+    await page.evaluate(() => {
+      const buy = document.getElementById('buy') as HTMLButtonElement | null;
+      if (buy && !buy.disabled) buy.click();
+    });
     await until(async () => (await attr(page, 'message', 'data-code')) === 'SOLD_OUT', 30_000, 'sold-out message');
     expect(await page.textContent('#message')).toContain('Sold out');
     expect(await page.isDisabled('#buy')).toBe(true);
