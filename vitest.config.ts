@@ -14,11 +14,12 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'default',
-          // Two files at a time on the 2-core machine (Vitest's default there is cores - 1 = 1):
-          // most files spend their time waiting (services starting, ticks, timeouts), not on CPU,
-          // and every file already runs beside others safely (its own Redis prefix, PostgreSQL
-          // schema and ports), as it must when several developers share the machine.
-          maxWorkers: 2,
+          // One file at a time. Two at a time cut the suite from ~13 to ~9 min, but the final CI run
+          // of session 4 failed open.itest's 200,000-shopper opening (36 chunks reported instead
+          // of 39) with another file on the second core; the same test failed under two CPU
+          // spinners alone and passed on a rerun. Until that test's behaviour under CPU pressure
+          // is understood, files do not share the 2 cores.
+          maxWorkers: 1,
           include: ['{shared,gate,checkout,dashboard,loadtest,scripts,deploy,tests}/**/*.{test,itest,browser}.ts'],
           exclude: ['**/node_modules/**', '**/dist/**', '*/build/**'],
         },
