@@ -2,7 +2,7 @@
 // only the first-use checkout and its fixed-rate run from the checkout suite, with the bare
 // Ed25519 verify measured in the same run as the yardstick: for A/B comparisons of the checkout
 // path (run A and B back to back; the full `npm run bench` is the reference). Prints one JSON line.
-import { createEvent, eventKeys, persistEvent } from '@sluice/shared';
+import { setupEvent } from './suite.ts';
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { measureVerifyCeiling } from '../baseline/verify-ceiling.ts';
@@ -35,16 +35,7 @@ const s = await openStores('fu');
 const evt = 'ckfirst';
 const sets: MintedSet[] = [];
 try {
-  const now = Date.now();
-  const rec = await createEvent(s.redis, s.prefix, {
-    id: evt,
-    name: 'first-use A/B',
-    prequeueAt: now - 1000,
-    startAt: now - 1000,
-    products: [{ sku: 'SKU-1', name: 'bench', priceCents: 100, stock: 100_000_000, limitPerShopper: 1 }],
-  });
-  await s.redis.hset(eventKeys(s.prefix, evt).event, 'state', 'open');
-  await persistEvent(s.pool, rec.config);
+  await setupEvent(s, evt, 'first-use A/B');
   const ed = newKeyPair('EdDSA', 'bench-ed');
   const mint = async (prefix: string, count: number) => {
     const m = await mintTickets({

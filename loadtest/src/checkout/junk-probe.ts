@@ -6,7 +6,7 @@
 // PROBE_BASE=/path/to/other/checkout/: the same runs against that copy too, alternating (A/B);
 // PROBE_ENV_A / PROBE_ENV_B: JSON of extra environment for one side (e.g. NODE_OPTIONS).
 import { loadavg } from 'node:os';
-import { createEvent, eventKeys, persistEvent } from '@sluice/shared';
+import { setupEvent } from './suite.ts';
 import { startServers } from '../baseline/hold.ts';
 import { cpuSeconds } from '../lib/proc.ts';
 import { redisCpuSeconds, usPerOp } from '../lib/redis-cpu.ts';
@@ -23,16 +23,7 @@ const BODY = JSON.stringify({ sku: 'SKU-1', qty: 1 });
 
 const s = await openStores('junkprobe');
 const evt = 'jprobe';
-const now = Date.now();
-const rec = await createEvent(s.redis, s.prefix, {
-  id: evt,
-  name: 'junk probe',
-  prequeueAt: now - 1000,
-  startAt: now - 1000,
-  products: [{ sku: 'SKU-1', name: 'p', priceCents: 100, stock: 1_000_000, limitPerShopper: 1 }],
-});
-await s.redis.hset(eventKeys(s.prefix, evt).event, 'state', 'open');
-await persistEvent(s.pool, rec.config);
+await setupEvent(s, evt, 'junk probe');
 const ed = newKeyPair('EdDSA', 'probe-ed');
 const edJunk = newKeyPair('EdDSA', 'probe-ed');
 const common = { evt, iss: 'sluice-gate', aud: 'sluice-checkout', ttlS: 3600, processes: 1 };

@@ -80,11 +80,12 @@ const ISS = 'sluice-gate';
 const AUD = 'sluice-checkout';
 const BODY = JSON.stringify({ sku: 'SKU-1', qty: 1 });
 
-async function setupEvent(s: Stores, evt: string): Promise<void> {
+/** An open event with one product of ample stock, in Redis and PostgreSQL (the checkout benches). */
+export async function setupEvent(s: Stores, evt: string, name = 'checkout bench'): Promise<void> {
   const now = Date.now();
   const rec = await createEvent(s.redis, s.prefix, {
     id: evt,
-    name: 'checkout bench',
+    name,
     prequeueAt: now - 1000,
     startAt: now - 1000,
     products: [{ sku: 'SKU-1', name: 'bench', priceCents: 100, stock: 100_000_000, limitPerShopper: 1 }],

@@ -2,15 +2,16 @@
 // socket stays waiting and receives every tick. Measures join rate and latency, gate RSS per
 // held connection (slope between half and all held, settled readings), and per-tick broadcast
 // delay while all sockets are held.
-import { createEvent, eventKeys, wsPath } from '@sluice/shared';
+import { eventKeys, wsPath } from '@sluice/shared';
 import { round } from '../lib/hist.ts';
 import { acceptQueues, listenOverflows } from '../lib/netstat.ts';
-import { cpuSeconds, pollUntil, sleep } from '../lib/proc.ts';
+import { cpuSeconds, sleep } from '../lib/proc.ts';
 import { redisCpuSeconds, usPerOp } from '../lib/redis-cpu.ts';
 import type { Stores } from '../lib/stores.ts';
 import { joinNetOfFrames } from '../report/join-net.ts';
 import type { SwarmResult } from '../swarm/run.ts';
 import { holdInTwoSteps, type TwoStepHold } from '../swarm/two-step.ts';
+import { openHoldEvent } from './bench-event.ts';
 import { BENCH_ORIGIN, type GateCluster } from './launch.ts';
 
 export interface GateHoldResult {
@@ -107,24 +108,8 @@ export async function runGateHold(
     tickMs?: number;
   },
 ): Promise<GateHoldResult> {
-  const now = Date.now();
-  await createEvent(s.redis, s.prefix, {
-    id: o.evt,
-    name: 'hold bench',
-    prequeueAt: now - 2000,
-    startAt: now - 1000,
-    rate: 0,
-    queueAll: true,
-    maxActive: 1,
-    graceS: 600,
-    // The swarm measures holding sockets, not proof-of-work (bench addresses are few and shared).
-    powDifficulty: 0,
-    powSurgeDifficulty: 0,
-    products: [{ sku: 'SKU-1', name: 'bench', priceCents: 100, stock: 1, limitPerShopper: 1 }],
-  });
+  await openHoldEvent(s, o.evt, 'hold bench');
   const k = eventKeys(s.prefix, o.evt);
-  await pollUntil(async () => (await s.redis.hget(k.event, 'state')) === 'open', 30_000, 100);
-  await sleep(1500);
   const gateCpu = () => gate.workerPids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
   const acc = { gate: 0, redis: 0, overflows: 0, overflowsKnown: true };
   let mark = { gate: 0, redis: 0, overflows: 0 as number | null };

@@ -6,13 +6,14 @@
 //    request), floor: raw uWS answering `GET /hello` on as many keep-alive connections.
 // Also the gate's CPU per second with nothing joining (ticks, heartbeats, refreshes): the part of
 // a per-join figure that is time, not joins, at a low join rate.
-import { createEvent, eventKeys, wsPath } from '@sluice/shared';
+import { wsPath } from '@sluice/shared';
 import { startServers } from '../baseline/hold.ts';
-import { cpuSeconds, pollUntil, sleep } from '../lib/proc.ts';
+import { cpuSeconds, sleep } from '../lib/proc.ts';
 import { redisCpuSeconds, usPerOp } from '../lib/redis-cpu.ts';
 import type { Stores } from '../lib/stores.ts';
 import { runWrk, type WrkResult } from '../lib/wrk.ts';
 import { startSwarm } from '../swarm/run.ts';
+import { openHoldEvent } from './bench-event.ts';
 import { BENCH_ORIGIN, type GateCluster } from './launch.ts';
 
 export interface JoinCostResult {
@@ -48,27 +49,7 @@ export async function runJoinCost(
   gate: GateCluster,
   o: { evt: string; wsJoins: number; wsRatePerS: number; httpSeconds: number; connections: number },
 ): Promise<JoinCostResult> {
-  const now = Date.now();
-  await createEvent(s.redis, s.prefix, {
-    id: o.evt,
-    name: 'join cost bench',
-    prequeueAt: now - 2000,
-    startAt: now - 1000,
-    rate: 0,
-    queueAll: true,
-    maxActive: 1,
-    graceS: 600,
-    // The cost of the join itself: proof of work is the client's work, checked by a hash here.
-    powDifficulty: 0,
-    powSurgeDifficulty: 0,
-    products: [{ sku: 'SKU-1', name: 'bench', priceCents: 100, stock: 1, limitPerShopper: 1 }],
-  });
-  await pollUntil(
-    async () => (await s.redis.hget(eventKeys(s.prefix, o.evt).event, 'state')) === 'open',
-    30_000,
-    100,
-  );
-  await sleep(1500);
+  await openHoldEvent(s, o.evt, 'join cost bench');
   const gateCpu = () => gate.workerPids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
   const window = async <T>(f: () => Promise<T>) => {
     const g0 = gateCpu();
